@@ -1,0 +1,96 @@
+/** Where an error happened, carried on every FanoutError. */
+export interface ErrorContext {
+  jobId?: string;
+  taskId?: string;
+  attempt?: number;
+  /** Human-readable description of the task's input, e.g. `data/a.txt[0, 67108864)`. */
+  input?: string;
+}
+
+/** Base of every error Fanout raises; `retryable` says whether another attempt may succeed. */
+export class FanoutError extends Error {
+  override name = 'FanoutError';
+  readonly retryable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean; context?: ErrorContext } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+    this.context = options.context ?? {};
+  }
+}
+
+/** A user mistake: a bad flag, a missing file, a bad job definition. Shown as one line, exit 2. */
+export class UsageError extends FanoutError {
+  override name = 'UsageError';
+}
+
+/** The job file does not define a valid job. */
+export class JobDefinitionError extends UsageError {
+  override name = 'JobDefinitionError';
+}
+
+/** User code (map, combine, reduce, partitioner) threw. Retryable: the failure may be transient. */
+export class UserCodeError extends FanoutError {
+  override name = 'UserCodeError';
+}
+
+/** A worker thread exited or ran out of memory while running an attempt. */
+export class WorkerCrashedError extends FanoutError {
+  override name = 'WorkerCrashedError';
+}
+
+/** Stored bytes failed their checksum or framing check. */
+export class CorruptDataError extends FanoutError {
+  override name = 'CorruptDataError';
+}
+
+/** A task exhausted its attempts; the job fails with this. */
+export class TaskFailedError extends FanoutError {
+  override name = 'TaskFailedError';
+}
+
+/** Plain data form of an error, safe to post between threads or send over the wire. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  retryable: boolean;
+  stack?: string;
+}
+
+/** Normalises anything thrown into a FanoutError, once, at a boundary. */
+export function toFanoutError(err: unknown, fallback: typeof FanoutError = FanoutError): FanoutError {
+  if (err instanceof FanoutError) return err;
+  if (err instanceof Error) {
+    const wrapped = new fallback(`${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`, {
+      cause: err,
+      retryable: true,
+    });
+    if (err.stack) wrapped.stack = err.stack;
+    return wrapped;
+  }
+  return new fallback(`non-error thrown: ${String(err)}`, { retryable: true });
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = toFanoutError(err, UserCodeError);
+  return { name: e.name, message: e.message, retryable: e.retryable, ...(e.stack ? { stack: e.stack } : {}) };
+}
+
+const errorTypes: Record<string, typeof FanoutError> = {
+  FanoutError,
+  UsageError,
+  JobDefinitionError,
+  UserCodeError,
+  WorkerCrashedError,
+  CorruptDataError,
+  TaskFailedError,
+};
+
+/** Rebuilds a typed error from its serialized form. */
+export function deserializeError(s: SerializedError, context: ErrorContext = {}): FanoutError {
+  const Type = errorTypes[s.name] ?? FanoutError;
+  const err = new Type(s.message, { retryable: s.retryable, context });
+  if (s.stack) err.stack = s.stack;
+  return err;
+}

@@ -1,0 +1,82 @@
+import { JobDefinitionError } from '../errors.js';
+import type { InputSpec, Job, JobDefinition, MultiStageJob, RecordOf, SingleStageJob, StageDefinition } from './types.js';
+
+const DEFAULT_PARTITIONS = 8;
+const MAX_PARTITIONS = 100_000;
+
+/**
+ * Declares a job. Validates it at once so a bad job fails before any data is read.
+ *
+ * @example
+ * export default defineJob({
+ *   name: 'wordcount',
+ *   input: { format: 'text' },
+ *   map(line, emit) { for (const w of line.split(/\s+/)) if (w) emit(w, 1); },
+ *   combine: (_k, vs) => vs.reduce((a, b) => a + b, 0),
+ *   reduce(word, counts, emit) { let n = 0; for (const c of counts) n += c; emit(word, n); },
+ * });
+ * @throws {JobDefinitionError} when a required function is missing or an option is out of range.
+ */
+export function defineJob<const I extends InputSpec = { format: 'text' }, K = unknown, V = unknown>(
+  def: Omit<SingleStageJob<RecordOf<I>, K, V>, 'input'> & { input?: I },
+): Job;
+export function defineJob(def: MultiStageJob): Job;
+export function defineJob(def: JobDefinition): Job {
+  return validateJob(def);
+}
+
+export function isJob(value: unknown): value is Job {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'fanout.job';
+}
+
+function validateJob(def: JobDefinition): Job {
+  if (typeof def !== 'object' || def === null) throw new JobDefinitionError('defineJob expects an object');
+  if (typeof def.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(def.name)) {
+    throw new JobDefinitionError(
+      `job name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(def.name)}`,
+    );
+  }
+  const input = validateInput(def.input ?? { format: 'text' }, def.name);
+  const rawStages: StageDefinition[] = 'stages' in def ? def.stages : [def as StageDefinition];
+  if (!Array.isArray(rawStages) || rawStages.length === 0) {
+    throw new JobDefinitionError(`job ${def.name}: stages must be a non-empty array`);
+  }
+  const stages = rawStages.map((s, i) => validateStage(s, `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`));
+  return Object.freeze({ kind: 'fanout.job' as const, name: def.name, input, stages: Object.freeze(stages) });
+}
+
+function validateInput(input: InputSpec, job: string): InputSpec {
+  switch (input.format) {
+    case 'text':
+    case 'jsonl':
+      return { format: input.format };
+    case 'csv': {
+      const delimiter = input.delimiter ?? ',';
+      if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') {
+        throw new JobDefinitionError(`job ${job}: csv delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+      }
+      return { format: 'csv', delimiter, header: input.header === true };
+    }
+    default:
+      throw new JobDefinitionError(
+        `job ${job}: input.format must be 'text', 'jsonl' or 'csv', got ${JSON.stringify((input as { format: unknown }).format)}`,
+      );
+  }
+}
+
+function validateStage(s: StageDefinition, where: string): StageDefinition {
+  if (typeof s !== 'object' || s === null) throw new JobDefinitionError(`${where}: a stage must be an object`);
+  if (typeof s.map !== 'function') throw new JobDefinitionError(`${where}: map must be a function`);
+  if (typeof s.reduce !== 'function') throw new JobDefinitionError(`${where}: reduce must be a function`);
+  if (s.combine !== undefined && typeof s.combine !== 'function') {
+    throw new JobDefinitionError(`${where}: combine must be a function when given`);
+  }
+  if (s.partitioner !== undefined && typeof s.partitioner !== 'function') {
+    throw new JobDefinitionError(`${where}: partitioner must be a function when given`);
+  }
+  const partitions = s.partitions ?? DEFAULT_PARTITIONS;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new JobDefinitionError(`${where}: partitions must be an integer in 1..${MAX_PARTITIONS}, got ${partitions}`);
+  }
+  return { ...s, partitions };
+}

@@ -1,0 +1,89 @@
+/**
+ * The job contract: everything a job file sees. Keep this file short enough to read in a minute.
+ */
+
+/** A JSON-serialisable value: what keys and values may be. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Emits one key/value pair from `map` or `reduce`. */
+export type Emit<K = Json, V = Json> = (key: K, value: V) => void;
+
+/** A logger whose every line carries the job id and task id. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a running task knows about itself. */
+export interface TaskContext {
+  readonly jobId: string;
+  /** Stable across attempts, e.g. `s0-m00012` or `s0-r00003`. */
+  readonly taskId: string;
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  /** 0-based stage index. */
+  readonly stage: number;
+  readonly log: Logger;
+}
+
+/** Record formats the planner and mapper understand. */
+export type InputSpec =
+  | { format: 'text' }
+  | { format: 'jsonl' }
+  | { format: 'csv'; delimiter?: string; header?: boolean };
+
+/** The record type `map` receives for an input spec. */
+export type RecordOf<I> = I extends { format: 'jsonl' }
+  ? Json
+  : I extends { format: 'csv'; header: true }
+    ? Record<string, string>
+    : I extends { format: 'csv' }
+      ? string[]
+      : string;
+
+/** What a later stage's `map` receives: one output record of the stage before. */
+export interface KeyValue<K = Json, V = Json> {
+  key: K;
+  value: V;
+}
+
+/**
+ * One map/shuffle/reduce round. Methods (not function properties) so that a stage written with
+ * annotated parameters fits the loosely typed stage list of a multi-stage job.
+ */
+export interface StageDefinition<R = unknown, K = Json, V = Json> {
+  /** Called once per record; may be async and may throw (the attempt is then retried). */
+  map(record: R, emit: Emit<K, V>, ctx: TaskContext): void | Promise<void>;
+  /** Folds values of one key into one; must be associative and commutative. */
+  combine?(key: K, values: V[]): V;
+  /** Called once per key with every value of that key, as an iterable to walk once. */
+  reduce(key: K, values: Iterable<V>, emit: Emit, ctx: TaskContext): void | Promise<void>;
+  /** Number of reduce partitions. @default 8 */
+  partitions?: number;
+  /** Chooses a partition in `[0, n)` for a key. @default a hash of the key */
+  partitioner?(key: K, n: number): number;
+}
+
+/** A single-stage job as written in a job file. */
+export interface SingleStageJob<R = unknown, K = Json, V = Json> extends StageDefinition<R, K, V> {
+  name: string;
+  input?: InputSpec;
+}
+
+/** A multi-stage job: each later stage maps over `{ key, value }` records of the previous one. */
+export interface MultiStageJob {
+  name: string;
+  input?: InputSpec;
+  stages: StageDefinition[];
+}
+
+export type JobDefinition = SingleStageJob | MultiStageJob;
+
+/** A validated job: always a list of stages. Made by `defineJob`. */
+export interface Job {
+  readonly kind: 'fanout.job';
+  readonly name: string;
+  readonly input: InputSpec;
+  readonly stages: readonly StageDefinition[];
+}
