@@ -45,6 +45,11 @@ export class CorruptDataError extends FanoutError {
   override name = 'CorruptDataError';
 }
 
+/** Malformed input data, such as a line that is not JSON: deterministic, so never retried. */
+export class BadRecordError extends FanoutError {
+  override name = 'BadRecordError';
+}
+
 /** A task exhausted its attempts; the job fails with this. */
 export class TaskFailedError extends FanoutError {
   override name = 'TaskFailedError';
@@ -84,6 +89,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   UserCodeError,
   WorkerCrashedError,
   CorruptDataError,
+  BadRecordError,
   TaskFailedError,
 };
 

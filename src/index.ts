@@ -1,1 +1,30 @@
-export const version = "0.1.0";
+/** Fanout's public API: define jobs, run them, and the types they use. */
+export { defineJob, isJob } from './job/define-job.js';
+export type {
+  Emit,
+  InputSpec,
+  Job,
+  JobDefinition,
+  Json,
+  KeyValue,
+  Logger,
+  MultiStageJob,
+  RecordOf,
+  SingleStageJob,
+  StageDefinition,
+  TaskContext,
+} from './job/types.js';
+export { runJob } from './driver/run-job.js';
+export type { JobCounters, JobResult, StageSummary } from './driver/run-job.js';
+export type { RunOptions } from './driver/run-options.js';
+export type { Phase, ProgressEvent } from './driver/progress.js';
+export {
+  BadRecordError,
+  CorruptDataError,
+  FanoutError,
+  JobDefinitionError,
+  TaskFailedError,
+  UsageError,
+  UserCodeError,
+  WorkerCrashedError,
+} from './errors.js';

@@ -1,8 +1,9 @@
 import { JobDefinitionError } from '../errors.js';
 import type { InputSpec, Job, JobDefinition, MultiStageJob, RecordOf, SingleStageJob, StageDefinition } from './types.js';
 
-const DEFAULT_PARTITIONS = 8;
-const MAX_PARTITIONS = 100_000;
+/** Reduce partitions of a stage that sets none and is given none by the run options. */
+export const DEFAULT_PARTITIONS = 8;
+export const MAX_PARTITIONS = 100_000;
 
 /**
  * Declares a job. Validates it at once so a bad job fails before any data is read.
@@ -74,9 +75,14 @@ function validateStage(s: StageDefinition, where: string): StageDefinition {
   if (s.partitioner !== undefined && typeof s.partitioner !== 'function') {
     throw new JobDefinitionError(`${where}: partitioner must be a function when given`);
   }
-  const partitions = s.partitions ?? DEFAULT_PARTITIONS;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
-    throw new JobDefinitionError(`${where}: partitions must be an integer in 1..${MAX_PARTITIONS}, got ${partitions}`);
+  if (s.partitions !== undefined) checkPartitions(s.partitions, where);
+  return s;
+}
+
+/** @throws {JobDefinitionError} unless `n` is a whole number of partitions in range. */
+export function checkPartitions(n: number, where: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PARTITIONS) {
+    throw new JobDefinitionError(`${where}: partitions must be an integer in 1..${MAX_PARTITIONS}, got ${n}`);
   }
-  return { ...s, partitions };
+  return n;
 }

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ByteRange, ObjectInfo, ObjectStore, ObjectWriter } from './object-store.js';
+
+const STREAM_CHUNK = 1 << 20;
+
+/**
+ * An ObjectStore over a local directory. Writes go to a hidden temporary file and are renamed into
+ * place, so a reader never sees half an object, as with S3.
+ */
+export class LocalDirStore implements ObjectStore {
+  readonly url: string;
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.url = pathToFileURL(root).href;
+  }
+
+  /** Absolute path of a key. */
+  pathOf(key: string): string {
+    if (key.includes('..') && key.split('/').includes('..')) throw new Error(`key escapes the store: ${key}`);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    // A prefix is a string prefix of keys, as in S3; walk from the deepest directory it names.
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash < 0 ? '' : prefix.slice(0, slash);
+    const found: ObjectInfo[] = [];
+    await this.#walk(dirKey === '' ? this.root : this.pathOf(dirKey), prefix, found);
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* found;
+  }
+
+  async #walk(dir: string, prefix: string, out: ObjectInfo[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.fanout-tmp-')) continue;
+      const abs = join(dir, e.name);
+      const key = relative(this.root, abs).split(sep).join('/');
+      if (e.isDirectory()) {
+        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.#walk(abs, prefix, out);
+      } else if (e.isFile() && key.startsWith(prefix)) {
+        out.push({ key, size: (await stat(abs)).size });
+      }
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(this.pathOf(key));
+      return s.isFile() ? { key, size: s.size } : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    const fh = await open(this.pathOf(key), 'r');
+    try {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? (await fh.stat()).size;
+      const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return off === buf.length ? buf : buf.subarray(0, off);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
+    if (range && range.end <= range.start) return;
+    const s = createReadStream(this.pathOf(key), {
+      highWaterMark: STREAM_CHUNK,
+      ...(range ? { start: range.start, end: range.end - 1 } : {}),
+    });
+    try {
+      for await (const chunk of s) yield chunk as Buffer;
+    } finally {
+      s.destroy();
+    }
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const w = await this.openWriter(key);
+    try {
+      await w.write(typeof body === 'string' ? Buffer.from(body) : body);
+      await w.close();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+
+  async openWriter(key: string): Promise<ObjectWriter> {
+    const dest = this.pathOf(key);
+    await mkdir(dirname(dest), { recursive: true });
+    const tmp = join(dirname(dest), `.fanout-tmp-${randomBytes(6).toString('hex')}`);
+    const fh = await open(tmp, 'w');
+    let done = false;
+    return {
+      async write(chunk) {
+        let off = 0;
+        while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+      },
+      async close() {
+        if (done) return;
+        done = true;
+        await fh.close();
+        await rename(tmp, dest);
+      },
+      async abort() {
+        if (done) return;
+        done = true;
+        await fh.close().catch(() => {});
+        await rm(tmp, { force: true });
+      },
+    };
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const dest = this.pathOf(to);
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(this.pathOf(from), dest);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (prefix === '' || prefix.endsWith('/')) {
+      await rm(prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+      return;
+    }
+    for await (const o of this.list(prefix)) await this.delete(o.key);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+}

@@ -1,0 +1,130 @@
+import { Worker } from 'node:worker_threads';
+import { deserializeError, WorkerCrashedError } from '../errors.js';
+import { WORKER_MARK, type WorkerReply, type WorkerRequest } from '../runtime/local-worker.js';
+import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Invoker } from './invoker.js';
+
+export interface LocalPoolOptions {
+  /** Path of the job bundle each worker loads. */
+  bundlePath: string;
+  /** Number of worker threads. */
+  size: number;
+  /** Heap limit per worker; a worker past it fails its attempt, not the process. @default 4096 */
+  workerMemoryMb?: number;
+}
+
+/** Workers that die before serving a single task, in a row, before the pool gives up. */
+const MAX_STARTUP_FAILURES = 3;
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  busy?: { id: number; task: Task; resolve: (r: TaskResult) => void; reject: (e: Error) => void };
+}
+
+/**
+ * An Invoker over a pool of worker threads that each import the job bundle once. A worker that
+ * crashes, exits or runs out of memory fails only the attempt it was running and is replaced.
+ */
+export class LocalWorkerPool implements Invoker {
+  readonly concurrency: number;
+  readonly #options: LocalPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: { task: Task; resolve: (r: TaskResult) => void; reject: (e: Error) => void }[] = [];
+  #nextId = 1;
+  #closed = false;
+  #startupFailures = 0;
+  #broken: Error | undefined;
+
+  constructor(options: LocalPoolOptions) {
+    this.#options = options;
+    this.concurrency = options.size;
+    for (let i = 0; i < options.size; i++) this.#slots.push(this.#spawn());
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(this.#options.bundlePath, {
+      workerData: { mark: WORKER_MARK },
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.workerMemoryMb ?? 4096 },
+    });
+    const slot: Slot = { worker, ready: false };
+    worker.on('message', (reply: WorkerReply | 'ready') => {
+      if (reply === 'ready') {
+        slot.ready = true;
+        this.#startupFailures = 0;
+        this.#dispatch();
+        return;
+      }
+      const busy = slot.busy;
+      if (!busy || busy.id !== reply.id) return;
+      slot.busy = undefined;
+      if (reply.ok) busy.resolve(reply.result);
+      else busy.reject(deserializeError(reply.error, { taskId: busy.task.taskId, attempt: busy.task.attempt }));
+      this.#dispatch();
+    });
+    const lost = (why: string) => {
+      const i = this.#slots.indexOf(slot);
+      if (i < 0) return;
+      const busy = slot.busy;
+      slot.busy = undefined;
+      if (this.#closed) return;
+      if (!slot.ready && ++this.#startupFailures >= MAX_STARTUP_FAILURES) {
+        this.#fail(new WorkerCrashedError(`worker threads keep failing to start: ${why}`, { retryable: false }));
+        busy?.reject(this.#broken as Error);
+        return;
+      }
+      this.#slots[i] = this.#spawn();
+      if (busy) {
+        busy.reject(
+          new WorkerCrashedError(`worker ${why} while running ${busy.task.taskId} attempt ${busy.task.attempt}`, {
+            retryable: true,
+            context: { taskId: busy.task.taskId, attempt: busy.task.attempt },
+          }),
+        );
+      }
+      this.#dispatch();
+    };
+    worker.on('error', (err) => {
+      lost(
+        (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? 'ran out of memory'
+          : `failed (${err.message})`,
+      );
+    });
+    worker.on('exit', (code) => lost(`exited with code ${code}`));
+    return slot;
+  }
+
+  #fail(err: Error): void {
+    this.#broken = err;
+    for (const w of this.#waiting.splice(0)) w.reject(err);
+  }
+
+  invoke(task: Task): Promise<TaskResult> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(new Error('worker pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ task, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.busy || !slot.ready) continue;
+      const next = this.#waiting.shift();
+      if (!next) return;
+      const id = this.#nextId++;
+      slot.busy = { id, ...next };
+      slot.worker.postMessage({ id, task: next.task } satisfies WorkerRequest);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const slots = this.#slots.splice(0);
+    for (const w of this.#waiting.splice(0)) w.reject(new Error('worker pool closed'));
+    for (const s of slots) s.busy?.reject(new Error('worker pool closed'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,38 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.js';
+import { LocalDirStore } from './local-dir-store.js';
+import type { ObjectStore } from './object-store.js';
+
+type StoreFactory = (url: URL) => ObjectStore;
+
+/** Store implementations by URL scheme; later backends register here instead of branching callers. */
+const factories = new Map<string, StoreFactory>([['file:', (url) => new LocalDirStore(fileURLToPath(url))]]);
+
+/** Registers the store for a URL scheme such as `s3:`. */
+export function registerStore(scheme: string, factory: StoreFactory): void {
+  factories.set(scheme, factory);
+}
+
+/** Turns a local path or URL into a store URL (`file:///abs/dir`, `s3://bucket/prefix`). */
+export function toStoreUrl(location: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  const abs = isAbsolute(location) ? location : resolve(location);
+  return pathToFileURL(abs).href;
+}
+
+const cache = new Map<string, ObjectStore>();
+
+/** Opens (and caches) the store rooted at a URL or local path. */
+export function openStore(location: string): ObjectStore {
+  const href = toStoreUrl(location);
+  let store = cache.get(href);
+  if (!store) {
+    const url = new URL(href);
+    const factory = factories.get(url.protocol);
+    if (!factory) throw new UsageError(`unsupported location scheme ${url.protocol} in ${location}`);
+    store = factory(url);
+    cache.set(href, store);
+  }
+  return store;
+}

@@ -1,0 +1,29 @@
+/**
+ * The commit rule: the first attempt of a task to succeed is its one committed attempt. Readers take
+ * only committed attempts' outputs, so a retried or duplicated attempt never counts twice.
+ */
+export class CommitLedger<R> {
+  readonly #winners = new Map<string, { attempt: number; result: R }>();
+
+  /** Records a successful attempt; true when it became the committed one, false for a late duplicate. */
+  commit(taskId: string, attempt: number, result: R): boolean {
+    if (this.#winners.has(taskId)) return false;
+    this.#winners.set(taskId, { attempt, result });
+    return true;
+  }
+
+  isCommitted(taskId: string): boolean {
+    return this.#winners.has(taskId);
+  }
+
+  get size(): number {
+    return this.#winners.size;
+  }
+
+  /** Committed results in task id order. */
+  results(): { taskId: string; attempt: number; result: R }[] {
+    return [...this.#winners]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([taskId, w]) => ({ taskId, ...w }));
+  }
+}

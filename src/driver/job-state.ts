@@ -1,0 +1,39 @@
+import type { ObjectStore } from '../backends/object-store.js';
+import type { MapInput } from './plan-splits.js';
+
+/**
+ * A job's state in the store, under `jobs/<job id>/`: what was asked (`job.json`), each stage's plan,
+ * the manifest of committed attempts per phase, and the final status with metrics. Enough to inspect
+ * a run afterwards and to resume one without redoing committed tasks.
+ */
+export class JobState {
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+
+  constructor(store: ObjectStore, jobId: string) {
+    this.#store = store;
+    this.#prefix = `jobs/${jobId}/`;
+  }
+
+  async start(spec: Record<string, unknown>): Promise<void> {
+    await this.#write('job.json', { ...spec, startedAt: new Date().toISOString() });
+    await this.#write('status.json', { state: 'running', updatedAt: new Date().toISOString() });
+  }
+
+  savePlan(stage: number, tasks: MapInput[]): Promise<void> {
+    return this.#write(`s${stage}/plan.json`, { stage, tasks });
+  }
+
+  /** The committed attempt of every task of a phase; reducers read only what the map manifest names. */
+  saveManifest(stage: number, phase: 'map' | 'reduce', committed: unknown[]): Promise<void> {
+    return this.#write(`s${stage}/${phase}-manifest.json`, { stage, phase, committed });
+  }
+
+  finish(state: 'succeeded' | 'failed', details: unknown): Promise<void> {
+    return this.#write('status.json', { state, updatedAt: new Date().toISOString(), details });
+  }
+
+  #write(name: string, value: unknown): Promise<void> {
+    return this.#store.put(`${this.#prefix}${name}`, JSON.stringify(value));
+  }
+}

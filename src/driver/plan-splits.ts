@@ -1,0 +1,68 @@
+import type { InputObject } from './list-inputs.js';
+
+/** A byte range of one object. It owns the records that start inside `[start, end)`. */
+export interface Split {
+  store: string;
+  key: string;
+  start: number;
+  end: number;
+  /** Size of the whole object, so a reader knows how far it may read past `end`. */
+  size: number;
+  /** Compressed objects cannot be entered mid-stream: they are one split each. */
+  gzip: boolean;
+}
+
+/** The input of one map task: one large split, or many small objects packed together. */
+export interface MapInput {
+  splits: Split[];
+  bytes: number;
+}
+
+export const isGzip = (key: string): boolean => key.endsWith('.gz');
+
+/** Cuts one object into splits of at most `splitSize` bytes (gzip objects and empty objects whole). */
+export function splitObject(o: InputObject, splitSize: number): Split[] {
+  const gzip = isGzip(o.key);
+  if (gzip || o.size <= splitSize) return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip }];
+  const splits: Split[] = [];
+  for (let start = 0; start < o.size; start += splitSize) {
+    splits.push({ store: o.store, key: o.key, start, end: Math.min(o.size, start + splitSize), size: o.size, gzip });
+  }
+  return splits;
+}
+
+/**
+ * Plans the map tasks of a stage: large objects become one task per split; splits smaller than
+ * `splitSize` are packed together, in order, until a task holds about `splitSize` bytes, so a folder
+ * of ten thousand small files does not become ten thousand invocations.
+ */
+export function planMapInputs(objects: readonly InputObject[], splitSize: number): MapInput[] {
+  const tasks: MapInput[] = [];
+  let pack: MapInput | undefined;
+  for (const o of objects) {
+    for (const split of splitObject(o, splitSize)) {
+      const bytes = split.end - split.start;
+      if (bytes >= splitSize) {
+        tasks.push({ splits: [split], bytes });
+        continue;
+      }
+      if (pack && pack.bytes + bytes > splitSize) pack = undefined;
+      if (!pack) {
+        pack = { splits: [], bytes: 0 };
+        tasks.push(pack);
+      }
+      pack.splits.push(split);
+      pack.bytes += bytes;
+    }
+  }
+  return tasks;
+}
+
+/** How a task's input is named in messages: `data/a.txt[0, 1024)`, or a count when packed. */
+export function describeInput(input: MapInput): string {
+  const first = input.splits[0];
+  if (!first) return '(no input)';
+  const name = `${decodeURIComponent(new URL(first.store).pathname)}/${first.key}`;
+  const one = `${name}[${first.start}, ${first.end})`;
+  return input.splits.length === 1 ? one : `${one} and ${input.splits.length - 1} more small files`;
+}

@@ -1,0 +1,20 @@
+import type { TaskMetrics } from '../runtime/task-types.js';
+
+export type Phase = 'map' | 'reduce';
+
+/** Typed progress events a run emits; the CLI renders them, programs may log or chart them. */
+export type ProgressEvent =
+  | { type: 'job-start'; jobId: string; name: string; stages: number; inputFiles: number; inputBytes: number }
+  | { type: 'phase-start'; stage: number; phase: Phase; tasks: number; bytes: number }
+  | {
+      type: 'task-done';
+      stage: number;
+      phase: Phase;
+      taskId: string;
+      attempt: number;
+      done: number;
+      total: number;
+      metrics: TaskMetrics;
+    }
+  | { type: 'task-retry'; stage: number; phase: Phase; taskId: string; attempt: number; error: string; delayMs: number }
+  | { type: 'phase-done'; stage: number; phase: Phase; ms: number };

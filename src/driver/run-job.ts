@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleJob } from '../backends/bundle-job.js';
+import { InlineInvoker } from '../backends/inline-invoker.js';
+import type { Invoker } from '../backends/invoker.js';
+import { LocalWorkerPool } from '../backends/local-pool.js';
+import type { ObjectStore } from '../backends/object-store.js';
+import { openStore } from '../backends/open-store.js';
+import { FanoutError, JobDefinitionError, UsageError } from '../errors.js';
+import { DEFAULT_PARTITIONS, isJob } from '../job/define-job.js';
+import type { Job } from '../job/types.js';
+import type { MapResult, ReduceResult } from '../runtime/task-types.js';
+import { fnv1a } from '../shuffle/hash.js';
+import { CommitLedger } from './commit-ledger.js';
+import { JobState } from './job-state.js';
+import { type InputObject, listInputs } from './list-inputs.js';
+import { describeInput, planMapInputs } from './plan-splits.js';
+import type { Phase, ProgressEvent } from './progress.js';
+import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
+import { runAll, type TaskSpec } from './schedule.js';
+
+/** Totals of a run, as printed by `mr run` and stored in `_SUCCESS`. */
+export interface JobCounters {
+  inputFiles: number;
+  inputBytes: number;
+  inputRecords: number;
+  shuffleBytes: number;
+  outputRecords: number;
+  tasks: number;
+  retries: number;
+  spills: number;
+}
+
+export interface StageSummary {
+  stage: number;
+  mapTasks: number;
+  reduceTasks: number;
+  mapMs: number;
+  reduceMs: number;
+  inputRecords: number;
+  shuffleBytes: number;
+  outputRecords: number;
+}
+
+/** What a successful run returns. */
+export interface JobResult {
+  jobId: string;
+  name: string;
+  /** Output folder (a local path, or a URL for remote stores). */
+  output: string;
+  /** Files in the output folder, `_SUCCESS` excluded. */
+  parts: string[];
+  wallMs: number;
+  counters: JobCounters;
+  stages: StageSummary[];
+}
+
+const pad = (n: number) => String(n).padStart(5, '0');
+
+/**
+ * Runs a job to completion on the local backend and resolves with its counters, timings and output
+ * location. `job` is a job file (bundled once and loaded by every worker thread) or a job object
+ * made by `defineJob` (run in this thread, without crash isolation).
+ *
+ * @example
+ * const result = await runJob('jobs/wordcount.ts', { input: ['data/*.txt'], output: 'out/wc' });
+ * console.log(result.counters.outputRecords);
+ * @throws {UsageError} for bad options, a missing input or job file, or an output folder in use.
+ * @throws {TaskFailedError} when a task exhausts its attempts; the output then has no `_SUCCESS`.
+ */
+export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
+  const started = Date.now();
+  const opts = resolveOptions(options);
+  const workDir = resolve(opts.workDir);
+  const work = openStore(workDir);
+
+  let definition: Job;
+  let invoker: Invoker;
+  if (isJob(job)) {
+    definition = job;
+    invoker = new InlineInvoker(job);
+  } else {
+    const file = resolve(job instanceof URL ? job.pathname : job);
+    const bundle = await bundleJob(file, workDir);
+    definition = await loadBundle(bundle.path, file);
+    invoker = new LocalWorkerPool({ bundlePath: bundle.path, size: opts.concurrency, workerMemoryMb: opts.workerMemoryMb });
+  }
+
+  try {
+    const jobId = `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
+    const output = opts.output ?? resolve('out', jobId);
+    const out = openStore(output);
+    await ensureEmptyOutput(out, output);
+    const inputs = await listInputs(opts.input);
+    const state = new JobState(work, jobId);
+    await state.start({ name: definition.name, input: opts.input, output, options: summarize(opts) });
+    const emit = safeEmitter(opts.onProgress);
+    emit({
+      type: 'job-start',
+      jobId,
+      name: definition.name,
+      stages: definition.stages.length,
+      inputFiles: inputs.length,
+      inputBytes: inputs.reduce((n, o) => n + o.size, 0),
+    });
+    try {
+      const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
+      const result = await run.execute(inputs, started, output);
+      await state.finish('succeeded', result);
+      return result;
+    } catch (err) {
+      await out.deletePrefix('_temporary/').catch(() => {});
+      await state.finish('failed', { error: err instanceof Error ? err.message : String(err) }).catch(() => {});
+      throw err;
+    }
+  } finally {
+    await invoker.close();
+  }
+}
+
+/** One run of one job: the stages, their tasks, commits and cleanup. */
+class JobRun {
+  readonly #counters: JobCounters = {
+    inputFiles: 0,
+    inputBytes: 0,
+    inputRecords: 0,
+    shuffleBytes: 0,
+    outputRecords: 0,
+    tasks: 0,
+    retries: 0,
+    spills: 0,
+  };
+
+  constructor(
+    readonly job: Job,
+    readonly jobId: string,
+    readonly opts: ResolvedOptions,
+    readonly invoker: Invoker,
+    readonly work: ObjectStore,
+    readonly out: ObjectStore,
+    readonly state: JobState,
+    readonly emit: (e: ProgressEvent) => void,
+  ) {}
+
+  async execute(inputs: InputObject[], started: number, output: string): Promise<JobResult> {
+    this.#counters.inputFiles = inputs.length;
+    this.#counters.inputBytes = inputs.reduce((n, o) => n + o.size, 0);
+    const stages: StageSummary[] = [];
+    let objects = inputs;
+    let parts: string[] = [];
+    for (let s = 0; s < this.job.stages.length; s++) {
+      const last = s === this.job.stages.length - 1;
+      const summary = await this.#runStage(s, objects, last);
+      stages.push(summary.stage);
+      objects = summary.outputs;
+      parts = summary.outputs.map((o) => o.key);
+    }
+    if (!this.opts.keepIntermediate) await this.work.deletePrefix(`jobs/${this.jobId}/data/`);
+    const result: JobResult = {
+      jobId: this.jobId,
+      name: this.job.name,
+      output,
+      parts,
+      wallMs: Date.now() - started,
+      counters: { ...this.#counters },
+      stages,
+    };
+    // `_SUCCESS` goes last: its presence is what says the output is complete.
+    await this.out.put('_SUCCESS', `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  }
+
+  async #runStage(
+    s: number,
+    objects: InputObject[],
+    last: boolean,
+  ): Promise<{ stage: StageSummary; outputs: InputObject[] }> {
+    const stage = this.job.stages[s];
+    if (!stage) throw new JobDefinitionError(`no stage ${s}`);
+    const partitions = stage.partitions ?? this.opts.partitions ?? DEFAULT_PARTITIONS;
+    const input = s === 0 ? this.job.input : ({ format: 'jsonl' } as const);
+    const dataPrefix = `jobs/${this.jobId}/data/s${s}/`;
+
+    // Map phase.
+    const mapInputs = planMapInputs(objects, this.opts.splitSize);
+    await this.state.savePlan(s, mapInputs);
+    const mapLedger = new CommitLedger<MapResult>();
+    const mapSpecs: TaskSpec[] = mapInputs.map((mi, i) => {
+      const taskId = `s${s}-m${pad(i)}`;
+      const spread = (fnv1a(taskId) & 0xff).toString(16).padStart(2, '0');
+      return {
+        taskId,
+        describe: describeInput(mi),
+        attempt: (attempt) => ({
+          kind: 'map',
+          jobId: this.jobId,
+          stage: s,
+          taskId,
+          attempt,
+          memoryBudget: this.opts.memoryBudget,
+          input,
+          splits: mi.splits,
+          partitions,
+          shuffleStore: this.work.url,
+          // Hashed prefixes spread shuffle writes over S3 partitions; attempt-scoped so retries never collide.
+          shuffleKey: `${dataPrefix}shuffle/${spread}/${taskId}-a${attempt}.shf`,
+        }),
+      };
+    });
+    const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
+    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, (r) => this.work.delete(r.shuffleKey));
+    const maps = mapLedger.results();
+    await this.state.saveManifest(s, 'map', maps);
+
+    // Reduce phase.
+    const target = last ? this.out : this.work;
+    const outPrefix = last ? '' : `${dataPrefix}out/`;
+    const reduceLedger = new CommitLedger<ReduceResult>();
+    const reduceSpecs: TaskSpec[] = Array.from({ length: partitions }, (_, p) => {
+      const taskId = `s${s}-r${pad(p)}`;
+      const inputs = maps.flatMap(({ result }) => {
+        const slice = result.slices[p];
+        return slice && slice.length > 0 ? [{ store: this.work.url, key: result.shuffleKey, slice }] : [];
+      });
+      return {
+        taskId,
+        describe: `partition ${p} of stage ${s} (${inputs.length} map outputs)`,
+        attempt: (attempt) => ({
+          kind: 'reduce',
+          jobId: this.jobId,
+          stage: s,
+          taskId,
+          attempt,
+          memoryBudget: this.opts.memoryBudget,
+          partition: p,
+          inputs,
+          outputStore: target.url,
+          outputKey: `${outPrefix}_temporary/${taskId}-a${attempt}/part-${pad(p)}.jsonl`,
+        }),
+      };
+    });
+    const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
+    const reduceMs = await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, (r) =>
+      target.delete(r.outputKey),
+    );
+    const reduces = reduceLedger.results();
+    await this.state.saveManifest(s, 'reduce', reduces);
+
+    // Commit: move each committed attempt's part file into place, then drop the attempts' folder.
+    const outputs: InputObject[] = [];
+    for (const { result } of reduces) {
+      const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
+      await target.rename(result.outputKey, `${outPrefix}${name}`);
+      outputs.push({ store: target.url, key: `${outPrefix}${name}`, size: result.metrics.outputBytes });
+    }
+    await target.deletePrefix(`${outPrefix}_temporary/`);
+    if (!this.opts.keepIntermediate) await this.work.deletePrefix(`${dataPrefix}shuffle/`);
+
+    const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
+    const outputRecords = reduces.reduce((n, r) => n + r.result.metrics.outputRecords, 0);
+    if (s === 0) this.#counters.inputRecords = inputRecords;
+    if (last) this.#counters.outputRecords = outputRecords;
+    this.#counters.shuffleBytes += shuffleBytes;
+    this.#counters.tasks += mapSpecs.length + reduceSpecs.length;
+    this.#counters.spills += [...maps, ...reduces].reduce((n, t) => n + t.result.metrics.spills, 0);
+    return {
+      stage: {
+        stage: s,
+        mapTasks: mapSpecs.length,
+        reduceTasks: reduceSpecs.length,
+        mapMs,
+        reduceMs,
+        inputRecords,
+        shuffleBytes,
+        outputRecords,
+      },
+      outputs,
+    };
+  }
+
+  async #phase<R extends MapResult | ReduceResult>(
+    stage: number,
+    phase: Phase,
+    specs: TaskSpec[],
+    bytes: number,
+    ledger: CommitLedger<R>,
+    discard: (r: R) => Promise<void>,
+  ): Promise<number> {
+    const t0 = Date.now();
+    this.emit({ type: 'phase-start', stage, phase, tasks: specs.length, bytes });
+    let done = 0;
+    await runAll(specs, {
+      invoker: this.invoker,
+      concurrency: this.opts.concurrency,
+      maxAttempts: this.opts.maxAttempts,
+      retryBaseMs: this.opts.retryBaseMs,
+      ledger,
+      onDone: (spec, attempt, result) => {
+        this.emit({
+          type: 'task-done',
+          stage,
+          phase,
+          taskId: spec.taskId,
+          attempt,
+          done: ++done,
+          total: specs.length,
+          metrics: result.metrics,
+        });
+      },
+      onRetry: (spec, attempt, error, delayMs) => {
+        this.#counters.retries++;
+        this.emit({ type: 'task-retry', stage, phase, taskId: spec.taskId, attempt, error: error.message, delayMs });
+      },
+      onDuplicate: discard,
+    });
+    const ms = Date.now() - t0;
+    this.emit({ type: 'phase-done', stage, phase, ms });
+    return ms;
+  }
+}
+
+async function loadBundle(path: string, file: string): Promise<Job> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (err) {
+    if (err instanceof FanoutError) throw err;
+    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (!isJob(mod.default)) {
+    throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
+  }
+  return mod.default;
+}
+
+async function ensureEmptyOutput(out: ObjectStore, location: string): Promise<void> {
+  for await (const _ of out.list('')) {
+    throw new UsageError(`output ${location} already exists and is not empty; choose another --output`);
+  }
+}
+
+/** A listener that throws must not break the run. */
+function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: ProgressEvent) => void {
+  return (e) => {
+    try {
+      listener?.(e);
+    } catch {
+      // Progress is advisory; the run goes on.
+    }
+  };
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function summarize(o: ResolvedOptions): Record<string, unknown> {
+  const { onProgress: _, ...rest } = o;
+  return rest;
+}

@@ -1,0 +1,78 @@
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import type { ProgressEvent } from './progress.js';
+
+/** Options of one run. Every field has a default except the input. */
+export interface RunOptions {
+  /** Files, folders or globs to read. */
+  input: string | readonly string[];
+  /** Output folder. @default `out/<job id>` under the current directory */
+  output?: string;
+  /** Where job state, bundles and intermediate data live. @default `.fanout` under the current directory */
+  workDir?: string;
+  /** Tasks in flight at once; for the local backend, the number of worker threads. @default one per core */
+  concurrency?: number;
+  /** Reduce partitions of every stage that does not set its own. @default 8 */
+  partitions?: number;
+  /** Bytes of input per map task. @default 64 MiB */
+  splitSize?: number;
+  /** Attempts per task before the job fails. @default 3 */
+  maxAttempts?: number;
+  /** Bytes of records a task holds in memory before spilling to local disk. @default 256 MiB */
+  memoryBudget?: number;
+  /** Heap limit of each local worker thread, in MiB. @default 4096 */
+  workerMemoryMb?: number;
+  /** First retry delay; later ones double, with jitter. @default 100 */
+  retryBaseMs?: number;
+  /** Keep shuffle objects and intermediate stage outputs after success. @default false */
+  keepIntermediate?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export const MiB = 1024 * 1024;
+
+export const DEFAULTS = {
+  workDir: '.fanout',
+  splitSize: 64 * MiB,
+  maxAttempts: 3,
+  memoryBudget: 256 * MiB,
+  workerMemoryMb: 4096,
+  retryBaseMs: 100,
+} as const;
+
+export type ResolvedOptions = Required<Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress'>> & {
+  input: string[];
+  output: string | undefined;
+  partitions: number | undefined;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
+};
+
+/** Applies defaults and checks ranges. @throws {UsageError} naming the bad option and its value. */
+export function resolveOptions(o: RunOptions): ResolvedOptions {
+  const input = typeof o.input === 'string' ? [o.input] : [...(o.input ?? [])];
+  if (input.length === 0) throw new UsageError('no input given');
+  return {
+    input,
+    output: o.output,
+    workDir: o.workDir ?? DEFAULTS.workDir,
+    concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
+    partitions: o.partitions === undefined ? undefined : positiveInt('partitions', o.partitions),
+    splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
+    maxAttempts: positiveInt('maxAttempts', o.maxAttempts ?? DEFAULTS.maxAttempts),
+    memoryBudget: positiveInt('memoryBudget', o.memoryBudget ?? DEFAULTS.memoryBudget),
+    workerMemoryMb: positiveInt('workerMemoryMb', o.workerMemoryMb ?? DEFAULTS.workerMemoryMb),
+    retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? DEFAULTS.retryBaseMs),
+    keepIntermediate: o.keepIntermediate ?? false,
+    onProgress: o.onProgress,
+  };
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0) throw new UsageError(`${name} must be a non-negative number, got ${v}`);
+  return v;
+}

@@ -1,0 +1,45 @@
+/**
+ * Splits one CSV line into fields (RFC 4180 quoting: `"a,b"`, `"say ""hi"""`). A record is one
+ * line: quoted fields may hold the delimiter and quotes but not newlines, so splits stay line-aligned.
+ */
+export function parseCsvLine(line: string, delimiter: string): string[] {
+  if (!line.includes('"')) return line.split(delimiter);
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) {
+          value += line.slice(i);
+          i = line.length;
+          break;
+        }
+        value += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      // Anything between the closing quote and the delimiter is kept, as lenient readers do.
+      const d = line.indexOf(delimiter, i);
+      value += line.slice(i, d < 0 ? line.length : d);
+      fields.push(value);
+      if (d < 0) return fields;
+      i = d + 1;
+    } else {
+      const d = line.indexOf(delimiter, i);
+      if (d < 0) {
+        fields.push(line.slice(i));
+        return fields;
+      }
+      fields.push(line.slice(i, d));
+      i = d + 1;
+    }
+  }
+}

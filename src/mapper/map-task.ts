@@ -1,0 +1,189 @@
+import { openSync, closeSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore } from '../backends/open-store.js';
+import { UserCodeError } from '../errors.js';
+import { recordParser } from '../job/record-parser.js';
+import type { Job, StageDefinition, TaskContext } from '../job/types.js';
+import { createLogger } from '../runtime/logger.js';
+import { withSpillDir } from '../runtime/spill-dir.js';
+import type { MapResult, MapTask } from '../runtime/task-types.js';
+import { isThenable, userCodeError } from '../runtime/user-code.js';
+import { KeyGroups } from '../shuffle/key-groups.js';
+import { hashPartition } from '../shuffle/key-order.js';
+import { RecordWriter } from '../shuffle/record-codec.js';
+import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
+import { readFirstLine } from './read-first-line.js';
+import { readLines } from './read-lines.js';
+
+/** Where one spill put each partition's bytes in its local file. */
+interface Spill {
+  path: string;
+  parts: { offset: number; length: number; records: number }[];
+}
+
+/**
+ * Runs one map task attempt: reads its splits, calls `map` per record, combines in memory under the
+ * memory budget (spilling partitioned runs to local disk past it), and writes exactly one shuffle
+ * object with a partition index. The same function runs in a worker thread and on Lambda.
+ */
+export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
+  const started = Date.now();
+  const stage = job.stages[task.stage] as StageDefinition;
+  const ctx: TaskContext = {
+    jobId: task.jobId,
+    taskId: task.taskId,
+    attempt: task.attempt,
+    stage: task.stage,
+    log: createLogger(task),
+  };
+  const combine = stage.combine ? (k: unknown, vs: unknown[]) => callCombine(stage, k, vs) : undefined;
+  const groups = new KeyGroups(combine);
+  const partitionOf = makePartitioner(stage, task.partitions);
+  let inputRecords = 0;
+  let outputRecords = 0;
+  let inputBytes = 0;
+  const emit = (key: unknown, value: unknown): void => {
+    if (key === undefined) throw new UserCodeError('map emitted an undefined key', { retryable: false });
+    groups.add(key, value);
+    outputRecords++;
+  };
+
+  return withSpillDir(`${task.jobId}-${task.taskId}-a${task.attempt}`, async (dir) => {
+    const spills: Spill[] = [];
+    for (const split of task.splits) {
+      const store = openStore(split.store);
+      inputBytes += split.end - split.start;
+      const csvHeader = task.input.format === 'csv' && task.input.header;
+      const parse = recordParser(task.input, csvHeader ? await readFirstLine(store, split) : undefined);
+      let skipHeader = csvHeader && split.start === 0;
+      for await (const lines of readLines(store, split)) {
+        for (const line of lines) {
+          if (skipHeader) {
+            skipHeader = false;
+            continue;
+          }
+          const record = parse(line);
+          if (record === undefined) continue;
+          inputRecords++;
+          try {
+            const r = stage.map(record as never, emit as never, ctx);
+            if (isThenable(r)) await r;
+          } catch (err) {
+            throw userCodeError('map', err);
+          }
+        }
+        if (groups.bytes > task.memoryBudget) spills.push(spillPartitioned(groups, partitionOf, task.partitions, dir, spills.length));
+      }
+    }
+
+    const out = new ShuffleObjectWriter(await openStore(task.shuffleStore).openWriter(task.shuffleKey), task.partitions);
+    const memory = encodePartitioned(groups, partitionOf, task.partitions);
+    groups.clear();
+    let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
+    try {
+      for (let p = 0; p < task.partitions; p++) {
+        for (const spill of spills) {
+          const part = spill.parts[p];
+          if (part && part.length > 0) await out.append(p, readSpillPart(spill.path, part), part.records);
+        }
+        const w = memory[p] as RecordWriter;
+        await out.append(p, w.bytes(), w.records);
+      }
+      written = await out.close();
+    } catch (err) {
+      await out.abort();
+      throw err;
+    }
+    return {
+      kind: 'map',
+      shuffleKey: task.shuffleKey,
+      slices: written.slices,
+      metrics: {
+        inputBytes,
+        inputRecords,
+        outputRecords,
+        outputBytes: written.bytes,
+        spills: spills.length,
+        ms: Date.now() - started,
+      },
+    };
+  });
+}
+
+function callCombine(stage: StageDefinition, key: unknown, values: unknown[]): unknown {
+  try {
+    return (stage.combine as NonNullable<StageDefinition['combine']>)(key as never, values as never);
+  } catch (err) {
+    throw userCodeError('combine', err);
+  }
+}
+
+function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => number {
+  const custom = stage.partitioner;
+  if (!custom) return (key) => hashPartition(key, n);
+  return (key) => {
+    let p: number;
+    try {
+      p = custom(key as never, n);
+    } catch (err) {
+      throw userCodeError('partitioner', err);
+    }
+    if (!Number.isInteger(p) || p < 0 || p >= n) {
+      throw new UserCodeError(`partitioner returned ${p} for key ${JSON.stringify(key)}; expected an integer in [0, ${n})`, {
+        retryable: false,
+      });
+    }
+    return p;
+  };
+}
+
+function encodePartitioned(groups: KeyGroups, partitionOf: (key: unknown) => number, n: number): RecordWriter[] {
+  const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
+  for (const [key, values] of groups.entries()) {
+    const w = writers[partitionOf(key)] as RecordWriter;
+    for (const v of values) w.write(key, v);
+  }
+  return writers;
+}
+
+function spillPartitioned(
+  groups: KeyGroups,
+  partitionOf: (key: unknown) => number,
+  n: number,
+  dir: string,
+  seq: number,
+): Spill {
+  const writers = encodePartitioned(groups, partitionOf, n);
+  groups.clear();
+  const path = join(dir, `spill-${seq}`);
+  const fd = openSync(path, 'w');
+  const parts: Spill['parts'] = [];
+  let offset = 0;
+  try {
+    for (const w of writers) {
+      const bytes = w.bytes();
+      if (bytes.length > 0) writeSync(fd, bytes);
+      parts.push({ offset, length: bytes.length, records: w.records });
+      offset += bytes.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { path, parts };
+}
+
+function readSpillPart(path: string, part: { offset: number; length: number }): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(part.length);
+    let off = 0;
+    while (off < part.length) {
+      const n = readSync(fd, buf, off, part.length - off, part.offset + off);
+      if (n === 0) throw new Error(`spill file ${path} is shorter than expected`);
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}

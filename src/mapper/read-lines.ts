@@ -1,0 +1,126 @@
+import { createGunzip } from 'node:zlib';
+import type { ObjectStore } from '../backends/object-store.js';
+import type { Split } from '../driver/plan-splits.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+/** First read past a split's end to finish its last record; doubles while the record goes on. */
+const FIRST_OVERREAD = 64 * 1024;
+const MAX_OVERREAD = 8 * 1024 * 1024;
+
+/**
+ * Streams the byte range `[from, to)` of an object, then keeps reading past `to` in growing steps
+ * until the consumer stops (it stops once the record straddling `to` is complete).
+ */
+async function* rangeThenOverread(store: ObjectStore, split: Split, from: number): AsyncIterable<Uint8Array> {
+  yield* store.stream(split.key, { start: from, end: split.end });
+  let pos = split.end;
+  let step = FIRST_OVERREAD;
+  while (pos < split.size) {
+    const end = Math.min(split.size, pos + step);
+    yield* store.stream(split.key, { start: pos, end });
+    pos = end;
+    step = Math.min(step * 2, MAX_OVERREAD);
+  }
+}
+
+/**
+ * The lines a split owns, in batches, without line endings (`\n` or `\r\n`).
+ *
+ * A split owns the lines that start inside `[start, end)`: unless it starts at byte 0 it skips
+ * through the first newline at or after `start - 1` (reading from `start - 1` catches a line that
+ * starts exactly at `start`), and it reads past `end` to finish the line that starts before `end`.
+ * Splitting on the byte 0x0A is safe for UTF-8: it never occurs inside a multi-byte character.
+ * A final line without a newline counts; the empty string after a final newline does not.
+ */
+export async function* readLines(store: ObjectStore, split: Split): AsyncGenerator<string[]> {
+  if (split.gzip) {
+    yield* linesOf(gunzip(store.stream(split.key)), 0, Number.POSITIVE_INFINITY, false);
+    return;
+  }
+  const from = split.start === 0 ? 0 : split.start - 1;
+  yield* linesOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
+}
+
+async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const z = createGunzip();
+  const feed = (async () => {
+    try {
+      for await (const chunk of source) if (!z.write(chunk)) await new Promise((r) => z.once('drain', r));
+      z.end();
+    } catch (err) {
+      z.destroy(err as Error);
+    }
+  })();
+  for await (const chunk of z) yield chunk as Buffer;
+  await feed;
+}
+
+/**
+ * Cuts a byte stream that begins at absolute offset `base` into lines, keeping those that start
+ * before `end`, skipping the partial first line when `skipFirst`.
+ */
+async function* linesOf(
+  chunks: AsyncIterable<Uint8Array>,
+  base: number,
+  end: number,
+  skipFirst: boolean,
+): AsyncGenerator<string[]> {
+  // Bytes of an unfinished line; kept as parts so a record longer than many chunks is copied once.
+  let carry: Buffer[] = [];
+  let pos = base; // absolute offset of the first byte of `buf` below
+  let skipping = skipFirst;
+  for await (const chunk of chunks) {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (carry.length > 0) {
+      if (buf.indexOf(NL) < 0) {
+        carry.push(buf);
+        continue;
+      }
+      buf = Buffer.concat([...carry, buf]);
+      carry = [];
+    }
+    let from = 0;
+    if (skipping) {
+      const nl = buf.indexOf(NL);
+      if (nl < 0) {
+        pos += buf.length;
+        continue;
+      }
+      from = nl + 1;
+      skipping = false;
+    }
+    // The first line starting at or past `end` belongs to the next split: stop before it.
+    if (pos + from >= end) return;
+    const lastNl = buf.lastIndexOf(NL);
+    if (lastNl < from) {
+      carry = [buf.subarray(from)];
+      pos += from;
+      continue;
+    }
+    // Lines that start before `end` end at the first newline at or after `end - 1`.
+    let stopAt = lastNl + 1;
+    let finished = false;
+    if (pos + lastNl + 1 >= end) {
+      const boundaryNl = buf.indexOf(NL, Math.max(from, end - 1 - pos));
+      stopAt = boundaryNl + 1;
+      finished = true;
+    }
+    yield splitLines(buf.toString('utf8', from, stopAt - 1));
+    if (finished) return;
+    if (stopAt < buf.length) carry = [buf.subarray(stopAt)];
+    pos += stopAt;
+  }
+  if (!skipping && carry.length > 0 && pos < end) {
+    yield splitLines(Buffer.concat(carry).toString('utf8'));
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] as string;
+    if (l.length > 0 && l.charCodeAt(l.length - 1) === CR) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}

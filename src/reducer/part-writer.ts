@@ -1,0 +1,48 @@
+import type { ObjectWriter } from '../backends/object-store.js';
+import { UserCodeError } from '../errors.js';
+
+const FLUSH_CHARS = 1 << 20;
+
+/** Writes `{"key":K,"value":V}` lines to a part file in large chunks; emit stays synchronous. */
+export class PartWriter {
+  readonly #out: ObjectWriter;
+  #lines: string[] = [];
+  #chars = 0;
+  records = 0;
+  bytes = 0;
+
+  constructor(out: ObjectWriter) {
+    this.#out = out;
+  }
+
+  readonly emit = (key: unknown, value: unknown): void => {
+    if (key === undefined) throw new UserCodeError('reduce emitted an undefined key', { retryable: false });
+    const line = JSON.stringify({ key, value: value === undefined ? null : value });
+    this.#lines.push(line);
+    this.#chars += line.length + 1;
+    this.records++;
+  };
+
+  async flushIfFull(): Promise<void> {
+    if (this.#chars >= FLUSH_CHARS) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#lines.length === 0) return;
+    this.#lines.push('');
+    const chunk = Buffer.from(this.#lines.join('\n'));
+    this.#lines = [];
+    this.#chars = 0;
+    this.bytes += chunk.length;
+    await this.#out.write(chunk);
+  }
+
+  async close(): Promise<void> {
+    await this.#flush();
+    await this.#out.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.#out.abort();
+  }
+}

@@ -1,0 +1,68 @@
+import type { Split } from '../driver/plan-splits.js';
+import type { InputSpec } from '../job/types.js';
+import type { PartitionSlice } from '../shuffle/shuffle-object.js';
+
+/** Fields every task invocation carries: small, plain data, the same on every backend. */
+interface TaskBase {
+  jobId: string;
+  stage: number;
+  taskId: string;
+  attempt: number;
+  /** Bytes of records a task may hold in memory before spilling to local disk. */
+  memoryBudget: number;
+}
+
+/** Read splits, map, combine, partition, and write one shuffle object. */
+export interface MapTask extends TaskBase {
+  kind: 'map';
+  input: InputSpec;
+  splits: Split[];
+  partitions: number;
+  /** Store URL and attempt-scoped key of the shuffle object to write. */
+  shuffleStore: string;
+  shuffleKey: string;
+}
+
+/** One partition's slice of one committed map output. */
+export interface ReduceInput {
+  store: string;
+  key: string;
+  slice: PartitionSlice;
+}
+
+/** Read one partition from every committed map output, group, reduce, write one part file. */
+export interface ReduceTask extends TaskBase {
+  kind: 'reduce';
+  partition: number;
+  inputs: ReduceInput[];
+  /** Store URL and attempt-scoped key of the part file to write. */
+  outputStore: string;
+  outputKey: string;
+}
+
+export type Task = MapTask | ReduceTask;
+
+/** What a task did, for the job's summary. */
+export interface TaskMetrics {
+  inputBytes: number;
+  inputRecords: number;
+  outputRecords: number;
+  outputBytes: number;
+  spills: number;
+  ms: number;
+}
+
+export interface MapResult {
+  kind: 'map';
+  shuffleKey: string;
+  slices: PartitionSlice[];
+  metrics: TaskMetrics;
+}
+
+export interface ReduceResult {
+  kind: 'reduce';
+  outputKey: string;
+  metrics: TaskMetrics;
+}
+
+export type TaskResult = MapResult | ReduceResult;

@@ -1,0 +1,40 @@
+import { fnv1a } from './hash.js';
+
+/** Identity of a key inside one process: primitives as themselves, objects and arrays as JSON text. */
+export type KeyId = string | number | boolean | null;
+
+const typeRank = (k: unknown): number =>
+  k === null ? 0 : typeof k === 'boolean' ? 1 : typeof k === 'number' ? 2 : typeof k === 'string' ? 3 : 4;
+
+/**
+ * Total order on keys used by sorted spill runs: null, booleans, numbers, strings, then objects and
+ * arrays by their JSON text. Two keys compare equal exactly when they group together.
+ */
+export function compareKeys(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  switch (ra) {
+    case 0:
+      return 0;
+    case 1:
+      return Number(a) - Number(b);
+    case 2:
+      return order(a as number, b as number);
+    case 3:
+      return order(a as string, b as string);
+    default:
+      return order(JSON.stringify(a), JSON.stringify(b));
+  }
+}
+
+function order<T extends string | number>(x: T, y: T): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The default partitioner: a stable hash of the key, so every map task sends a key to the same reducer. */
+export function hashPartition(key: unknown, n: number): number {
+  if (n === 1) return 0;
+  const text = typeof key === 'string' ? key : JSON.stringify(key);
+  return fnv1a(text) % n;
+}

@@ -1,0 +1,153 @@
+import { CorruptDataError, UserCodeError } from '../errors.js';
+
+/**
+ * The framed binary record format of shuffle objects and spill runs: each record is a key then a
+ * value, each a one-byte tag and a payload. Strings and small integers, the common keys and values,
+ * skip JSON entirely; anything else is carried as JSON text.
+ */
+const TAG_STRING = 0;
+const TAG_INT = 1;
+const TAG_FLOAT = 2;
+const TAG_TRUE = 3;
+const TAG_FALSE = 4;
+const TAG_NULL = 5;
+const TAG_JSON = 6;
+
+/** Appends records to a growable buffer. */
+export class RecordWriter {
+  #buf: Buffer;
+  #pos = 0;
+  records = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.#buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.#pos;
+  }
+
+  #ensure(extra: number): void {
+    if (this.#pos + extra <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#pos + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.#buf.copy(next, 0, 0, this.#pos);
+    this.#buf = next;
+  }
+
+  write(key: unknown, value: unknown): void {
+    this.#value(key);
+    this.#value(value);
+    this.records++;
+  }
+
+  #value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        this.#text(TAG_STRING, v);
+        return;
+      case 'number':
+        if (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) {
+          this.#ensure(5);
+          this.#buf[this.#pos] = TAG_INT;
+          this.#buf.writeInt32LE(v, this.#pos + 1);
+          this.#pos += 5;
+        } else {
+          this.#ensure(9);
+          this.#buf[this.#pos] = TAG_FLOAT;
+          this.#buf.writeDoubleLE(v, this.#pos + 1);
+          this.#pos += 9;
+        }
+        return;
+      case 'boolean':
+        this.#ensure(1);
+        this.#buf[this.#pos++] = v ? TAG_TRUE : TAG_FALSE;
+        return;
+      default:
+        if (v === null) {
+          this.#ensure(1);
+          this.#buf[this.#pos++] = TAG_NULL;
+          return;
+        }
+        if (typeof v !== 'object') {
+          throw new UserCodeError(`emitted a ${typeof v}, which is not JSON-serialisable`, { retryable: false });
+        }
+        this.#text(TAG_JSON, JSON.stringify(v));
+    }
+  }
+
+  #text(tag: number, s: string): void {
+    // Reserve the worst case (3 bytes per UTF-16 unit), write, then fill in the real length.
+    this.#ensure(5 + s.length * 3);
+    const at = this.#pos;
+    this.#buf[at] = tag;
+    const n = this.#buf.write(s, at + 5, 'utf8');
+    this.#buf.writeUInt32LE(n, at + 1);
+    this.#pos = at + 5 + n;
+  }
+
+  /** The bytes written so far (a view; copy before writing more if kept). */
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  reset(): void {
+    this.#pos = 0;
+    this.records = 0;
+  }
+}
+
+/** Reads records back from bytes written by RecordWriter. */
+export class RecordReader {
+  readonly #buf: Buffer;
+  #pos = 0;
+  key: unknown = undefined;
+  value: unknown = undefined;
+
+  constructor(bytes: Uint8Array) {
+    this.#buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Loads the next record into `key` and `value`; false at the end. */
+  next(): boolean {
+    if (this.#pos >= this.#buf.length) return false;
+    this.key = this.#value();
+    this.value = this.#value();
+    return true;
+  }
+
+  #value(): unknown {
+    const b = this.#buf;
+    const at = this.#pos;
+    if (at >= b.length) throw new CorruptDataError('truncated record', { retryable: true });
+    switch (b[at]) {
+      case TAG_STRING:
+      case TAG_JSON: {
+        const n = b.readUInt32LE(at + 1);
+        const end = at + 5 + n;
+        if (end > b.length) throw new CorruptDataError('truncated record', { retryable: true });
+        const s = b.toString('utf8', at + 5, end);
+        this.#pos = end;
+        return b[at] === TAG_STRING ? s : JSON.parse(s);
+      }
+      case TAG_INT:
+        this.#pos = at + 5;
+        return b.readInt32LE(at + 1);
+      case TAG_FLOAT:
+        this.#pos = at + 9;
+        return b.readDoubleLE(at + 1);
+      case TAG_TRUE:
+        this.#pos = at + 1;
+        return true;
+      case TAG_FALSE:
+        this.#pos = at + 1;
+        return false;
+      case TAG_NULL:
+        this.#pos = at + 1;
+        return null;
+      default:
+        throw new CorruptDataError(`bad record tag ${b[at]} at byte ${at}`, { retryable: true });
+    }
+  }
+}
