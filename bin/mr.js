@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-console.log("hi")
+import { main } from '../dist/cli/main.js';
+
+process.exitCode = await main(process.argv.slice(2));

@@ -13,7 +13,10 @@ export class FanoutError extends Error {
   readonly retryable: boolean;
   readonly context: ErrorContext;
 
-  constructor(message: string, options: { cause?: unknown; retryable?: boolean; context?: ErrorContext } = {}) {
+  constructor(
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; context?: ErrorContext } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options.retryable ?? false;
     this.context = options.context ?? {};

@@ -36,7 +36,12 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
   let code: Uint8Array;
   try {
     const result = await build({
-      stdin: { contents: entry, resolveDir: dirname(jobFile), sourcefile: 'fanout-job-entry.js', loader: 'js' },
+      stdin: {
+        contents: entry,
+        resolveDir: dirname(jobFile),
+        sourcefile: 'fanout-job-entry.js',
+        loader: 'js',
+      },
       bundle: true,
       write: false,
       platform: 'node',
@@ -47,11 +52,14 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
       logLevel: 'silent',
       legalComments: 'none',
       // CommonJS dependencies inside an ES module still need `require` for Node built-ins.
-      banner: { js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);",
+      },
     });
     code = (result.outputFiles[0] as { contents: Uint8Array }).contents;
   } catch (err) {
-    const first = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
+    const first = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] })
+      .errors?.[0];
     if (first?.text.startsWith('No matching export') && first.text.includes('"default"')) {
       throw new UsageError(`${jobFile} has no default export; write \`export default defineJob({ ... })\``);
     }

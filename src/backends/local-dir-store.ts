@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ByteRange, ObjectInfo, ObjectStore, ObjectWriter } from './object-store.js';
@@ -117,7 +117,8 @@ export class LocalDirStore implements ObjectStore {
     return {
       async write(chunk) {
         let off = 0;
-        while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+        while (off < chunk.byteLength)
+          off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
       },
       async close() {
         if (done) return;
@@ -146,7 +147,10 @@ export class LocalDirStore implements ObjectStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix === '' || prefix.endsWith('/')) {
-      await rm(prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+      await rm(prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1)), {
+        recursive: true,
+        force: true,
+      });
       return;
     }
     for await (const o of this.list(prefix)) await this.delete(o.key);

@@ -59,7 +59,8 @@ export class LocalWorkerPool implements Invoker {
       if (!busy || busy.id !== reply.id) return;
       slot.busy = undefined;
       if (reply.ok) busy.resolve(reply.result);
-      else busy.reject(deserializeError(reply.error, { taskId: busy.task.taskId, attempt: busy.task.attempt }));
+      else
+        busy.reject(deserializeError(reply.error, { taskId: busy.task.taskId, attempt: busy.task.attempt }));
       this.#dispatch();
     });
     const lost = (why: string) => {
@@ -69,17 +70,22 @@ export class LocalWorkerPool implements Invoker {
       slot.busy = undefined;
       if (this.#closed) return;
       if (!slot.ready && ++this.#startupFailures >= MAX_STARTUP_FAILURES) {
-        this.#fail(new WorkerCrashedError(`worker threads keep failing to start: ${why}`, { retryable: false }));
+        this.#fail(
+          new WorkerCrashedError(`worker threads keep failing to start: ${why}`, { retryable: false }),
+        );
         busy?.reject(this.#broken as Error);
         return;
       }
       this.#slots[i] = this.#spawn();
       if (busy) {
         busy.reject(
-          new WorkerCrashedError(`worker ${why} while running ${busy.task.taskId} attempt ${busy.task.attempt}`, {
-            retryable: true,
-            context: { taskId: busy.task.taskId, attempt: busy.task.attempt },
-          }),
+          new WorkerCrashedError(
+            `worker ${why} while running ${busy.task.taskId} attempt ${busy.task.attempt}`,
+            {
+              retryable: true,
+              context: { taskId: busy.task.taskId, attempt: busy.task.attempt },
+            },
+          ),
         );
       }
       this.#dispatch();

@@ -12,7 +12,8 @@ export interface InputObject {
 }
 
 /** Hidden and `_`-prefixed names (`_SUCCESS`, `.DS_Store`) are bookkeeping, never data, as in Hadoop. */
-const isDataName = (key: string): boolean => !key.split('/').some((p) => p.startsWith('.') || p.startsWith('_'));
+const isDataName = (key: string): boolean =>
+  !key.split('/').some((p) => p.startsWith('.') || p.startsWith('_'));
 
 /**
  * Expands input locations (files, folders, globs) into objects, in a stable order, each once.

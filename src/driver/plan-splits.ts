@@ -23,10 +23,18 @@ export const isGzip = (key: string): boolean => key.endsWith('.gz');
 /** Cuts one object into splits of at most `splitSize` bytes (gzip objects and empty objects whole). */
 export function splitObject(o: InputObject, splitSize: number): Split[] {
   const gzip = isGzip(o.key);
-  if (gzip || o.size <= splitSize) return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip }];
+  if (gzip || o.size <= splitSize)
+    return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip }];
   const splits: Split[] = [];
   for (let start = 0; start < o.size; start += splitSize) {
-    splits.push({ store: o.store, key: o.key, start, end: Math.min(o.size, start + splitSize), size: o.size, gzip });
+    splits.push({
+      store: o.store,
+      key: o.key,
+      start,
+      end: Math.min(o.size, start + splitSize),
+      size: o.size,
+      gzip,
+    });
   }
   return splits;
 }

@@ -16,5 +16,13 @@ export type ProgressEvent =
       total: number;
       metrics: TaskMetrics;
     }
-  | { type: 'task-retry'; stage: number; phase: Phase; taskId: string; attempt: number; error: string; delayMs: number }
+  | {
+      type: 'task-retry';
+      stage: number;
+      phase: Phase;
+      taskId: string;
+      attempt: number;
+      error: string;
+      delayMs: number;
+    }
   | { type: 'phase-done'; stage: number; phase: Phase; ms: number };

@@ -84,7 +84,11 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     const file = resolve(job instanceof URL ? job.pathname : job);
     const bundle = await bundleJob(file, workDir);
     definition = await loadBundle(bundle.path, file);
-    invoker = new LocalWorkerPool({ bundlePath: bundle.path, size: opts.concurrency, workerMemoryMb: opts.workerMemoryMb });
+    invoker = new LocalWorkerPool({
+      bundlePath: bundle.path,
+      size: opts.concurrency,
+      workerMemoryMb: opts.workerMemoryMb,
+    });
   }
 
   try {
@@ -111,7 +115,9 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       return result;
     } catch (err) {
       await out.deletePrefix('_temporary/').catch(() => {});
-      await state.finish('failed', { error: err instanceof Error ? err.message : String(err) }).catch(() => {});
+      await state
+        .finish('failed', { error: err instanceof Error ? err.message : String(err) })
+        .catch(() => {});
       throw err;
     }
   } finally {
@@ -209,7 +215,9 @@ class JobRun {
       };
     });
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
-    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, (r) => this.work.delete(r.shuffleKey));
+    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, (r) =>
+      this.work.delete(r.shuffleKey),
+    );
     const maps = mapLedger.results();
     await this.state.saveManifest(s, 'map', maps);
 
@@ -310,7 +318,15 @@ class JobRun {
       },
       onRetry: (spec, attempt, error, delayMs) => {
         this.#counters.retries++;
-        this.emit({ type: 'task-retry', stage, phase, taskId: spec.taskId, attempt, error: error.message, delayMs });
+        this.emit({
+          type: 'task-retry',
+          stage,
+          phase,
+          taskId: spec.taskId,
+          attempt,
+          error: error.message,
+          delayMs,
+        });
       },
       onDuplicate: discard,
     });
@@ -326,7 +342,9 @@ async function loadBundle(path: string, file: string): Promise<Job> {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (err) {
     if (err instanceof FanoutError) throw err;
-    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   if (!isJob(mod.default)) {
     throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);

@@ -31,7 +31,10 @@ const MAX_DELAY_MS = 10_000;
  * with exponential backoff. Rejects with TaskFailedError as soon as any task exhausts its attempts
  * (or fails in a way no retry can fix); tasks not yet started are then never started.
  */
-export async function runAll<R extends TaskResult>(specs: readonly TaskSpec[], o: ScheduleOptions<R>): Promise<void> {
+export async function runAll<R extends TaskResult>(
+  specs: readonly TaskSpec[],
+  o: ScheduleOptions<R>,
+): Promise<void> {
   const limit = pLimit(Math.max(1, o.concurrency));
   let failed = false;
   const base = o.retryBaseMs ?? 100;
@@ -49,10 +52,13 @@ export async function runAll<R extends TaskResult>(specs: readonly TaskSpec[], o
         if (!e.retryable || attempt >= o.maxAttempts) {
           failed = true;
           const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
-          throw new TaskFailedError(`task ${spec.taskId} (${spec.describe}) failed after ${tries}: ${e.message}`, {
-            cause: e,
-            context: { taskId: spec.taskId, attempt, input: spec.describe },
-          });
+          throw new TaskFailedError(
+            `task ${spec.taskId} (${spec.describe}) failed after ${tries}: ${e.message}`,
+            {
+              cause: e,
+              context: { taskId: spec.taskId, attempt, input: spec.describe },
+            },
+          );
         }
         const delayMs = Math.round(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** (attempt - 1)));
         o.onRetry?.(spec, attempt, e, delayMs);

@@ -1,5 +1,13 @@
 import { JobDefinitionError } from '../errors.js';
-import type { InputSpec, Job, JobDefinition, MultiStageJob, RecordOf, SingleStageJob, StageDefinition } from './types.js';
+import type {
+  InputSpec,
+  Job,
+  JobDefinition,
+  MultiStageJob,
+  RecordOf,
+  SingleStageJob,
+  StageDefinition,
+} from './types.js';
 
 /** Reduce partitions of a stage that sets none and is given none by the run options. */
 export const DEFAULT_PARTITIONS = 8;
@@ -13,7 +21,7 @@ export const MAX_PARTITIONS = 100_000;
  *   name: 'wordcount',
  *   input: { format: 'text' },
  *   map(line, emit) { for (const w of line.split(/\s+/)) if (w) emit(w, 1); },
- *   combine: (_k, vs) => vs.reduce((a, b) => a + b, 0),
+ *   combine: (_word: string, counts: number[]) => counts.reduce((a, b) => a + b, 0),
  *   reduce(word, counts, emit) { let n = 0; for (const c of counts) n += c; emit(word, n); },
  * });
  * @throws {JobDefinitionError} when a required function is missing or an option is out of range.
@@ -42,7 +50,9 @@ function validateJob(def: JobDefinition): Job {
   if (!Array.isArray(rawStages) || rawStages.length === 0) {
     throw new JobDefinitionError(`job ${def.name}: stages must be a non-empty array`);
   }
-  const stages = rawStages.map((s, i) => validateStage(s, `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`));
+  const stages = rawStages.map((s, i) =>
+    validateStage(s, `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`),
+  );
   return Object.freeze({ kind: 'fanout.job' as const, name: def.name, input, stages: Object.freeze(stages) });
 }
 
@@ -53,8 +63,15 @@ function validateInput(input: InputSpec, job: string): InputSpec {
       return { format: input.format };
     case 'csv': {
       const delimiter = input.delimiter ?? ',';
-      if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') {
-        throw new JobDefinitionError(`job ${job}: csv delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+      if (
+        typeof delimiter !== 'string' ||
+        delimiter.length !== 1 ||
+        delimiter === '"' ||
+        delimiter === '\n'
+      ) {
+        throw new JobDefinitionError(
+          `job ${job}: csv delimiter must be one character, got ${JSON.stringify(delimiter)}`,
+        );
       }
       return { format: 'csv', delimiter, header: input.header === true };
     }
@@ -66,7 +83,8 @@ function validateInput(input: InputSpec, job: string): InputSpec {
 }
 
 function validateStage(s: StageDefinition, where: string): StageDefinition {
-  if (typeof s !== 'object' || s === null) throw new JobDefinitionError(`${where}: a stage must be an object`);
+  if (typeof s !== 'object' || s === null)
+    throw new JobDefinitionError(`${where}: a stage must be an object`);
   if (typeof s.map !== 'function') throw new JobDefinitionError(`${where}: map must be a function`);
   if (typeof s.reduce !== 'function') throw new JobDefinitionError(`${where}: reduce must be a function`);
   if (s.combine !== undefined && typeof s.combine !== 'function') {

@@ -58,7 +58,7 @@ export interface StageDefinition<R = unknown, K = Json, V = Json> {
   /** Folds values of one key into one; must be associative and commutative. */
   combine?(key: K, values: V[]): V;
   /** Called once per key with every value of that key, as an iterable to walk once. */
-  reduce(key: K, values: Iterable<V>, emit: Emit, ctx: TaskContext): void | Promise<void>;
+  reduce(key: K, values: Iterable<V>, emit: Emit<unknown, unknown>, ctx: TaskContext): void | Promise<void>;
   /** Number of reduce partitions. @default 8 */
   partitions?: number;
   /** Chooses a partition in `[0, n)` for a key. @default a hash of the key */

@@ -1,4 +1,4 @@
-import { openSync, closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
 import { UserCodeError } from '../errors.js';
@@ -72,11 +72,15 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             throw userCodeError('map', err);
           }
         }
-        if (groups.bytes > task.memoryBudget) spills.push(spillPartitioned(groups, partitionOf, task.partitions, dir, spills.length));
+        if (groups.bytes > task.memoryBudget)
+          spills.push(spillPartitioned(groups, partitionOf, task.partitions, dir, spills.length));
       }
     }
 
-    const out = new ShuffleObjectWriter(await openStore(task.shuffleStore).openWriter(task.shuffleKey), task.partitions);
+    const out = new ShuffleObjectWriter(
+      await openStore(task.shuffleStore).openWriter(task.shuffleKey),
+      task.partitions,
+    );
     const memory = encodePartitioned(groups, partitionOf, task.partitions);
     groups.clear();
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
@@ -129,15 +133,22 @@ function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => n
       throw userCodeError('partitioner', err);
     }
     if (!Number.isInteger(p) || p < 0 || p >= n) {
-      throw new UserCodeError(`partitioner returned ${p} for key ${JSON.stringify(key)}; expected an integer in [0, ${n})`, {
-        retryable: false,
-      });
+      throw new UserCodeError(
+        `partitioner returned ${p} for key ${JSON.stringify(key)}; expected an integer in [0, ${n})`,
+        {
+          retryable: false,
+        },
+      );
     }
     return p;
   };
 }
 
-function encodePartitioned(groups: KeyGroups, partitionOf: (key: unknown) => number, n: number): RecordWriter[] {
+function encodePartitioned(
+  groups: KeyGroups,
+  partitionOf: (key: unknown) => number,
+  n: number,
+): RecordWriter[] {
   const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
   for (const [key, values] of groups.entries()) {
     const w = writers[partitionOf(key)] as RecordWriter;

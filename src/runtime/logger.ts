@@ -13,6 +13,9 @@ const stderrSink: LogSink = (_level, line) => {
 export function createLogger(scope: { jobId: string; taskId?: string }, sink: LogSink = stderrSink): Logger {
   const prefix = scope.taskId ? `[${scope.jobId} ${scope.taskId}]` : `[${scope.jobId}]`;
   const emit = (level: Level) => (message: string, fields?: Record<string, unknown>) =>
-    sink(level, `${prefix} ${level === 'info' ? '' : `${level}: `}${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+    sink(
+      level,
+      `${prefix} ${level === 'info' ? '' : `${level}: `}${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`,
+    );
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

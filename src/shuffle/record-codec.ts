@@ -71,7 +71,9 @@ export class RecordWriter {
           return;
         }
         if (typeof v !== 'object') {
-          throw new UserCodeError(`emitted a ${typeof v}, which is not JSON-serialisable`, { retryable: false });
+          throw new UserCodeError(`emitted a ${typeof v}, which is not JSON-serialisable`, {
+            retryable: false,
+          });
         }
         this.#text(TAG_JSON, JSON.stringify(v));
     }
@@ -106,7 +108,9 @@ export class RecordReader {
   value: unknown = undefined;
 
   constructor(bytes: Uint8Array) {
-    this.#buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Loads the next record into `key` and `value`; false at the end. */

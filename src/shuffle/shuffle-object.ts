@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { CorruptDataError } from '../errors.js';
 import type { ObjectStore, ObjectWriter } from '../backends/object-store.js';
+import { CorruptDataError } from '../errors.js';
 
 /** Where one partition's records sit inside a map task's shuffle object. */
 export interface PartitionSlice {
@@ -82,9 +82,12 @@ export async function readSlice(store: ObjectStore, key: string, slice: Partitio
   if (slice.length === 0) return new Uint8Array(0);
   const bytes = await store.get(key, { start: slice.offset, end: slice.offset + slice.length });
   if (bytes.byteLength !== slice.length || crc32(bytes) !== slice.crc) {
-    throw new CorruptDataError(`checksum mismatch in ${key} at [${slice.offset}, ${slice.offset + slice.length})`, {
-      retryable: true,
-    });
+    throw new CorruptDataError(
+      `checksum mismatch in ${key} at [${slice.offset}, ${slice.offset + slice.length})`,
+      {
+        retryable: true,
+      },
+    );
   }
   return bytes;
 }
@@ -100,7 +103,8 @@ export async function readShuffleIndex(store: ObjectStore, key: string): Promise
   }
   const start = info.size - FOOTER_BYTES - n * 32;
   const index = Buffer.from(await store.get(key, { start, end: info.size - FOOTER_BYTES }));
-  if (crc32(index) !== footer.readUInt32LE(4)) throw new CorruptDataError(`bad shuffle index checksum in ${key}`);
+  if (crc32(index) !== footer.readUInt32LE(4))
+    throw new CorruptDataError(`bad shuffle index checksum in ${key}`);
   return Array.from({ length: n }, (_, i) => ({
     offset: index.readDoubleLE(i * 32),
     length: index.readDoubleLE(i * 32 + 8),

@@ -104,22 +104,22 @@ export function* mergeSortedRuns(paths: readonly string[]): Generator<MergedGrou
       if (!first) return;
       const key = first.key;
       let exhausted = false;
-      function* values(): Generator<unknown> {
-        for (;;) {
-          const c = smallest();
+      // A plain iterator with no return(): a reducer that breaks out early must not end the merge.
+      const iter: Iterator<unknown> = {
+        next: () => {
+          const c = exhausted ? undefined : smallest();
           if (!c || compareKeys(c.key, key) !== 0) {
             exhausted = true;
-            return;
+            return { done: true, value: undefined };
           }
-          const v = c.value;
+          const value = c.value;
           c.advance();
-          yield v;
-        }
-      }
-      const iter = values();
+          return { done: false, value };
+        },
+      };
       yield { key, values: { [Symbol.iterator]: () => iter } };
       // Skip whatever the reducer left unread of this key.
-      if (!exhausted) for (const _ of iter);
+      while (!exhausted) iter.next();
     }
   } finally {
     for (const c of cursors) c.close();

@@ -1,0 +1,76 @@
+import { Command, CommanderError, Option } from 'commander';
+import { FanoutError, TaskFailedError, UsageError } from '../errors.js';
+import { type RunFlags, runCommand } from './run-command.js';
+
+/** Exit codes of `mr`. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function program(): Command {
+  const mr = new Command('mr')
+    .description('Fanout: MapReduce over files, on local worker threads or AWS Lambda')
+    .showHelpAfterError('(run mr --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(str.startsWith('error:') ? `mr: ${str.slice(7)}` : str),
+    });
+  mr.command('run')
+    .description('run a job file to completion')
+    .argument('<job>', 'job file, e.g. jobs/wordcount.ts')
+    .option(
+      '-i, --input <path>',
+      'input file, folder or glob (repeatable); default: the sample data beside the job',
+      collect,
+    )
+    .option(
+      '-o, --output <dir>',
+      'output folder (must not exist or be empty); default: a fresh folder under out/',
+    )
+    .option('--work <dir>', 'folder for job state and intermediate data', '.fanout')
+    .option('-c, --concurrency <n>', 'tasks at once (local: worker threads); default: one per core')
+    .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
+    .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB, 4KiB, 1048576 (default 64MiB)')
+    .option('--max-attempts <n>', 'attempts per task before the job fails (default 3)')
+    .option(
+      '--memory-budget <size>',
+      'memory a task uses for records before spilling to disk (default 256MiB)',
+    )
+    .addOption(new Option('--json', 'print the summary as one JSON object'))
+    .addOption(new Option('-q, --quiet', 'print only errors'))
+    .action(async (job: string, flags: RunFlags) => {
+      await runCommand(job, flags);
+    });
+  return mr;
+}
+
+/** Runs `mr` with the given arguments and returns the exit code; never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const mr = program();
+  try {
+    if (argv.length === 0) {
+      mr.outputHelp();
+      return EXIT.usage;
+    }
+    await mr.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`mr: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof TaskFailedError) {
+      process.stderr.write(`mr: job failed: ${err.message}\n`);
+      if (process.env.FANOUT_DEBUG && err.cause instanceof Error)
+        process.stderr.write(`${err.cause.stack}\n`);
+      return EXIT.failed;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`mr: ${err instanceof FanoutError ? '' : 'internal error: '}${message}\n`);
+    if (process.env.FANOUT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,54 @@
+import { UsageError } from '../errors.js';
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  tb: 1000 ** 4,
+};
+
+/**
+ * Parses a byte size: plain bytes (`1048576`) or a number with a unit (`64MiB`, `4KiB`, `1.5GB`).
+ * @throws {UsageError} naming the flag and the value received.
+ */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
+  if (!m || unit === undefined) {
+    throw new UsageError(
+      `invalid size ${JSON.stringify(text)} for ${flag}: use bytes or a unit, e.g. 64MiB, 4KiB, 1048576`,
+    );
+  }
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new UsageError(`${flag} must be at least 1 byte, got ${text}`);
+  return bytes;
+}
+
+/** Parses a positive whole number flag. @throws {UsageError} naming the flag and the value. */
+export function parseCount(text: string, flag: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(
+      `invalid value ${JSON.stringify(text)} for ${flag}: expected a positive whole number`,
+    );
+  }
+  return Number(text);
+}
+
+/** Formats bytes for people: `1.5 MiB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}

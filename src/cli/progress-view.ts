@@ -1,0 +1,83 @@
+import cliProgress from 'cli-progress';
+import type { Phase, ProgressEvent } from '../driver/progress.js';
+import { formatBytes } from './parse-size.js';
+
+/** Renders progress events: live bars on a terminal, a few plain lines otherwise. Writes to stderr. */
+export interface ProgressView {
+  onEvent(e: ProgressEvent): void;
+  stop(): void;
+}
+
+interface PhaseState {
+  bar?: cliProgress.SingleBar;
+  started: number;
+  bytesDone: number;
+  tasks: number;
+}
+
+export function createProgressView(mode: 'tty' | 'plain' | 'none'): ProgressView {
+  if (mode === 'none') return { onEvent() {}, stop() {} };
+  const out = process.stderr;
+  const phases = new Map<string, PhaseState>();
+  const multi =
+    mode === 'tty'
+      ? new cliProgress.MultiBar(
+          {
+            stream: out,
+            format: '{label} [{bar}] {value}/{total} tasks | {rate} | ETA {eta_formatted}',
+            barsize: 28,
+            hideCursor: true,
+            clearOnComplete: false,
+            etaBuffer: 20,
+            fps: 8,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  const label = (stage: number, phase: Phase) => `stage ${stage} ${phase.padEnd(6)}`;
+  const rate = (p: PhaseState) => {
+    const s = (Date.now() - p.started) / 1000;
+    return s > 0 ? `${(p.bytesDone / 1e6 / s).toFixed(1)} MB/s` : '-';
+  };
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'job-start':
+          if (!multi) out.write(`${e.jobId}: ${e.inputFiles} input files, ${formatBytes(e.inputBytes)}\n`);
+          return;
+        case 'phase-start': {
+          const p: PhaseState = { started: Date.now(), bytesDone: 0, tasks: e.tasks };
+          if (multi)
+            p.bar = multi.create(Math.max(e.tasks, 1), 0, { label: label(e.stage, e.phase), rate: '-' });
+          else out.write(`${label(e.stage, e.phase)}: ${e.tasks} tasks, ${formatBytes(e.bytes)}\n`);
+          phases.set(`${e.stage}/${e.phase}`, p);
+          return;
+        }
+        case 'task-done': {
+          const p = phases.get(`${e.stage}/${e.phase}`);
+          if (!p) return;
+          p.bytesDone += e.metrics.inputBytes;
+          p.bar?.update(e.done, { rate: rate(p) });
+          return;
+        }
+        case 'task-retry':
+          if (multi) multi.log(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
+          else out.write(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
+          return;
+        case 'phase-done': {
+          const p = phases.get(`${e.stage}/${e.phase}`);
+          if (p?.bar) {
+            if (p.tasks === 0) p.bar.update(1);
+            p.bar.update({ rate: rate(p) });
+          } else if (p) {
+            out.write(`${label(e.stage, e.phase)}: done in ${(e.ms / 1000).toFixed(2)} s (${rate(p)})\n`);
+          }
+          return;
+        }
+      }
+    },
+    stop() {
+      multi?.stop();
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * Runs each example job in `jobs/` on the local backend over generated input and compares its output
+ * with an oracle computed here in plain JS. The oracles work from the factories' structured records
+ * (tokens, request fields, order amounts, document terms), never by parsing the generated text the
+ * way the job does, and never from the engine's own earlier output.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJob } from '../../src/index.js';
+import {
+  type AccessLogEntry,
+  accessLogEntry,
+  type Doc,
+  doc,
+  docJsonLine,
+  formatAccessLog,
+  joinLines,
+  longWordLine,
+  MULTIBYTE_WORDS,
+  ORDER_CSV_HEADER,
+  type Order,
+  order,
+  orderCsvRow,
+  Rng,
+  type WordLine,
+  wordLine,
+} from '../helpers/factories.js';
+import { readOutput } from '../helpers/read-output.js';
+
+type Files = Record<string, string | Buffer>;
+
+const jobPath = (name: string): string => fileURLToPath(new URL(`../../jobs/${name}.ts`, import.meta.url));
+
+let root = '';
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'fanout-example-jobs-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Writes `files` into a fresh input directory, runs the job over it, and reads its output. */
+async function runOver(job: string, files: Files, splitSize = 1024) {
+  const dir = await mkdtemp(join(root, `${job}-`));
+  const input = join(dir, 'input');
+  await mkdir(input);
+  for (const [name, content] of Object.entries(files)) await writeFile(join(input, name), content);
+  const outDir = join(dir, 'out');
+  const result = await runJob(jobPath(job), {
+    input: [input],
+    output: outDir,
+    splitSize,
+    concurrency: 2,
+    workDir: join(dir, 'work'),
+  });
+  return { result, output: await readOutput(outDir) };
+}
+
+/** An oracle's results keyed the way `readOutput` keys the job's. */
+const keyed = (entries: Iterable<readonly [unknown, unknown]>): Map<string, unknown> =>
+  new Map(Array.from(entries, ([k, v]) => [JSON.stringify(k), v]));
+
+function countBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
+  return counts;
+}
+
+describe('example jobs on the local backend', { timeout: 120_000 }, () => {
+  describe('wordcount', () => {
+    it('counts every token across plain, gzip, CRLF, unterminated, empty and over-long files', async () => {
+      const rng = new Rng(101);
+      const lines = (n: number) => Array.from({ length: n }, () => wordLine(rng));
+      const plain = lines(300);
+      const gzipped = lines(200);
+      const crlf = lines(150);
+      const unterminated = [...lines(80), wordLine(rng, 14, 1)];
+      const withLong = [...lines(5), longWordLine(rng, 3000), ...lines(5)];
+      const text = (ls: WordLine[]) => ls.map((l) => l.text);
+      const files: Files = {
+        'plain.txt': joinLines(text(plain)),
+        'archive.txt.gz': gzipSync(joinLines(text(gzipped))),
+        'crlf.txt': joinLines(text(crlf), { eol: '\r\n' }),
+        'no-final-newline.txt': joinLines(text(unterminated), { finalNewline: false }),
+        'long-line.txt': joinLines(text(withLong)),
+        'empty.txt': '',
+      };
+      const all = [...plain, ...gzipped, ...crlf, ...unterminated, ...withLong];
+
+      const { result, output } = await runOver('wordcount', files);
+
+      expect(output).toEqual(
+        keyed(
+          countBy(
+            all.flatMap((l) => l.tokens),
+            (t) => t,
+          ),
+        ),
+      );
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+
+    it.each([7, 64, 1000])('counts multi-byte UTF-8 tokens with splits of %i bytes', async (splitSize) => {
+      const rng = new Rng(202);
+      const lines = Array.from({ length: 24 }, () =>
+        Array.from({ length: rng.int(1, 6) }, () => rng.pick(MULTIBYTE_WORDS)),
+      );
+      const files: Files = {
+        'a.txt': joinLines(lines.slice(0, 12).map((l) => l.join(' '))),
+        'b.txt': joinLines(
+          lines.slice(12).map((l) => l.join('\t')),
+          { eol: '\r\n', finalNewline: false },
+        ),
+      };
+
+      const { result, output } = await runOver('wordcount', files, splitSize);
+
+      expect(output).toEqual(keyed(countBy(lines.flat(), (t) => t)));
+      expect(result.counters.inputRecords).toBe(lines.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+  });
+
+  describe('top-urls', () => {
+    const at = (i: number) => new Date(Date.UTC(2024, 5, 1) + i * 1000);
+    const lines = (entries: AccessLogEntry[]) => entries.map(formatAccessLog);
+
+    /** Oracle: successful GETs per path, ten best by count descending then path ascending. */
+    function topTen(entries: AccessLogEntry[]): Map<string, unknown> {
+      const ok = entries.filter((e) => e.request?.method === 'GET' && e.status >= 200 && e.status < 300);
+      const counts = countBy(ok, (e) => e.request?.path ?? '');
+      const ranked = [...counts]
+        .map(([url, count]) => ({ url, count }))
+        .sort((a, b) => (a.count !== b.count ? b.count - a.count : a.url < b.url ? -1 : 1))
+        .slice(0, 10);
+      return keyed(ranked.map((entry, i) => [i + 1, entry]));
+    }
+
+    it('ranks the ten most requested paths of successful GETs', async () => {
+      const rng = new Rng(303);
+      let i = 0;
+      const entries = (n: number) => Array.from({ length: n }, () => accessLogEntry(rng, at(i++)));
+      const plain = entries(500);
+      const gzipped = entries(400);
+      const crlf = entries(300);
+      const unterminated = entries(299);
+      const withLong = [...entries(3), accessLogEntry(rng, at(i++), { queryBytes: 2500 }), ...entries(3)];
+      const files: Files = {
+        'access.log.1': joinLines(lines(plain)),
+        'access.log.2.gz': gzipSync(joinLines(lines(gzipped))),
+        'crlf.log': joinLines(lines(crlf), { eol: '\r\n' }),
+        'no-final-newline.log': joinLines(lines(unterminated), { finalNewline: false }),
+        'long-query.log': joinLines(lines(withLong)),
+        'empty.log': '',
+      };
+      const all = [...plain, ...gzipped, ...crlf, ...unterminated, ...withLong];
+
+      const { result, output } = await runOver('top-urls', files);
+
+      expect(output).toEqual(topTen(all));
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+
+    it('breaks count ties by path ascending', async () => {
+      const rng = new Rng(304);
+      const request = (path: string, method = 'GET', status = 200): AccessLogEntry => ({
+        ...accessLogEntry(rng, at(0)),
+        request: { method, path, query: '?a=1', protocol: 'HTTP/1.1' },
+        status,
+      });
+      // Twelve paths with three successful GETs each, listed in an order that is not alphabetical,
+      // and a path whose many requests must not count: POSTs and a 404.
+      const paths = 'm k a x c q b z e j f t'.split(' ').map((p) => `/p/${p}`);
+      const ties = [...paths, ...paths, ...paths].map((p) => request(p));
+      const noise = [
+        ...Array.from({ length: 5 }, () => request('/p/0', 'POST')),
+        request('/p/0', 'GET', 404),
+      ];
+      const all = [...ties, ...noise];
+      const files: Files = {
+        'a.log': joinLines(lines(all.slice(0, 20))),
+        'b.log': joinLines(lines(all.slice(20))),
+      };
+
+      const { output } = await runOver('top-urls', files, 256);
+
+      expect(output).toEqual(topTen(all));
+      expect([...output.values()].map((v) => (v as { url: string }).url)).toEqual(
+        [...paths].sort().slice(0, 10),
+      );
+    });
+  });
+
+  describe('revenue-by-country', () => {
+    it('sums quantity x unit price per country, exact to the cent', async () => {
+      const rng = new Rng(404);
+      let n = 0;
+      const orders = (count: number) => Array.from({ length: count }, () => order(rng, ++n));
+      const csv = (os: Order[], layout?: Parameters<typeof joinLines>[1]) =>
+        joinLines([ORDER_CSV_HEADER, ...os.map(orderCsvRow)], layout);
+      const plain = orders(400);
+      const crlf = orders(300);
+      const unterminated = orders(300);
+      const withLong = [...orders(3), order(rng, ++n, { notesBytes: 3000 }), ...orders(3)];
+      const files: Files = {
+        'orders-01.csv': csv(plain),
+        'orders-02.csv': csv(crlf, { eol: '\r\n' }),
+        'orders-03.csv': csv(unterminated, { finalNewline: false }),
+        'orders-04.csv': csv(withLong),
+        'header-only.csv': csv([]),
+        'empty.csv': '',
+      };
+      const all = [...plain, ...crlf, ...unterminated, ...withLong];
+      const cents = new Map<string, number>();
+      for (const o of all) cents.set(o.country, (cents.get(o.country) ?? 0) + o.quantity * o.unitPriceCents);
+
+      const { result, output } = await runOver('revenue-by-country', files);
+
+      expect(output).toEqual(keyed(Array.from(cents, ([country, c]) => [country, c / 100])));
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+  });
+
+  describe('inverted-index', () => {
+    it('lists the sorted, distinct ids of the documents holding each term', async () => {
+      const rng = new Rng(505);
+      // Ids count down, so the order documents are read in is not the order their ids sort in.
+      let n = 99_999;
+      const id = () => `doc-${String(n--).padStart(5, '0')}`;
+      const docs = (count: number) => Array.from({ length: count }, () => doc(rng, id()));
+      const plain = [doc(rng, id(), 0), ...docs(249)];
+      const crlf = docs(150);
+      // The first document again: a re-indexed document must not list its id twice.
+      const unterminated = [...docs(150), plain[1] as Doc];
+      const withLong = [...docs(3), doc(rng, id(), 400), ...docs(3)];
+      const jsonl = (ds: Doc[], layout?: Parameters<typeof joinLines>[1]) =>
+        joinLines(ds.map(docJsonLine), layout);
+      const files: Files = {
+        'docs-1.jsonl': jsonl(plain),
+        'docs-2.jsonl': jsonl(crlf, { eol: '\r\n' }),
+        'docs-3.jsonl': jsonl(unterminated, { finalNewline: false }),
+        'docs-4.jsonl': jsonl(withLong),
+        'empty.jsonl': '',
+      };
+      const all = [...plain, ...crlf, ...unterminated, ...withLong];
+      const index = new Map<string, Set<string>>();
+      for (const d of all) for (const t of d.terms) index.set(t, (index.get(t) ?? new Set()).add(d.id));
+
+      const { result, output } = await runOver('inverted-index', files);
+
+      expect(output).toEqual(keyed(Array.from(index, ([term, ids]) => [term, [...ids].sort()])));
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+  });
+});

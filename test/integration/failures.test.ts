@@ -1,0 +1,197 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadRecordError, defineJob, runJob, TaskFailedError, UsageError } from '../../src/index.js';
+import { readOutput } from '../helpers/read-output.js';
+import { tempDir } from '../helpers/temp.js';
+import { countWords, wordText } from '../helpers/words.js';
+
+const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
+const wordcount = resolve('jobs/wordcount.ts');
+
+describe('failures and retries on the local backend', () => {
+  const dirs: ReturnType<typeof tempDir>[] = [];
+  const setup = () => {
+    const d = tempDir('fail');
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.cleanup();
+  });
+
+  it('retries a map that throws on its first attempt and still counts exactly', async () => {
+    const d = setup();
+    const a = d.file('in/a.txt', wordText(300, 50, 1));
+    const b = d.file('in/b.txt', wordText(300, 50, 2));
+    const retries: string[] = [];
+    const result = await runJob(fixture('flaky-map'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 512,
+      concurrency: 2,
+      retryBaseMs: 1,
+      onProgress: (e) => {
+        if (e.type === 'task-retry') retries.push(e.taskId);
+      },
+    });
+    expect(retries).toEqual(['s0-m00000']);
+    expect(result.counters.retries).toBe(1);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(
+      countWords(...[a, b].map((p) => readFileSync(p, 'utf8'))),
+    );
+  });
+
+  it('fails the job when a map always throws: names the task, its input and the cause; no _SUCCESS', async () => {
+    const d = setup();
+    d.file('in/a.txt', 'fine\nfine\n');
+    d.file('in/b.txt', 'fine\npoison pill\nfine\n');
+    const run = runJob(fixture('always-throws'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 8,
+      maxAttempts: 3,
+      retryBaseMs: 1,
+    });
+    const err = await run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    const message = (err as Error).message;
+    expect(message).toMatch(
+      /task s0-m\d{5} \(.*b\.txt\[\d+, \d+\)\) failed after 3 attempts: map threw: cannot handle "poison pill"/,
+    );
+    expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    const left = existsSync(join(d.path, 'out')) ? readdirSync(join(d.path, 'out')) : [];
+    expect(left).toEqual([]);
+  });
+
+  it('survives a worker thread that exits mid-task', async () => {
+    const d = setup();
+    const text = wordText(400, 80, 3);
+    d.file('in/a.txt', text);
+    const result = await runJob(fixture('crash-worker'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 1024,
+      concurrency: 2,
+      retryBaseMs: 1,
+    });
+    expect(result.counters.retries).toBe(1);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(text));
+  });
+
+  it('survives a worker thread that runs out of memory', async () => {
+    const d = setup();
+    const text = `${'oom boom\n'.repeat(200)}${wordText(200, 30, 4)}`;
+    d.file('in/a.txt', text);
+    const errors: string[] = [];
+    await runJob(fixture('crash-worker'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 512,
+      concurrency: 2,
+      workerMemoryMb: 64,
+      retryBaseMs: 1,
+      onProgress: (e) => {
+        if (e.type === 'task-retry') errors.push(e.error);
+      },
+    });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/out of memory/);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(text));
+  });
+
+  it('groups a reduce partition larger than the memory budget by spilling and merging runs', async () => {
+    const d = setup();
+    const texts = [wordText(3000, 5000, 5), wordText(3000, 5000, 6)];
+    for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
+    const result = await runJob(wordcount, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 4096,
+      partitions: 2,
+      memoryBudget: 16 * 1024,
+      concurrency: 2,
+    });
+    const reduceInputBytes = result.stages[0]?.shuffleBytes ?? 0;
+    expect(reduceInputBytes / 2).toBeGreaterThan(16 * 1024 * 4);
+    expect(result.counters.spills).toBeGreaterThan(2);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(...texts));
+  });
+
+  it('fails fast, without retries, on a line that is not JSON', async () => {
+    const d = setup();
+    d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
+    const retries: string[] = [];
+    const err = await runJob(fixture('bad-json'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      onProgress: (e) => {
+        if (e.type === 'task-retry') retries.push(e.taskId);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
+    expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
+    expect(retries).toEqual([]);
+  });
+
+  it('rejects user mistakes with a UsageError', async () => {
+    const d = setup();
+    d.file('in/a.txt', 'x\n');
+    d.file('used/part-00000.jsonl', '{}\n');
+    const base = { workDir: join(d.path, 'work') };
+    await expect(runJob(fixture('not-a-job'), { ...base, input: [join(d.path, 'in')] })).rejects.toThrow(
+      /does not export a job/,
+    );
+    await expect(runJob(wordcount, { ...base, input: [join(d.path, 'missing')] })).rejects.toThrow(
+      /input not found/,
+    );
+    await expect(runJob(wordcount, { ...base, input: [join(d.path, 'in/*.csv')] })).rejects.toThrow(
+      /matches no files/,
+    );
+    await expect(
+      runJob(wordcount, { ...base, input: [join(d.path, 'in')], output: join(d.path, 'used') }),
+    ).rejects.toThrow(UsageError);
+    await expect(runJob(wordcount, { ...base, input: [join(d.path, 'in')], concurrency: 0 })).rejects.toThrow(
+      /concurrency must be a positive integer, got 0/,
+    );
+  });
+
+  it('treats empty input as success with empty output', async () => {
+    const d = setup();
+    d.file('in/empty.txt', '');
+    const result = await runJob(wordcount, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+    });
+    expect(result.counters).toMatchObject({ inputRecords: 0, outputRecords: 0 });
+    expect(await readOutput(join(d.path, 'out'))).toEqual(new Map());
+  });
+
+  it('runs a job object defined in the same program', async () => {
+    const d = setup();
+    d.file('in/a.txt', 'b a\nc a\n');
+    const job = defineJob({
+      name: 'inline',
+      map(line, emit) {
+        for (const w of line.split(' ')) emit(w, 1);
+      },
+      reduce(w, ones, emit) {
+        emit(w, [...ones].length);
+      },
+    });
+    await runJob(job, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+    });
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords('b a\nc a\n'));
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { planMapInputs, splitObject } from '../../../src/driver/plan-splits.js';
+
+const obj = (key: string, size: number) => ({ store: 'file:///data/', key, size });
+
+describe('splitObject', () => {
+  it.each([
+    { size: 0, splitSize: 10, ranges: [[0, 0]] },
+    { size: 10, splitSize: 10, ranges: [[0, 10]] },
+    {
+      size: 11,
+      splitSize: 10,
+      ranges: [
+        [0, 10],
+        [10, 11],
+      ],
+    },
+    {
+      size: 25,
+      splitSize: 10,
+      ranges: [
+        [0, 10],
+        [10, 20],
+        [20, 25],
+      ],
+    },
+  ])('cuts $size bytes at $splitSize into $ranges', ({ size, splitSize, ranges }) => {
+    expect(splitObject(obj('a.txt', size), splitSize).map((s) => [s.start, s.end])).toEqual(ranges);
+  });
+
+  it('keeps a gzip object whole', () => {
+    const splits = splitObject(obj('a.txt.gz', 1000), 10);
+    expect(splits).toHaveLength(1);
+    expect(splits[0]).toMatchObject({ start: 0, end: 1000, gzip: true });
+  });
+});
+
+describe('planMapInputs', () => {
+  it('packs small files together up to the split size', () => {
+    const tasks = planMapInputs([obj('a', 3), obj('b', 3), obj('c', 3), obj('d', 3)], 7);
+    expect(tasks.map((t) => t.splits.map((s) => s.key))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(tasks.map((t) => t.bytes)).toEqual([6, 6]);
+  });
+
+  it('gives each full-size split its own task and packs the tails', () => {
+    const tasks = planMapInputs([obj('big', 25), obj('small', 4)], 10);
+    expect(tasks.map((t) => t.splits.map((s) => `${s.key}@${s.start}`))).toEqual([
+      ['big@0'],
+      ['big@10'],
+      ['big@20', 'small@0'],
+    ]);
+  });
+
+  it('covers every byte of every object exactly once', () => {
+    const objects = Array.from({ length: 30 }, (_, i) => obj(`f${i}`, (i * 37) % 101));
+    const tasks = planMapInputs(objects, 16);
+    const covered = new Map<string, number>();
+    for (const t of tasks)
+      for (const s of t.splits) covered.set(s.key, (covered.get(s.key) ?? 0) + s.end - s.start);
+    for (const o of objects) expect(covered.get(o.key)).toBe(o.size);
+  });
+
+  it('plans nothing for no input', () => {
+    expect(planMapInputs([], 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareKeys, hashPartition } from '../../../src/shuffle/key-order.js';
+
+describe('hashPartition', () => {
+  it('always lands in [0, n) and is stable', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.integer({ min: 1, max: 1000 }), (key, n) => {
+        const p = hashPartition(key, n);
+        expect(Number.isInteger(p) && p >= 0 && p < n).toBe(true);
+        expect(hashPartition(JSON.parse(JSON.stringify(key)), n)).toBe(hashPartition(key, n));
+      }),
+    );
+  });
+
+  it('spreads words roughly evenly', () => {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 80_000; i++) {
+      const p = hashPartition(`word${i}`, 8);
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(8);
+    for (const c of counts.values()) expect(c).toBeGreaterThan(8_000);
+  });
+});
+
+describe('compareKeys', () => {
+  it('orders by type, then value', () => {
+    const keys = ['b', 2, null, { a: 1 }, 'a', true, 1, false, [0]];
+    expect([...keys].sort(compareKeys)).toEqual([null, false, true, 1, 2, 'a', 'b', [0], { a: 1 }]);
+  });
+
+  it('is a total order consistent with equality of JSON text', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        const c = compareKeys(a, b);
+        expect(Math.sign(compareKeys(b, a))).toBe(-Math.sign(c) || 0);
+        if (c === 0) expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+      }),
+    );
+  });
+});

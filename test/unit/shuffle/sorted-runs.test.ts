@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeyGroups } from '../../../src/shuffle/key-groups.js';
+import { mergeSortedRuns, writeSortedRun } from '../../../src/shuffle/sorted-runs.js';
+
+describe('sorted runs', () => {
+  it('merges runs into one group per key with every value', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-runs-'));
+    const runs: string[] = [];
+    const expected = new Map<string, number[]>();
+    for (let r = 0; r < 4; r++) {
+      const g = new KeyGroups();
+      for (let i = 0; i < 500; i++) {
+        const key = `k${(i * 7 + r) % 97}`;
+        g.add(key, i + r * 1000);
+        expected.set(key, [...(expected.get(key) ?? []), i + r * 1000]);
+      }
+      const path = join(dir, `run-${r}`);
+      writeSortedRun(path, g.sortedEntries());
+      runs.push(path);
+    }
+    const got = new Map<string, number[]>();
+    for (const { key, values } of mergeSortedRuns(runs)) {
+      expect(got.has(key as string)).toBe(false);
+      got.set(key as string, [...values] as number[]);
+    }
+    expect(got.size).toBe(expected.size);
+    for (const [k, vs] of expected)
+      expect([...(got.get(k) ?? [])].sort((a, b) => a - b)).toEqual(vs.sort((a, b) => a - b));
+  });
+
+  it('skips values a reducer leaves unread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-runs-'));
+    const g = new KeyGroups();
+    for (let i = 0; i < 100; i++) g.add(i % 3, i);
+    const path = join(dir, 'run');
+    writeSortedRun(path, g.sortedEntries());
+    const keys: unknown[] = [];
+    for (const { key, values } of mergeSortedRuns([path])) {
+      keys.push(key);
+      for (const _ of values) break;
+    }
+    expect(keys).toEqual([0, 1, 2]);
+  });
+});
+
+describe('KeyGroups', () => {
+  it('combines as values arrive and tracks memory', () => {
+    const g = new KeyGroups((_k, vs) => (vs as number[]).reduce((a, b) => a + b, 0));
+    for (let i = 0; i < 1000; i++) g.add('a', 1);
+    g.add({ x: 1 }, 5);
+    g.add({ x: 1 }, 6);
+    expect(new Map([...g.entries()].map(([k, v]) => [JSON.stringify(k), v]))).toEqual(
+      new Map([
+        ['"a"', [1000]],
+        ['{"x":1}', [11]],
+      ]),
+    );
+    expect(g.bytes).toBeLessThan(2000);
+  });
+
+  it('keeps distinct keys of different types apart', () => {
+    const g = new KeyGroups();
+    g.add('1', 'string');
+    g.add(1, 'number');
+    g.add(['1'], 'array');
+    expect(g.size).toBe(3);
+  });
+});
