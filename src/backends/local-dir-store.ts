@@ -48,9 +48,11 @@ export class LocalDirStore implements ObjectStore {
       if (e.name.startsWith('.fanout-tmp-')) continue;
       const abs = join(dir, e.name);
       const key = relative(this.root, abs).split(sep).join('/');
-      if (e.isDirectory()) {
+      // Symbolic links are followed, as a shell glob would.
+      const info = e.isSymbolicLink() ? await stat(abs).catch(() => undefined) : e;
+      if (info?.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.#walk(abs, prefix, out);
-      } else if (e.isFile() && key.startsWith(prefix)) {
+      } else if (info?.isFile() && key.startsWith(prefix)) {
         out.push({ key, size: (await stat(abs)).size });
       }
     }

@@ -5,8 +5,6 @@ import { type RunFlags, runCommand } from './run-command.js';
 /** Exit codes of `mr`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 function program(): Command {
   const mr = new Command('mr')
     .description('Fanout: MapReduce over files, on local worker threads or AWS Lambda')
@@ -18,11 +16,7 @@ function program(): Command {
   mr.command('run')
     .description('run a job file to completion')
     .argument('<job>', 'job file, e.g. jobs/wordcount.ts')
-    .option(
-      '-i, --input <path>',
-      'input file, folder or glob (repeatable); default: the sample data beside the job',
-      collect,
-    )
+    .option('-i, --input <path...>', 'input files, folders or globs; default: the sample data beside the job')
     .option(
       '-o, --output <dir>',
       'output folder (must not exist or be empty); default: a fresh folder under out/',

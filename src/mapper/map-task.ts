@@ -54,7 +54,11 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       const store = openStore(split.store);
       inputBytes += split.end - split.start;
       const csvHeader = task.input.format === 'csv' && task.input.header;
-      const parse = recordParser(task.input, csvHeader ? await readFirstLine(store, split) : undefined);
+      // Text lines are records as they are: no call per line.
+      const parse =
+        task.input.format === 'text'
+          ? undefined
+          : recordParser(task.input, csvHeader ? await readFirstLine(store, split) : undefined);
       let skipHeader = csvHeader && split.start === 0;
       for await (const lines of readLines(store, split)) {
         for (const line of lines) {
@@ -62,7 +66,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             skipHeader = false;
             continue;
           }
-          const record = parse(line);
+          const record = parse === undefined ? line : parse(line);
           if (record === undefined) continue;
           inputRecords++;
           try {

@@ -51,27 +51,34 @@ export class KeyGroups {
   }
 
   add(key: unknown, value: unknown): void {
-    let values: unknown[] | undefined;
+    // Hot path: called once per emitted record. Strings and numbers skip every generic step.
+    const valueBytes = VALUE_OVERHEAD + (typeof value === 'number' ? 8 : estimateSize(value));
     if (typeof key === 'object' && key !== null) {
-      const id = JSON.stringify(key);
-      let entry = this.#complex.get(id);
-      if (!entry) {
-        entry = { key, values: [] };
-        this.#complex.set(id, entry);
-        this.bytes += KEY_OVERHEAD + id.length * 2;
-      }
-      values = entry.values;
-    } else {
-      values = this.#prim.get(key);
-      if (!values) {
-        values = [];
-        this.#prim.set(key, values);
-        this.bytes += KEY_OVERHEAD + estimateSize(key);
-      }
+      this.#addComplex(key, value, valueBytes);
+      return;
+    }
+    const values = this.#prim.get(key);
+    if (values === undefined) {
+      this.#prim.set(key, [value]);
+      this.bytes += KEY_OVERHEAD + estimateSize(key) + valueBytes;
+      return;
     }
     values.push(value);
-    this.bytes += VALUE_OVERHEAD + estimateSize(value);
-    if (this.#combine && values.length >= COMBINE_EVERY) this.#collapse(key, values);
+    this.bytes += valueBytes;
+    if (values.length >= COMBINE_EVERY && this.#combine) this.#collapse(key, values);
+  }
+
+  #addComplex(key: object, value: unknown, valueBytes: number): void {
+    const id = JSON.stringify(key);
+    const entry = this.#complex.get(id);
+    if (entry === undefined) {
+      this.#complex.set(id, { key, values: [value] });
+      this.bytes += KEY_OVERHEAD + id.length * 2 + valueBytes;
+      return;
+    }
+    entry.values.push(value);
+    this.bytes += valueBytes;
+    if (entry.values.length >= COMBINE_EVERY && this.#combine) this.#collapse(key, entry.values);
   }
 
   #collapse(key: unknown, values: unknown[]): void {

@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readOutput } from '../helpers/read-output.js';
+import { tempDir } from '../helpers/temp.js';
+import { countWords } from '../helpers/words.js';
+
+const d = tempDir('cli');
+afterAll(() => d.cleanup());
+
+// These run the built CLI (`npm test` builds before testing), exactly as a user would.
+const mr = (args: string[], cwd = process.cwd()) => {
+  // Job state goes to a temporary work folder, never the checkout's own .fanout/.
+  const work = args[0] === 'run' && !args.includes('--work') ? ['--work', join(d.path, 'work')] : [];
+  const r = spawnSync(process.execPath, [resolve('bin/mr.js'), ...args, ...work], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe('mr run', () => {
+  it('runs a job and prints a summary', () => {
+    const input = d.file('wc/in.txt', 'to be or not to be\n');
+    const out = join(d.path, 'wc/out');
+    const r = mr([
+      'run',
+      'jobs/wordcount.ts',
+      '--input',
+      input,
+      '--output',
+      out,
+      '--work',
+      join(d.path, 'work'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/succeeded in [\d.]+ s/);
+    expect(r.stdout).toMatch(/input {4}1 files, 19 B, 1 records/);
+    expect(r.stdout).toMatch(/output {3}4 records in 8 parts/);
+    expect(r.stderr).toMatch(/stage 0 map/);
+  });
+
+  it('prints one JSON object with --json and nothing else on stdout', async () => {
+    const input = d.file('json/in.txt', 'a b a\n');
+    const out = join(d.path, 'json/out');
+    const r = mr([
+      'run',
+      'jobs/wordcount.ts',
+      '-i',
+      input,
+      '-o',
+      out,
+      '--work',
+      join(d.path, 'work'),
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { counters: Record<string, number>; output: string };
+    expect(summary.counters).toMatchObject({ inputRecords: 1, outputRecords: 2, retries: 0 });
+    expect(summary.output).toBe(out);
+    expect(await readOutput(out)).toEqual(countWords('a b a\n'));
+  });
+
+  it('is silent with --quiet', () => {
+    const input = d.file('quiet/in.txt', 'x\n');
+    const r = mr(['run', 'jobs/wordcount.ts', '-i', input, '-o', join(d.path, 'quiet/out'), '--quiet']);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('runs on the sample data with no --input and prints where the output went', () => {
+    const r = mr(['run', resolve('jobs/wordcount.ts'), '--work', join(d.path, 'work')], d.path);
+    expect(r.code).toBe(0);
+    const where = /output folder: (\S+)/.exec(r.stdout)?.[1];
+    expect(where).toBeDefined();
+    expect(existsSync(join(d.path, where ?? '', '_SUCCESS'))).toBe(true);
+  });
+
+  it('exits 1 naming the task, its input range and the cause when a map always throws', () => {
+    const input = d.file('poison/in.txt', 'ok\npoison\nok\n');
+    const out = join(d.path, 'poison/out');
+    const r = mr([
+      'run',
+      'test/fixtures/jobs/always-throws.ts',
+      '-i',
+      input,
+      '-o',
+      out,
+      '--max-attempts',
+      '2',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^mr: job failed: task s0-m00000 \(.*in\.txt\[0, 13\)\) failed after 2 attempts: map threw: cannot handle "poison"$/m,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it.each([
+    [['run', 'jobs/wordcount.ts', '--bogus'], /unknown option '--bogus'/],
+    [['run', 'jobs/wordcount.ts', '--concurrency', 'two'], /invalid value "two" for --concurrency/],
+    [['run', 'jobs/wordcount.ts', '--split-size', '12XB'], /invalid size "12XB" for --split-size/],
+    [['run', 'jobs/missing.ts'], /job file not found: jobs\/missing\.ts/],
+    [['run', 'test/fixtures/jobs/not-a-job.ts', '-i', 'jobs/data/wordcount'], /does not export a job/],
+    [['run', 'jobs/wordcount.ts', '-i', 'no/such/dir'], /input not found: no\/such\/dir/],
+    [['run'], /missing required argument 'job'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 2 with one clear line for %j', (args, message) => {
+    const r = mr(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('shows help for mr and mr run', () => {
+    const top = mr(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/run \[options\] <job>/);
+    const run = mr(['run', '--help']);
+    expect(run.code).toBe(0);
+    for (const flag of [
+      '--input',
+      '--output',
+      '--concurrency',
+      '--partitions',
+      '--split-size',
+      '--max-attempts',
+      '--json',
+      '--quiet',
+    ]) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+});
