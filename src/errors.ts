@@ -58,6 +58,11 @@ export class TaskFailedError extends FanoutError {
   override name = 'TaskFailedError';
 }
 
+/** The run was cancelled through its AbortSignal (Ctrl-C in `mr`). */
+export class JobCancelledError extends FanoutError {
+  override name = 'JobCancelledError';
+}
+
 /** Plain data form of an error, safe to post between threads or send over the wire. */
 export interface SerializedError {
   name: string;
@@ -94,6 +99,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   CorruptDataError,
   BadRecordError,
   TaskFailedError,
+  JobCancelledError,
 };
 
 /** Rebuilds a typed error from its serialized form. */

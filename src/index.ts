@@ -8,6 +8,7 @@ export {
   BadRecordError,
   CorruptDataError,
   FanoutError,
+  JobCancelledError,
   JobDefinitionError,
   TaskFailedError,
   UsageError,

@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FanoutError, TaskFailedError, UsageError } from '../errors.js';
+import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
 import { type RunFlags, runCommand } from './run-command.js';
 
 /** Exit codes of `mr`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 function program(): Command {
   const mr = new Command('mr')
@@ -55,6 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`mr: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof JobCancelledError) {
+      process.stderr.write('mr: cancelled; the output has no _SUCCESS\n');
+      return EXIT.cancelled;
     }
     if (err instanceof TaskFailedError) {
       process.stderr.write(`mr: job failed: ${err.message}\n`);

@@ -54,11 +54,21 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
   const view = createProgressView(
     flags.quiet || flags.json ? 'none' : process.stderr.isTTY ? 'tty' : 'plain',
   );
+  // Ctrl-C cancels the run cleanly (workers stop, no _SUCCESS); a second Ctrl-C exits at once.
+  const cancel = new AbortController();
+  const onSigint = () => {
+    if (cancel.signal.aborted) process.exit(130);
+    cancel.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   let result: JobResult;
   try {
-    result = await runJob(jobFile, { ...options, onProgress: (e) => view.onEvent(e) });
+    result = await runJob(jobFile, { ...options, signal: cancel.signal, onProgress: (e) => view.onEvent(e) });
   } finally {
     view.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));

@@ -29,7 +29,7 @@ export class JobState {
     return this.#write(`s${stage}/${phase}-manifest.json`, { stage, phase, committed });
   }
 
-  finish(state: 'succeeded' | 'failed', details: unknown): Promise<void> {
+  finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
     return this.#write('status.json', { state, updatedAt: new Date().toISOString(), details });
   }
 

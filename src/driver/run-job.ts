@@ -7,7 +7,7 @@ import type { Invoker } from '../backends/invoker.js';
 import { LocalWorkerPool } from '../backends/local-pool.js';
 import type { ObjectStore } from '../backends/object-store.js';
 import { openStore } from '../backends/open-store.js';
-import { FanoutError, JobDefinitionError, UsageError } from '../errors.js';
+import { FanoutError, JobCancelledError, JobDefinitionError, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS, isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
@@ -115,8 +115,9 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       return result;
     } catch (err) {
       await out.deletePrefix('_temporary/').catch(() => {});
+      const outcome = err instanceof JobCancelledError ? 'cancelled' : 'failed';
       await state
-        .finish('failed', { error: err instanceof Error ? err.message : String(err) })
+        .finish(outcome, { error: err instanceof Error ? err.message : String(err) })
         .catch(() => {});
       throw err;
     }
@@ -304,6 +305,7 @@ class JobRun {
       maxAttempts: this.opts.maxAttempts,
       retryBaseMs: this.opts.retryBaseMs,
       ledger,
+      signal: this.opts.signal,
       onDone: (spec, attempt, result) => {
         this.emit({
           type: 'task-done',

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Keep shuffle objects and intermediate stage outputs after success. @default false */
   keepIntermediate?: boolean;
   onProgress?: (event: ProgressEvent) => void;
+  /** Cancels the run: no new attempts start, workers stop, and the output is left without `_SUCCESS`. */
+  signal?: AbortSignal;
 }
 
 export const MiB = 1024 * 1024;
@@ -40,11 +42,14 @@ export const DEFAULTS = {
   retryBaseMs: 100,
 } as const;
 
-export type ResolvedOptions = Required<Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress'>> & {
+export type ResolvedOptions = Required<
+  Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress' | 'signal'>
+> & {
   input: string[];
   output: string | undefined;
   partitions: number | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
+  signal: AbortSignal | undefined;
 };
 
 /** Applies defaults and checks ranges. @throws {UsageError} naming the bad option and its value. */
@@ -64,6 +69,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? DEFAULTS.retryBaseMs),
     keepIntermediate: o.keepIntermediate ?? false,
     onProgress: o.onProgress,
+    signal: o.signal,
   };
 }
 

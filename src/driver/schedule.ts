@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Invoker } from '../backends/invoker.js';
-import { type FanoutError, TaskFailedError, toFanoutError } from '../errors.js';
+import { type FanoutError, JobCancelledError, TaskFailedError, toFanoutError } from '../errors.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
 import type { CommitLedger } from './commit-ledger.js';
 
@@ -22,6 +22,8 @@ export interface ScheduleOptions<R extends TaskResult> {
   onRetry?(spec: TaskSpec, attempt: number, error: FanoutError, delayMs: number): void;
   /** A late duplicate attempt's output, to delete: it lost the commit race. */
   onDuplicate?(result: R): Promise<void>;
+  /** Stops the phase: nothing new starts and the returned promise rejects with JobCancelledError. */
+  signal?: AbortSignal;
 }
 
 const MAX_DELAY_MS = 10_000;
@@ -69,13 +71,24 @@ export async function runAll<R extends TaskResult>(
 
   await new Promise<void>((resolve, reject) => {
     let pending = specs.length;
+    const cancel = () => {
+      failed = true;
+      limit.clearQueue();
+      reject(new JobCancelledError('cancelled'));
+    };
+    if (o.signal?.aborted) return cancel();
+    o.signal?.addEventListener('abort', cancel, { once: true });
     if (pending === 0) resolve();
     for (const spec of specs) {
       limit(() => runOne(spec)).then(
         () => {
-          if (--pending === 0) resolve();
+          if (--pending === 0) {
+            o.signal?.removeEventListener('abort', cancel);
+            resolve();
+          }
         },
         (err) => {
+          o.signal?.removeEventListener('abort', cancel);
           limit.clearQueue();
           reject(err);
         },

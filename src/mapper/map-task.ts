@@ -8,7 +8,7 @@ import { createLogger } from '../runtime/logger.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { MapResult, MapTask } from '../runtime/task-types.js';
 import { isThenable, userCodeError } from '../runtime/user-code.js';
-import { KeyGroups } from '../shuffle/key-groups.js';
+import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
@@ -37,7 +37,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     log: createLogger(task),
   };
   const combine = stage.combine ? (k: unknown, vs: unknown[]) => callCombine(stage, k, vs) : undefined;
-  const groups = new KeyGroups(combine);
+  const groups = createKeyGroups(combine);
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
   let outputRecords = 0;

@@ -5,7 +5,7 @@ import { createLogger } from '../runtime/logger.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../runtime/task-types.js';
 import { isThenable, userCodeError } from '../runtime/user-code.js';
-import { KeyGroups } from '../shuffle/key-groups.js';
+import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
@@ -38,7 +38,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
         }
       }
     : undefined;
-  const groups = new KeyGroups(combine);
+  const groups = createKeyGroups(combine);
   let inputRecords = 0;
   let inputBytes = 0;
 

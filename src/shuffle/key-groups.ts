@@ -1,15 +1,13 @@
-/** Folds values of one key into one. */
-export type CombineFn = (key: unknown, values: unknown[]) => unknown;
-
 import { compareKeys } from './key-order.js';
 
-/** Combine a key's pending values once this many have gathered: bounds memory, amortises calls. */
-const COMBINE_EVERY = 16;
-/** Rough per-key cost of a Map entry and its array, in bytes. */
+/** Folds values of one key into one; associative and commutative, so any grouping gives one answer. */
+export type CombineFn = (key: unknown, values: unknown[]) => unknown;
+
+/** Rough per-key cost of a Map entry (and its array, when values are collected), in bytes. */
 const KEY_OVERHEAD = 96;
 const VALUE_OVERHEAD = 16;
 
-/** Rough in-memory size of a JSON value, cheap enough to call on every emit. */
+/** Rough in-memory size of a JSON value. */
 export function estimateSize(v: unknown): number {
   switch (typeof v) {
     case 'string':
@@ -30,87 +28,141 @@ export function estimateSize(v: unknown): number {
 }
 
 /**
- * Values grouped by key, combined as they arrive when a combiner is given, with a running estimate
- * of the memory they hold so callers can spill past a budget.
+ * Values grouped by key, with a running estimate of the memory they hold so callers can spill past a
+ * budget. With a combiner each key holds one folded value; without, every value.
  */
-export class KeyGroups {
-  /** Primitive keys map to themselves; Map equality is exactly key equality for them. */
-  readonly #prim = new Map<unknown, unknown[]>();
-  /** Objects and arrays are keyed by their JSON text. */
-  readonly #complex = new Map<string, { key: unknown; values: unknown[] }>();
-  readonly #combine: CombineFn | undefined;
+export interface KeyGroups {
   /** Estimated bytes held. */
+  readonly bytes: number;
+  /** Number of distinct keys held. */
+  readonly size: number;
+  add(key: unknown, value: unknown): void;
+  /** Every key with its values (one value per key when combining), in insertion order. */
+  entries(): IterableIterator<[unknown, unknown[]]>;
+  /** Entries in key order (see compareKeys), for sorted spill runs. */
+  sortedEntries(): [unknown, unknown[]][];
+  clear(): void;
+}
+
+/** Makes the grouping for a stage: folding as values arrive when it has a combiner. */
+export function createKeyGroups(combine?: CombineFn): KeyGroups {
+  return combine ? new CombiningGroups(combine) : new CollectingGroups();
+}
+
+/**
+ * Primitive keys (strings, numbers, booleans, null) are Map keys as they are, where Map equality is
+ * exactly key equality; objects and arrays are keyed by their JSON text in a second map.
+ */
+abstract class GroupsBase<E> {
+  protected readonly prim = new Map<unknown, E>();
+  protected readonly complex = new Map<string, { key: unknown; entry: E }>();
   bytes = 0;
 
-  constructor(combine?: CombineFn) {
-    this.#combine = combine;
-  }
-
   get size(): number {
-    return this.#prim.size + this.#complex.size;
+    return this.prim.size + this.complex.size;
   }
 
-  add(key: unknown, value: unknown): void {
-    // Hot path: called once per emitted record. Strings and numbers skip every generic step.
-    const valueBytes = VALUE_OVERHEAD + (typeof value === 'number' ? 8 : estimateSize(value));
-    if (typeof key === 'object' && key !== null) {
-      this.#addComplex(key, value, valueBytes);
-      return;
-    }
-    const values = this.#prim.get(key);
-    if (values === undefined) {
-      this.#prim.set(key, [value]);
-      this.bytes += KEY_OVERHEAD + estimateSize(key) + valueBytes;
-      return;
-    }
-    values.push(value);
-    this.bytes += valueBytes;
-    if (values.length >= COMBINE_EVERY && this.#combine) this.#collapse(key, values);
-  }
+  protected abstract valuesOf(entry: E): unknown[];
 
-  #addComplex(key: object, value: unknown, valueBytes: number): void {
-    const id = JSON.stringify(key);
-    const entry = this.#complex.get(id);
-    if (entry === undefined) {
-      this.#complex.set(id, { key, values: [value] });
-      this.bytes += KEY_OVERHEAD + id.length * 2 + valueBytes;
-      return;
-    }
-    entry.values.push(value);
-    this.bytes += valueBytes;
-    if (entry.values.length >= COMBINE_EVERY && this.#combine) this.#collapse(key, entry.values);
-  }
-
-  #collapse(key: unknown, values: unknown[]): void {
-    if (!this.#combine) return;
-    let dropped = 0;
-    for (let i = 1; i < values.length; i++) dropped += VALUE_OVERHEAD + estimateSize(values[i]);
-    const combined = this.#combine(key, values);
-    values.length = 1;
-    values[0] = combined;
-    this.bytes -= dropped;
-  }
-
-  /** Every key with its values; values are combined to one first when a combiner is given. */
   *entries(): IterableIterator<[unknown, unknown[]]> {
-    for (const [key, values] of this.#prim) {
-      if (this.#combine && values.length > 1) this.#collapse(key, values);
-      yield [key, values];
-    }
-    for (const { key, values } of this.#complex.values()) {
-      if (this.#combine && values.length > 1) this.#collapse(key, values);
-      yield [key, values];
-    }
+    for (const [key, entry] of this.prim) yield [key, this.valuesOf(entry)];
+    for (const { key, entry } of this.complex.values()) yield [key, this.valuesOf(entry)];
   }
 
-  /** Entries in key order (see compareKeys), for sorted spill runs. */
   sortedEntries(): [unknown, unknown[]][] {
     return [...this.entries()].sort((a, b) => compareKeys(a[0], b[0]));
   }
 
   clear(): void {
-    this.#prim.clear();
-    this.#complex.clear();
+    this.prim.clear();
+    this.complex.clear();
     this.bytes = 0;
+  }
+}
+
+/**
+ * Folds each new value into the key's value at once, pairwise, as Spark's reduceByKey does: one Map
+ * lookup per record and no per-key arrays. The two-element array handed to `combine` is reused, so
+ * the hot path allocates nothing.
+ */
+class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
+  readonly #combine: CombineFn;
+  readonly #pair: unknown[] = [undefined, undefined];
+
+  constructor(combine: CombineFn) {
+    super();
+    this.#combine = combine;
+  }
+
+  protected valuesOf(value: unknown): unknown[] {
+    return [value];
+  }
+
+  #fold(key: unknown, acc: unknown, value: unknown): unknown {
+    const pair = this.#pair;
+    pair[0] = acc;
+    pair[1] = value;
+    const out = this.#combine(key, pair);
+    // A combiner that hands back its argument must not keep our scratch array.
+    return out === pair ? [...pair] : out;
+  }
+
+  add(key: unknown, value: unknown): void {
+    if (typeof key === 'object' && key !== null) {
+      this.#addComplex(key, value);
+      return;
+    }
+    const acc = this.prim.get(key);
+    if (acc === undefined && !this.prim.has(key)) {
+      this.prim.set(key, value);
+      this.bytes += KEY_OVERHEAD + estimateSize(key) + estimateSize(value);
+      return;
+    }
+    this.prim.set(key, this.#fold(key, acc, value));
+    // A folded number stays the size it was; a folded list or object grows about as much as the value.
+    if (typeof value !== 'number') this.bytes += estimateSize(value);
+  }
+
+  #addComplex(key: object, value: unknown): void {
+    const id = JSON.stringify(key);
+    const slot = this.complex.get(id);
+    if (slot === undefined) {
+      this.complex.set(id, { key, entry: value });
+      this.bytes += KEY_OVERHEAD + id.length * 2 + estimateSize(value);
+      return;
+    }
+    slot.entry = this.#fold(key, slot.entry, value);
+    if (typeof value !== 'number') this.bytes += estimateSize(value);
+  }
+}
+
+/** Keeps every value of every key, for stages without a combiner. */
+class CollectingGroups extends GroupsBase<unknown[]> implements KeyGroups {
+  protected valuesOf(values: unknown[]): unknown[] {
+    return values;
+  }
+
+  add(key: unknown, value: unknown): void {
+    const valueBytes = VALUE_OVERHEAD + (typeof value === 'number' ? 8 : estimateSize(value));
+    let values: unknown[] | undefined;
+    if (typeof key === 'object' && key !== null) {
+      const id = JSON.stringify(key);
+      const slot = this.complex.get(id);
+      if (slot === undefined) {
+        this.complex.set(id, { key, entry: [value] });
+        this.bytes += KEY_OVERHEAD + id.length * 2 + valueBytes;
+        return;
+      }
+      values = slot.entry;
+    } else {
+      values = this.prim.get(key);
+      if (values === undefined) {
+        this.prim.set(key, [value]);
+        this.bytes += KEY_OVERHEAD + estimateSize(key) + valueBytes;
+        return;
+      }
+    }
+    values.push(value);
+    this.bytes += valueBytes;
   }
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,40 @@ describe('mr run', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it('cancels on Ctrl-C (SIGINT): exit 130, no _SUCCESS', async () => {
+    const input = d.file('sigint/in.txt', Array.from({ length: 400 }, (_, i) => `line ${i}`).join('\n'));
+    const out = join(d.path, 'sigint/out');
+    const child = spawn(
+      process.execPath,
+      [
+        resolve('bin/mr.js'),
+        'run',
+        'test/fixtures/jobs/slow-map.ts',
+        '-i',
+        input,
+        '-o',
+        out,
+        '--split-size',
+        '64',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    // Plain (non-terminal) progress prints the map phase's start line: the run is under way.
+    await new Promise<void>((ok) => {
+      const check = () => (stderr.includes('stage 0 map') ? ok() : setTimeout(check, 20));
+      check();
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/mr: cancelled/);
+    expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
   });
 
   it.each([

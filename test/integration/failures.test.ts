@@ -1,7 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadRecordError, defineJob, runJob, TaskFailedError, UsageError } from '../../src/index.js';
+import {
+  BadRecordError,
+  defineJob,
+  JobCancelledError,
+  runJob,
+  TaskFailedError,
+  UsageError,
+} from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDir } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -161,6 +168,27 @@ describe('failures and retries on the local backend', () => {
     await expect(runJob(wordcount, { ...base, input: [join(d.path, 'in')], concurrency: 0 })).rejects.toThrow(
       /concurrency must be a positive integer, got 0/,
     );
+  });
+
+  it('stops a cancelled run: no new tasks, no _SUCCESS, no part files', async () => {
+    const d = setup();
+    d.file('in/a.txt', Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n'));
+    const cancel = new AbortController();
+    let done = 0;
+    const err = await runJob(fixture('slow-map'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize: 64,
+      concurrency: 2,
+      signal: cancel.signal,
+      onProgress: (e) => {
+        if (e.type === 'task-done' && ++done === 2) cancel.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobCancelledError);
+    expect(done).toBeLessThan(6);
+    expect(existsSync(join(d.path, 'out')) ? readdirSync(join(d.path, 'out')) : []).toEqual([]);
   });
 
   it('treats empty input as success with empty output', async () => {

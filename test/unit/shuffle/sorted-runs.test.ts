@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyGroups } from '../../../src/shuffle/key-groups.js';
+import { createKeyGroups } from '../../../src/shuffle/key-groups.js';
 import { mergeSortedRuns, writeSortedRun } from '../../../src/shuffle/sorted-runs.js';
 
 describe('sorted runs', () => {
@@ -11,7 +11,7 @@ describe('sorted runs', () => {
     const runs: string[] = [];
     const expected = new Map<string, number[]>();
     for (let r = 0; r < 4; r++) {
-      const g = new KeyGroups();
+      const g = createKeyGroups();
       for (let i = 0; i < 500; i++) {
         const key = `k${(i * 7 + r) % 97}`;
         g.add(key, i + r * 1000);
@@ -33,7 +33,7 @@ describe('sorted runs', () => {
 
   it('skips values a reducer leaves unread', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fanout-runs-'));
-    const g = new KeyGroups();
+    const g = createKeyGroups();
     for (let i = 0; i < 100; i++) g.add(i % 3, i);
     const path = join(dir, 'run');
     writeSortedRun(path, g.sortedEntries());
@@ -48,7 +48,7 @@ describe('sorted runs', () => {
 
 describe('KeyGroups', () => {
   it('combines as values arrive and tracks memory', () => {
-    const g = new KeyGroups((_k, vs) => (vs as number[]).reduce((a, b) => a + b, 0));
+    const g = createKeyGroups((_k, vs) => (vs as number[]).reduce((a, b) => a + b, 0));
     for (let i = 0; i < 1000; i++) g.add('a', 1);
     g.add({ x: 1 }, 5);
     g.add({ x: 1 }, 6);
@@ -62,7 +62,7 @@ describe('KeyGroups', () => {
   });
 
   it('keeps distinct keys of different types apart', () => {
-    const g = new KeyGroups();
+    const g = createKeyGroups();
     g.add('1', 'string');
     g.add(1, 'number');
     g.add(['1'], 'array');
