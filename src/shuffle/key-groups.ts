@@ -108,19 +108,21 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   }
 
   add(key: unknown, value: unknown): void {
-    if (typeof key === 'object' && key !== null) {
-      this.#addComplex(key, value);
-      return;
-    }
-    const acc = this.prim.get(key);
-    if (acc === undefined && !this.prim.has(key)) {
-      this.prim.set(key, value);
+    // Hot path, once per emitted record: a key seen before costs one get, one combine, one set.
+    if (typeof key !== 'object' || key === null) {
+      const prim = this.prim;
+      const acc = prim.get(key);
+      if (acc !== undefined || prim.has(key)) {
+        prim.set(key, this.#fold(key, acc, value));
+        // A folded number stays the size it was; a folded list or object grows about as much as the value.
+        if (typeof value !== 'number') this.bytes += estimateSize(value);
+        return;
+      }
+      prim.set(key, value);
       this.bytes += KEY_OVERHEAD + estimateSize(key) + estimateSize(value);
       return;
     }
-    this.prim.set(key, this.#fold(key, acc, value));
-    // A folded number stays the size it was; a folded list or object grows about as much as the value.
-    if (typeof value !== 'number') this.bytes += estimateSize(value);
+    this.#addComplex(key, value);
   }
 
   #addComplex(key: object, value: unknown): void {

@@ -1,0 +1,374 @@
+/**
+ * Word-count benchmark: Fanout (`mr run jobs/wordcount.ts`, local backend) against DuckDB, both as child
+ * processes timed from spawn to exit, both writing their result to disk, on a generated Zipf corpus.
+ *
+ *   npm run bench:wordcount -- [--rounds 3] [--size 256] [--variant csv-split] [--only mr|duckdb]
+ *
+ * --size is the corpus size in MiB (smaller for development); --variant picks one DuckDB query (see
+ * bench/duckdb-wordcount.ts; by default two run each round: `csv-split`, the fastest query that is
+ * correct on this corpus, and `csv-regex`, which tokenizes by the job's own rule, /\s+/); --only runs one tool (checked against the corpus manifest only, nothing is
+ * recorded). A full run appends one JSON line to bench/results/wordcount.jsonl.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type CorpusManifest, ensureCorpus } from './corpus.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const INPUT = 'bench/data/wordcount';
+const CONCURRENCY = 2;
+const TOP = 20;
+
+type Counts = Map<string, number>;
+
+interface ChildResult {
+  ms: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+class BenchError extends Error {}
+
+/** Runs `node ...args` in the repository root; `ms` is spawn to exit. */
+function runNode(args: string[]): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let ms = 0;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('exit', () => {
+      ms = performance.now() - t0;
+    });
+    child.on('close', (code, signal) => {
+      resolvePromise({
+        ms,
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+function check(what: string, r: ChildResult): void {
+  if (r.code === 0) return;
+  const tail = r.stderr.trimEnd().split('\n').slice(-20).join('\n');
+  throw new BenchError(`${what} failed (${r.signal ?? `exit code ${r.code}`}):\n${tail}`);
+}
+
+/** The last stdout line that parses as a JSON object (the whole stdout first), or undefined. */
+function parseJsonObject(stdout: string): Record<string, unknown> | undefined {
+  const candidates = [stdout, ...stdout.trimEnd().split('\n').reverse()];
+  for (const c of candidates) {
+    try {
+      const v: unknown = JSON.parse(c);
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return undefined;
+}
+
+function readFanoutCounts(dir: string): Counts {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new BenchError(`verify: Fanout's output folder ${dir} is missing`);
+  }
+  const parts = names.filter((n) => /^part-.*\.jsonl$/.test(n)).sort();
+  if (parts.length === 0) throw new BenchError(`verify: no part-*.jsonl in Fanout's output ${dir}`);
+  const counts: Counts = new Map();
+  for (const part of parts) {
+    const lines = readFileSync(join(dir, part), 'utf8').split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (line === '') continue;
+      const rec = JSON.parse(line) as { key?: unknown; value?: unknown };
+      if (typeof rec.key !== 'string' || typeof rec.value !== 'number') {
+        throw new BenchError(`verify: ${part}:${i + 1}: expected {"key":string,"value":number}, got ${line}`);
+      }
+      if (counts.has(rec.key))
+        throw new BenchError(`verify: Fanout emitted key ${JSON.stringify(rec.key)} twice`);
+      counts.set(rec.key, rec.value);
+    }
+  }
+  return counts;
+}
+
+function readDuckdbCounts(file: string): Counts {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  if (lines[0] !== 'word,count') throw new BenchError(`verify: unexpected header in ${file}: ${lines[0]}`);
+  const counts: Counts = new Map();
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    // Words are lowercase letters only (see bench/corpus.ts), so no CSV quoting to undo.
+    const comma = line.lastIndexOf(',');
+    counts.set(line.slice(0, comma), Number(line.slice(comma + 1)));
+  }
+  return counts;
+}
+
+interface Summary {
+  tokens: number;
+  distinct: number;
+  top: [string, number][];
+}
+
+function summarize(counts: Counts): Summary {
+  let tokens = 0;
+  for (const v of counts.values()) tokens += v;
+  const top = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, TOP);
+  return { tokens, distinct: counts.size, top };
+}
+
+/** Returns a list of problems, empty when the outputs agree with each other and with the manifest. */
+function compare(mr: Counts, duck: Counts, manifest: CorpusManifest): string[] {
+  const problems: string[] = [];
+  const a = summarize(mr);
+  const b = summarize(duck);
+  const row = (what: string, x: number, y: number, want: number) => {
+    if (x !== y || x !== want) problems.push(`${what}: mr ${x}, duckdb ${y}, corpus ${want}`);
+  };
+  row('total tokens', a.tokens, b.tokens, manifest.tokens);
+  row('distinct words', a.distinct, b.distinct, manifest.distinct);
+  for (let i = 0; i < TOP; i++) {
+    const x = a.top[i];
+    const y = b.top[i];
+    if (x?.[0] !== y?.[0] || x?.[1] !== y?.[1]) {
+      problems.push(`top-${TOP} #${i + 1}: mr ${JSON.stringify(x)}, duckdb ${JSON.stringify(y)}`);
+    }
+  }
+  let differing = 0;
+  const examples: string[] = [];
+  for (const key of new Set([...mr.keys(), ...duck.keys()])) {
+    if (mr.get(key) !== duck.get(key)) {
+      differing++;
+      if (examples.length < 5)
+        examples.push(`${JSON.stringify(key)}: mr ${mr.get(key)}, duckdb ${duck.get(key)}`);
+    }
+  }
+  if (differing > 0) problems.push(`${differing} words with different counts, e.g. ${examples.join('; ')}`);
+  return problems;
+}
+
+function checkAgainstManifest(who: string, counts: Counts, manifest: CorpusManifest): string[] {
+  const s = summarize(counts);
+  const problems: string[] = [];
+  if (s.tokens !== manifest.tokens)
+    problems.push(`${who} total tokens ${s.tokens}, corpus ${manifest.tokens}`);
+  if (s.distinct !== manifest.distinct)
+    problems.push(`${who} distinct ${s.distinct}, corpus ${manifest.distinct}`);
+  return problems;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
+const int = (n: number): string => n.toLocaleString('en-US');
+
+function gitCommit(): string | null {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'src', 'bin', 'jobs');
+    return dirty === '' ? head : `${head}-dirty`;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      size: { type: 'string', default: '256' },
+      variant: { type: 'string' },
+      only: { type: 'string' },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const sizeMiB = Number(values.size);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError(`--rounds must be a positive integer`);
+  if (!(sizeMiB > 0)) throw new BenchError(`--size must be a positive number of MiB`);
+  if (values.only !== undefined && values.only !== 'mr' && values.only !== 'duckdb') {
+    throw new BenchError(`--only must be mr or duckdb`);
+  }
+  const runMr = values.only !== 'duckdb';
+  const runDuck = values.only !== 'mr';
+
+  const corpus = ensureCorpus(join(ROOT, INPUT), sizeMiB);
+  const m = corpus.manifest;
+  console.log(
+    `corpus: ${INPUT}, ${m.files.length} files, ${(m.totalBytes / 2 ** 20).toFixed(0)} MiB, ` +
+      `${int(m.tokens)} tokens, ${int(m.distinct)} distinct words ` +
+      (corpus.generated ? `(generated in ${secs(corpus.ms ?? 0)})` : '(cached)'),
+  );
+
+  const mrArgs = (out: string) => [
+    'bin/mr.js',
+    'run',
+    'jobs/wordcount.ts',
+    '--input',
+    INPUT,
+    '--output',
+    out,
+    '--concurrency',
+    String(CONCURRENCY),
+    '--json',
+    '--quiet',
+  ];
+  const variants = values.variant ? [values.variant] : ['csv-split', 'csv-regex'];
+  const duckArgs = (out: string, variant: string) => [
+    '--import',
+    'tsx',
+    'bench/duckdb-wordcount.ts',
+    '--input',
+    `${INPUT}/part-*.txt`,
+    '--output',
+    out,
+    '--threads',
+    String(CONCURRENCY),
+    '--variant',
+    variant,
+  ];
+
+  const mrMs: number[] = [];
+  const duckMs = new Map<string, number[]>(variants.map((v) => [v, []]));
+  const mrSummaries: (Record<string, unknown> | null)[] = [];
+  let duckInfo: Record<string, unknown> | undefined;
+  let verified = 'not run';
+
+  for (let round = 1; round <= rounds; round++) {
+    const tmp = mkdtempSync(join(tmpdir(), 'fanout-bench-wordcount-'));
+    try {
+      // The output folders do not exist yet: each tool creates its own.
+      const mrOut = join(tmp, 'mr');
+      const duckOut = join(tmp, 'duckdb');
+      const line: string[] = [`round ${round}:`];
+      if (runMr) {
+        const r = await runNode(mrArgs(mrOut));
+        check('mr run', r);
+        mrMs.push(r.ms);
+        const summary = parseJsonObject(r.stdout);
+        if (!summary)
+          console.error(
+            `  warning: could not parse mr --json stdout as a JSON object (${r.stdout.length} chars)`,
+          );
+        mrSummaries.push(summary ?? null);
+        line.push(`mr ${secs(r.ms)}`);
+      }
+      if (runDuck) {
+        for (const variant of variants) {
+          const out = `${duckOut}-${variant}`;
+          const r = await runNode(duckArgs(out, variant));
+          check(`duckdb-wordcount (${variant})`, r);
+          duckMs.get(variant)?.push(r.ms);
+          duckInfo ??= parseJsonObject(r.stdout);
+          line.push(`duckdb/${variant} ${secs(r.ms)}`);
+          if (round === 1 && variant !== variants[0]) {
+            const problems = compare(
+              readDuckdbCounts(join(out, 'counts.csv')),
+              readDuckdbCounts(join(`${duckOut}-${variants[0]}`, 'counts.csv')),
+              m,
+            );
+            if (problems.length > 0)
+              throw new BenchError(`verify: duckdb variants differ:\n  ${problems.join('\n  ')}`);
+          }
+        }
+      }
+      console.log(line.join('  '));
+
+      if (round === 1) {
+        const mr = runMr ? readFanoutCounts(mrOut) : undefined;
+        const duck = runDuck ? readDuckdbCounts(join(`${duckOut}-${variants[0]}`, 'counts.csv')) : undefined;
+        const problems =
+          mr && duck
+            ? compare(mr, duck, m)
+            : checkAgainstManifest(mr ? 'mr' : 'duckdb', (mr ?? duck) as Counts, m);
+        if (problems.length > 0) {
+          throw new BenchError(`verify: outputs differ:\n  ${problems.join('\n  ')}`);
+        }
+        verified =
+          mr && duck
+            ? `mr and duckdb agree on all ${int(m.distinct)} counts (${int(m.tokens)} tokens, top-${TOP} identical)`
+            : `${mr ? 'mr' : 'duckdb'} matches the corpus totals`;
+        console.log(`  verify: ${verified}`);
+        const s = mrSummaries[0];
+        if (s) {
+          const scalars = Object.entries(s).filter(([, v]) => v === null || typeof v !== 'object');
+          console.log(`  mr summary: ${scalars.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+        }
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  const bytes = m.totalBytes;
+  const medMr = runMr ? median(mrMs) : undefined;
+  const medDuck = new Map(runDuck ? variants.map((v) => [v, median(duckMs.get(v) ?? [])] as const) : []);
+  const parts: string[] = ['median:'];
+  if (medMr !== undefined) parts.push(`mr ${secs(medMr)} (${mbps(bytes, medMr).toFixed(1)} MB/s)`);
+  for (const [v, ms] of medDuck) parts.push(`duckdb/${v} ${secs(ms)} (${mbps(bytes, ms).toFixed(1)} MB/s)`);
+  console.log(parts.join('  '));
+  const ratios = Object.fromEntries(
+    medMr === undefined ? [] : [...medDuck].map(([v, ms]) => [v, +(medMr / ms).toFixed(2)] as const),
+  );
+  for (const [v, r] of Object.entries(ratios)) console.log(`ratio mr/duckdb (${v}): ${r.toFixed(2)}`);
+  if (medMr === undefined || medDuck.size === 0) {
+    console.log('(partial run: nothing recorded)');
+    return;
+  }
+
+  const record = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? null,
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    corpus: { bytes, files: m.files.length, tokens: m.tokens, distinct: m.distinct, zipfS: m.zipfS },
+    concurrency: CONCURRENCY,
+    rounds,
+    duckdb: { variants, version: duckInfo?.duckdb ?? null },
+    ms: {
+      mr: mrMs.map(Math.round),
+      duckdb: Object.fromEntries([...duckMs].map(([v, xs]) => [v, xs.map(Math.round)])),
+    },
+    medianMs: {
+      mr: Math.round(medMr),
+      duckdb: Object.fromEntries([...medDuck].map(([v, x]) => [v, Math.round(x)])),
+    },
+    ratio: ratios,
+    mrSummary: mrSummaries[0] ?? null,
+  };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  appendFileSync(join(ROOT, 'bench/results/wordcount.jsonl'), `${JSON.stringify(record)}\n`);
+  console.log('recorded in bench/results/wordcount.jsonl');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof BenchError ? `error: ${e.message}` : e);
+  process.exit(1);
+});
