@@ -1,9 +1,16 @@
 import type { ObjectStore } from '../backends/object-store.js';
 import type { MapInput } from './plan-splits.js';
 
+/** Where one task stands. */
+export interface TaskStatus {
+  state: 'pending' | 'running' | 'retrying' | 'committed' | 'failed';
+  attempts: number;
+  error?: string;
+}
+
 /**
  * A job's state in the store, under `jobs/<job id>/`: what was asked (`job.json`), each stage's plan,
- * the manifest of committed attempts per phase, and the final status with metrics. Enough to inspect
+ * the manifest of committed attempts and the status of every task per phase, and the final status with metrics. Enough to inspect
  * a run afterwards and to resume one without redoing committed tasks.
  */
 export class JobState {
@@ -27,6 +34,11 @@ export class JobState {
   /** The committed attempt of every task of a phase; reducers read only what the map manifest names. */
   saveManifest(stage: number, phase: 'map' | 'reduce', committed: unknown[]): Promise<void> {
     return this.#write(`s${stage}/${phase}-manifest.json`, { stage, phase, committed });
+  }
+
+  /** Every task of a phase: its state, attempts so far and last error. */
+  saveTaskStatus(stage: number, phase: 'map' | 'reduce', tasks: Record<string, TaskStatus>): Promise<void> {
+    return this.#write(`s${stage}/${phase}-tasks.json`, { stage, phase, tasks });
   }
 
   finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {

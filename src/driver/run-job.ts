@@ -13,7 +13,7 @@ import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
 import { CommitLedger } from './commit-ledger.js';
-import { JobState } from './job-state.js';
+import { JobState, type TaskStatus } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { describeInput, planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
@@ -299,39 +299,53 @@ class JobRun {
     const t0 = Date.now();
     this.emit({ type: 'phase-start', stage, phase, tasks: specs.length, bytes });
     let done = 0;
-    await runAll(specs, {
-      invoker: this.invoker,
-      concurrency: this.opts.concurrency,
-      maxAttempts: this.opts.maxAttempts,
-      retryBaseMs: this.opts.retryBaseMs,
-      ledger,
-      signal: this.opts.signal,
-      onDone: (spec, attempt, result) => {
-        this.emit({
-          type: 'task-done',
-          stage,
-          phase,
-          taskId: spec.taskId,
-          attempt,
-          done: ++done,
-          total: specs.length,
-          metrics: result.metrics,
-        });
-      },
-      onRetry: (spec, attempt, error, delayMs) => {
-        this.#counters.retries++;
-        this.emit({
-          type: 'task-retry',
-          stage,
-          phase,
-          taskId: spec.taskId,
-          attempt,
-          error: error.message,
-          delayMs,
-        });
-      },
-      onDuplicate: discard,
-    });
+    const status: Record<string, TaskStatus> = {};
+    for (const spec of specs) status[spec.taskId] = { state: 'pending', attempts: 0 };
+    try {
+      await runAll(specs, {
+        invoker: this.invoker,
+        concurrency: this.opts.concurrency,
+        maxAttempts: this.opts.maxAttempts,
+        retryBaseMs: this.opts.retryBaseMs,
+        ledger,
+        signal: this.opts.signal,
+        onAttempt: (spec, attempt) => {
+          status[spec.taskId] = { ...status[spec.taskId], state: 'running', attempts: attempt };
+        },
+        onDone: (spec, attempt, result) => {
+          status[spec.taskId] = { state: 'committed', attempts: attempt };
+          this.emit({
+            type: 'task-done',
+            stage,
+            phase,
+            taskId: spec.taskId,
+            attempt,
+            done: ++done,
+            total: specs.length,
+            metrics: result.metrics,
+          });
+        },
+        onRetry: (spec, attempt, error, delayMs) => {
+          this.#counters.retries++;
+          status[spec.taskId] = { state: 'retrying', attempts: attempt, error: error.message };
+          this.emit({
+            type: 'task-retry',
+            stage,
+            phase,
+            taskId: spec.taskId,
+            attempt,
+            error: error.message,
+            delayMs,
+          });
+        },
+        onGiveUp: (spec, attempt, error) => {
+          status[spec.taskId] = { state: 'failed', attempts: attempt, error: error.message };
+        },
+        onDuplicate: discard,
+      });
+    } finally {
+      await this.state.saveTaskStatus(stage, phase, status);
+    }
     const ms = Date.now() - t0;
     this.emit({ type: 'phase-done', stage, phase, ms });
     return ms;

@@ -18,8 +18,11 @@ export interface ScheduleOptions<R extends TaskResult> {
   ledger: CommitLedger<R>;
   /** First retry waits about this long, doubling each time, with full jitter. @default 100 */
   retryBaseMs?: number;
+  onAttempt?(spec: TaskSpec, attempt: number): void;
   onDone?(spec: TaskSpec, attempt: number, result: R): void;
   onRetry?(spec: TaskSpec, attempt: number, error: FanoutError, delayMs: number): void;
+  /** A task that will not be tried again: its last error fails the phase. */
+  onGiveUp?(spec: TaskSpec, attempt: number, error: FanoutError): void;
   /** A late duplicate attempt's output, to delete: it lost the commit race. */
   onDuplicate?(result: R): Promise<void>;
   /** Stops the phase: nothing new starts and the returned promise rejects with JobCancelledError. */
@@ -45,6 +48,7 @@ export async function runAll<R extends TaskResult>(
     for (let attempt = 1; ; attempt++) {
       if (failed) return;
       try {
+        o.onAttempt?.(spec, attempt);
         const result = (await o.invoker.invoke(spec.attempt(attempt))) as R;
         if (o.ledger.commit(spec.taskId, attempt, result)) o.onDone?.(spec, attempt, result);
         else await o.onDuplicate?.(result);
@@ -53,6 +57,7 @@ export async function runAll<R extends TaskResult>(
         const e = toFanoutError(err);
         if (!e.retryable || attempt >= o.maxAttempts) {
           failed = true;
+          o.onGiveUp?.(spec, attempt, e);
           const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
           throw new TaskFailedError(
             `task ${spec.taskId} (${spec.describe}) failed after ${tries}: ${e.message}`,

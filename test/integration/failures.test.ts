@@ -71,6 +71,18 @@ describe('failures and retries on the local backend', () => {
     expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
     const left = existsSync(join(d.path, 'out')) ? readdirSync(join(d.path, 'out')) : [];
     expect(left).toEqual([]);
+
+    // The job's state in the store says what happened, task by task.
+    const [jobId] = readdirSync(join(d.path, 'work', 'jobs'));
+    const jobDir = join(d.path, 'work', 'jobs', jobId ?? '');
+    const status = JSON.parse(readFileSync(join(jobDir, 'status.json'), 'utf8')) as { state: string };
+    expect(status.state).toBe('failed');
+    const tasks = JSON.parse(readFileSync(join(jobDir, 's0', 'map-tasks.json'), 'utf8')) as {
+      tasks: Record<string, { state: string; attempts: number; error?: string }>;
+    };
+    const failed = Object.values(tasks.tasks).filter((t) => t.state === 'failed');
+    expect(failed).toEqual([{ state: 'failed', attempts: 3, error: expect.stringMatching(/poison pill/) }]);
+    expect(existsSync(join(jobDir, 's0', 'plan.json'))).toBe(true);
   });
 
   it('survives a worker thread that exits mid-task', async () => {
