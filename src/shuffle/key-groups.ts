@@ -1,4 +1,5 @@
 import { compareKeys } from './key-order.js';
+import { StringTable } from './string-table.js';
 
 /** Folds values of one key into one; associative and commutative, so any grouping gives one answer. */
 export type CombineFn = (key: unknown, values: unknown[]) => unknown;
@@ -65,9 +66,13 @@ abstract class GroupsBase<E> {
   protected abstract valuesOf(entry: E): unknown[];
 
   *entries(): IterableIterator<[unknown, unknown[]]> {
+    yield* this.moreEntries();
     for (const [key, entry] of this.prim) yield [key, this.valuesOf(entry)];
     for (const { key, entry } of this.complex.values()) yield [key, this.valuesOf(entry)];
   }
+
+  /** Entries a subclass keeps outside the two maps. */
+  protected *moreEntries(): IterableIterator<[unknown, unknown[]]> {}
 
   sortedEntries(): [unknown, unknown[]][] {
     return [...this.entries()].sort((a, b) => compareKeys(a[0], b[0]));
@@ -88,14 +93,30 @@ abstract class GroupsBase<E> {
 class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   readonly #combine: CombineFn;
   readonly #pair: unknown[] = [undefined, undefined];
+  /** String keys, the common case, live in a faster table than the Map other primitives use. */
+  readonly #strings = new StringTable<unknown>();
 
   constructor(combine: CombineFn) {
     super();
     this.#combine = combine;
   }
 
+  override get size(): number {
+    return super.size + this.#strings.size;
+  }
+
   protected valuesOf(value: unknown): unknown[] {
     return [value];
+  }
+
+  protected override *moreEntries(): IterableIterator<[unknown, unknown[]]> {
+    const { keys, values } = this.#strings;
+    for (let i = 0; i < keys.length; i++) yield [keys[i], [values[i]]];
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#strings.clear();
   }
 
   #fold(key: unknown, acc: unknown, value: unknown): unknown {
@@ -108,13 +129,26 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   }
 
   add(key: unknown, value: unknown): void {
-    // Hot path, once per emitted record: a key seen before costs one get, one combine, one set.
+    // Hot path, once per emitted record: a key seen before costs one probe and one combine.
+    if (typeof key === 'string') {
+      const table = this.#strings;
+      const h = StringTable.hash(key);
+      const i = table.find(key, h);
+      if (i >= 0) {
+        table.values[i] = this.#fold(key, table.values[i], value);
+        // A folded number stays the size it was; a folded list or object grows about as much as the value.
+        if (typeof value !== 'number') this.bytes += estimateSize(value);
+      } else {
+        table.insert(key, h, value);
+        this.bytes += KEY_OVERHEAD + 16 + key.length * 2 + estimateSize(value);
+      }
+      return;
+    }
     if (typeof key !== 'object' || key === null) {
       const prim = this.prim;
       const acc = prim.get(key);
       if (acc !== undefined || prim.has(key)) {
         prim.set(key, this.#fold(key, acc, value));
-        // A folded number stays the size it was; a folded list or object grows about as much as the value.
         if (typeof value !== 'number') this.bytes += estimateSize(value);
         return;
       }
