@@ -64,6 +64,12 @@ export function createProgressView(mode: 'tty' | 'plain' | 'none'): ProgressView
           if (multi) multi.log(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
           else out.write(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
           return;
+        case 'concurrency': {
+          const line = `${e.reason === 'throttled' ? 'throttled: ' : ''}tasks in flight now ${e.limit}\n`;
+          if (multi) multi.log(line);
+          else out.write(line);
+          return;
+        }
         case 'phase-done': {
           const p = phases.get(`${e.stage}/${e.phase}`);
           if (p?.bar) {

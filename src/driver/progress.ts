@@ -25,4 +25,5 @@ export type ProgressEvent =
       error: string;
       delayMs: number;
     }
-  | { type: 'phase-done'; stage: number; phase: Phase; ms: number };
+  | { type: 'phase-done'; stage: number; phase: Phase; ms: number }
+  | { type: 'concurrency'; stage: number; phase: Phase; limit: number; reason: 'throttled' | 'recovered' };

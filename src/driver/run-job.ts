@@ -342,6 +342,7 @@ class JobRun {
           status[spec.taskId] = { state: 'failed', attempts: attempt, error: error.message };
         },
         onDuplicate: discard,
+        onConcurrency: (limit, reason) => this.emit({ type: 'concurrency', stage, phase, limit, reason }),
       });
     } finally {
       await this.state.saveTaskStatus(stage, phase, status);

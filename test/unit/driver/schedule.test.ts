@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { Invoker } from '../../../src/backends/invoker.js';
+import { AdaptiveConcurrency } from '../../../src/driver/adaptive-concurrency.js';
+import { CommitLedger } from '../../../src/driver/commit-ledger.js';
+import { runAll, type TaskSpec } from '../../../src/driver/schedule.js';
+import { FanoutError, JobCancelledError, TaskFailedError } from '../../../src/errors.js';
+import type { MapResult, Task, TaskResult } from '../../../src/runtime/task-types.js';
+
+class Throttled extends FanoutError {
+  override name = 'ThrottledError';
+}
+
+const result = (task: Task): MapResult => ({
+  kind: 'map',
+  shuffleKey: `${task.taskId}-a${task.attempt}`,
+  slices: [],
+  metrics: { inputBytes: 0, inputRecords: 0, outputRecords: 0, outputBytes: 0, spills: 0, ms: 0 },
+});
+
+/** An invoker whose behaviour per attempt a test decides. */
+function fakeInvoker(
+  behave: (task: Task, inFlight: number) => Promise<void> | void,
+): Invoker & { calls: Task[] } {
+  let inFlight = 0;
+  const calls: Task[] = [];
+  return {
+    concurrency: 8,
+    calls,
+    async invoke(task: Task): Promise<TaskResult> {
+      calls.push(task);
+      inFlight++;
+      try {
+        await new Promise((r) => setTimeout(r, 2));
+        await behave(task, inFlight);
+        return result(task);
+      } finally {
+        inFlight--;
+      }
+    },
+    async close() {},
+  };
+}
+
+const specs = (n: number): TaskSpec[] =>
+  Array.from({ length: n }, (_, i) => ({
+    taskId: `t${String(i).padStart(3, '0')}`,
+    describe: `input ${i}`,
+    attempt: (a: number) => ({ kind: 'map', taskId: `t${String(i).padStart(3, '0')}`, attempt: a }) as Task,
+  }));
+
+describe('runAll', () => {
+  it('retries a failed attempt and commits each task exactly once', async () => {
+    const invoker = fakeInvoker((t) => {
+      if (t.taskId === 't003' && t.attempt === 1) throw new FanoutError('flaky', { retryable: true });
+    });
+    const ledger = new CommitLedger<MapResult>();
+    await runAll(specs(10), { invoker, concurrency: 4, maxAttempts: 3, ledger, retryBaseMs: 1 });
+    expect(ledger.results().map((r) => `${r.taskId}@${r.attempt}`)).toContain('t003@2');
+    expect(ledger.size).toBe(10);
+  });
+
+  it('fails at once on an error no retry can fix', async () => {
+    const invoker = fakeInvoker((t) => {
+      if (t.taskId === 't001') throw new FanoutError('bad input', { retryable: false });
+    });
+    const err = await runAll(specs(3), {
+      invoker,
+      concurrency: 1,
+      maxAttempts: 5,
+      ledger: new CommitLedger<MapResult>(),
+      retryBaseMs: 1,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as Error).message).toBe('task t001 (input 1) failed after 1 attempt: bad input');
+    expect(invoker.calls.filter((c) => c.taskId === 't002')).toEqual([]);
+  });
+
+  it('slows down under throttling, finishes every task once, and grows back', async () => {
+    const cap = 3;
+    const invoker = fakeInvoker((_t, inFlight) => {
+      if (inFlight > cap) throw new Throttled('429 TooManyRequestsException', { retryable: true });
+    });
+    const ledger = new CommitLedger<MapResult>();
+    const limits: number[] = [];
+    await runAll(specs(120), {
+      invoker,
+      concurrency: 16,
+      maxAttempts: 1, // throttles must not use up attempts
+      ledger,
+      retryBaseMs: 1,
+      throttleCooldownMs: 5,
+      onConcurrency: (n) => limits.push(n),
+    });
+    expect(ledger.size).toBe(120);
+    expect(ledger.results().every((r) => r.attempt === 1)).toBe(true);
+    expect(Math.min(...limits)).toBeLessThanOrEqual(cap);
+    expect(limits.some((n, i) => i > 0 && n > (limits[i - 1] ?? n))).toBe(true);
+  });
+
+  it('cancels: rejects with JobCancelledError and starts nothing more', async () => {
+    const cancel = new AbortController();
+    const invoker = fakeInvoker(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+    });
+    const run = runAll(specs(50), {
+      invoker,
+      concurrency: 2,
+      maxAttempts: 1,
+      ledger: new CommitLedger<MapResult>(),
+      signal: cancel.signal,
+    });
+    setTimeout(() => cancel.abort(), 25);
+    await expect(run).rejects.toBeInstanceOf(JobCancelledError);
+    const started = invoker.calls.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(invoker.calls.length).toBeLessThanOrEqual(started + 2);
+    expect(started).toBeLessThan(20);
+  });
+});
+
+describe('AdaptiveConcurrency', () => {
+  it('halves on throttling once per cooldown and adds one back per window of successes', () => {
+    const changes: number[] = [];
+    const ac = new AdaptiveConcurrency(8, { cooldownMs: 100, onChange: (n) => changes.push(n) });
+    ac.throttled(1000);
+    ac.throttled(1050); // same burst: no second cut
+    ac.throttled(1200);
+    expect(ac.limit).toBe(2);
+    for (let i = 0; i < 2; i++) ac.succeeded();
+    expect(ac.limit).toBe(3);
+    for (let i = 0; i < 100; i++) ac.succeeded();
+    expect(ac.limit).toBe(8);
+    expect(changes.slice(0, 3)).toEqual([4, 2, 3]);
+  });
+});
