@@ -70,7 +70,9 @@ export function planMapInputs(objects: readonly InputObject[], splitSize: number
 export function describeInput(input: MapInput): string {
   const first = input.splits[0];
   if (!first) return '(no input)';
-  const name = `${decodeURIComponent(new URL(first.store).pathname)}/${first.key}`;
+  const url = new URL(first.store);
+  const base = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : first.store;
+  const name = `${base.replace(/\/$/, '')}/${first.key}`;
   const one = `${name}[${first.start}, ${first.end})`;
   return input.splits.length === 1 ? one : `${one} and ${input.splits.length - 1} more small files`;
 }

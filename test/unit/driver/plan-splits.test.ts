@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planMapInputs, splitObject } from '../../../src/driver/plan-splits.js';
+import { describeInput, planMapInputs, splitObject } from '../../../src/driver/plan-splits.js';
 
 const obj = (key: string, size: number) => ({ store: 'file:///data/', key, size });
 
@@ -65,5 +65,16 @@ describe('planMapInputs', () => {
 
   it('plans nothing for no input', () => {
     expect(planMapInputs([], 10)).toEqual([]);
+  });
+});
+
+describe('describeInput', () => {
+  it('names a local split by path and an S3 split by URL', () => {
+    const local = { store: 'file:///data/in', key: 'a b.txt', start: 0, end: 10, size: 10, gzip: false };
+    expect(describeInput({ splits: [local], bytes: 10 })).toBe('/data/in/a b.txt[0, 10)');
+    const s3 = { ...local, store: 's3://bucket', key: 'logs/x.gz', end: 5 };
+    expect(describeInput({ splits: [s3, local], bytes: 15 })).toBe(
+      's3://bucket/logs/x.gz[0, 5) and 1 more small files',
+    );
   });
 });
