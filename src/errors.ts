@@ -63,6 +63,16 @@ export class JobCancelledError extends FanoutError {
   override name = 'JobCancelledError';
 }
 
+/** A shipped job bundle does not match the SHA-256 it was sent under: never imported, never retried. */
+export class BundleIntegrityError extends FanoutError {
+  override name = 'BundleIntegrityError';
+}
+
+/** Lambda refused an invocation for lack of capacity (HTTP 429): retry later, at lower concurrency. */
+export class ThrottledError extends FanoutError {
+  override name = 'ThrottledError';
+}
+
 /** Plain data form of an error, safe to post between threads or send over the wire. */
 export interface SerializedError {
   name: string;
@@ -100,6 +110,8 @@ const errorTypes: Record<string, typeof FanoutError> = {
   BadRecordError,
   TaskFailedError,
   JobCancelledError,
+  BundleIntegrityError,
+  ThrottledError,
 };
 
 /** Rebuilds a typed error from its serialized form. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { UsageError } from '../errors.js';
 
@@ -12,13 +11,9 @@ export interface JobBundle {
   bytes: number;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The worker entry sits beside this file: `.ts` when running from source, `.js` from dist. */
-const workerEntry = join(here, '..', 'runtime', `local-worker${extname(fileURLToPath(import.meta.url))}`);
-
 /**
- * Bundles a job file and everything it imports into one ES module under `dir/bundles/<sha256>.mjs`.
- * The bundle's default export is the job; in a local pool worker it also starts serving tasks.
+ * Bundles a job file and everything it imports into one ES module under `dir/bundles/<sha256>.mjs`,
+ * whose default export is the job. Pool workers import it; for Lambda it is shipped to the work store.
  * @throws {UsageError} when the file cannot be found or does not compile.
  */
 export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle> {
@@ -27,12 +22,7 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
   } catch {
     throw new UsageError(`job file not found: ${jobFile}`);
   }
-  const entry = [
-    `import job from ${JSON.stringify(jobFile)};`,
-    `import { serveTasksIfWorker } from ${JSON.stringify(workerEntry)};`,
-    'serveTasksIfWorker(job);',
-    'export default job;',
-  ].join('\n');
+  const entry = `export { default } from ${JSON.stringify(jobFile)};`;
   let code: Uint8Array;
   try {
     const result = await build({

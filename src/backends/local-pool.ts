@@ -1,16 +1,44 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { deserializeError, WorkerCrashedError } from '../errors.js';
-import { WORKER_MARK, type WorkerReply, type WorkerRequest } from '../runtime/local-worker.js';
+import {
+  WORKER_MARK,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from '../runtime/local-worker.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
 import type { Invoker } from './invoker.js';
 
 export interface LocalPoolOptions {
-  /** Path of the job bundle each worker loads. */
+  /** Path of the job bundle each worker imports once. */
   bundlePath: string;
   /** Number of worker threads. */
   size: number;
   /** Heap limit per worker; a worker past it fails its attempt, not the process. @default 4096 */
   workerMemoryMb?: number;
+}
+
+/**
+ * The worker entry sits beside this module: compiled JavaScript in an installed package, TypeScript
+ * when the engine itself runs from source (its own tests), where the worker registers tsx first.
+ */
+const workerEntry = new URL(
+  `../runtime/local-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+function startWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
+  if (!workerEntry.pathname.endsWith('.ts')) return new Worker(workerEntry, options);
+  // tsx's ES module entry: its package maps `tsx/esm/api` to index.mjs for import, index.cjs for require.
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerEntry.href)}); })`;
+  return new Worker(boot, { ...options, eval: true });
 }
 
 /** Workers that die before serving a single task, in a row, before the pool gives up. */
@@ -43,12 +71,12 @@ export class LocalWorkerPool implements Invoker {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#options.bundlePath, {
-      workerData: { mark: WORKER_MARK },
+    const worker = startWorker({
+      workerData: { mark: WORKER_MARK, jobBundle: this.#options.bundlePath } satisfies WorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.#options.workerMemoryMb ?? 4096 },
     });
     const slot: Slot = { worker, ready: false };
-    worker.on('message', (reply: WorkerReply | 'ready') => {
+    worker.on('message', (reply: WorkerReply) => {
       if (reply === 'ready') {
         slot.ready = true;
         this.#startupFailures = 0;

@@ -1,13 +1,20 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
+import { LazyStore } from './lazy-store.js';
 import { LocalDirStore } from './local-dir-store.js';
 import type { ObjectStore } from './object-store.js';
 
 type StoreFactory = (url: URL) => ObjectStore;
 
 /** Store implementations by URL scheme; later backends register here instead of branching callers. */
-const factories = new Map<string, StoreFactory>([['file:', (url) => new LocalDirStore(fileURLToPath(url))]]);
+const factories = new Map<string, StoreFactory>([
+  ['file:', (url) => new LocalDirStore(fileURLToPath(url))],
+  [
+    's3:',
+    (url) => new LazyStore(url.href, async () => new (await import('./s3-store.js')).S3Store(url.href)),
+  ],
+]);
 
 /** Registers the store for a URL scheme such as `s3:`. */
 export function registerStore(scheme: string, factory: StoreFactory): void {

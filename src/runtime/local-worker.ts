@@ -1,27 +1,32 @@
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { serializeError } from '../errors.js';
+import { type SerializedError, serializeError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import { runTask } from './run-task.js';
-import type { Task } from './task-types.js';
+import type { Task, TaskResult } from './task-types.js';
 
-/** Marks a worker started by the local pool, so importing a job bundle elsewhere has no effect. */
+/** Marks a worker started by the local pool, so importing this module anywhere else does nothing. */
 export const WORKER_MARK = 'fanout.local-worker';
+
+/** What the pool hands each worker: the job bundle to import once. */
+export interface WorkerData {
+  mark: typeof WORKER_MARK;
+  jobBundle: string;
+}
 
 export type WorkerRequest = { id: number; task: Task };
 export type WorkerReply =
-  | { id: number; ok: true; result: import('./task-types.js').TaskResult }
-  | { id: number; ok: false; error: import('../errors.js').SerializedError };
+  | { id: number; ok: true; result: TaskResult }
+  | { id: number; ok: false; error: SerializedError }
+  | 'ready';
 
-/**
- * Serves tasks in a pool worker. Called from every job bundle; does nothing outside a pool worker,
- * so the same bundle can be imported by the driver or by the Lambda runtime.
- */
-export function serveTasksIfWorker(job: unknown): void {
-  if (isMainThread || !parentPort || (workerData as { mark?: unknown } | null)?.mark !== WORKER_MARK) return;
+/** Imports the job bundle, then runs every task posted to this worker with `runTask`. */
+async function serve(data: WorkerData): Promise<void> {
   const port = parentPort;
-  if (!isJob(job)) {
-    throw new Error('job bundle does not export a job made by defineJob');
-  }
+  if (!port) return;
+  const mod = (await import(pathToFileURL(data.jobBundle).href)) as { default?: unknown };
+  const job = mod.default;
+  if (!isJob(job)) throw new Error(`${data.jobBundle} does not export a job made by defineJob`);
   port.on('message', async ({ id, task }: WorkerRequest) => {
     let reply: WorkerReply;
     try {
@@ -31,5 +36,10 @@ export function serveTasksIfWorker(job: unknown): void {
     }
     port.postMessage(reply);
   });
-  port.postMessage('ready');
+  port.postMessage('ready' satisfies WorkerReply);
+}
+
+const data = workerData as Partial<WorkerData> | null;
+if (!isMainThread && data?.mark === WORKER_MARK && typeof data.jobBundle === 'string') {
+  await serve(data as WorkerData);
 }

@@ -1,0 +1,159 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  type LambdaClientConfig,
+} from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { deserializeError, type ErrorContext, FanoutError, WorkerCrashedError } from '../errors.js';
+import type { BundleRef, LambdaEvent, LambdaReply } from '../runtime/lambda-protocol.js';
+import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Invoker } from './invoker.js';
+import { lambdaSendError } from './lambda-send-error.js';
+
+/**
+ * Largest invocation payload Fanout sends. Lambda accepts 6 MB synchronously, but a task is a few
+ * KiB of pointers; anything near this limit means data is travelling where only keys should.
+ */
+export const MAX_INVOKE_PAYLOAD_BYTES = 256 * 1024;
+
+/** Lambda's own maximum timeout is 15 minutes; this stays under it. */
+const DEFAULT_TASK_TIMEOUT_MS = 14 * 60_000;
+
+export interface LambdaInvokerOptions {
+  /** Name or ARN of the deployed runtime function. */
+  functionName: string;
+  /** The shipped job bundle every invocation points to (see `shipBundle`). */
+  bundle: BundleRef;
+  /** Attempts the scheduler runs at once; also sizes the keep-alive connection pool. */
+  concurrency: number;
+  /** A client to use instead of one from `createLambdaClient`; the invoker then does not destroy it. */
+  client?: LambdaClient;
+  /**
+   * How long one attempt may take before it is abandoned as retryable; set it below the function's
+   * own timeout so the driver gives up first and can say which task hung.
+   * @default 840000 (14 minutes)
+   */
+  taskTimeoutMs?: number;
+}
+
+/**
+ * A Lambda client suited to fan-out: one keep-alive connection per concurrent invocation, and no
+ * SDK retries, because the scheduler owns retries (with backoff and 429-aware concurrency) and a
+ * silently repeated invocation would run a task twice.
+ */
+export function createLambdaClient(concurrency: number, config: LambdaClientConfig = {}): LambdaClient {
+  const agent = { keepAlive: true, maxSockets: concurrency };
+  return new LambdaClient({
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent(agent),
+      httpsAgent: new HttpsAgent(agent),
+    }),
+    ...config,
+  });
+}
+
+/**
+ * An Invoker that runs each task attempt as one synchronous invocation of the Fanout runtime
+ * function. Errors reach the scheduler typed: `ThrottledError` for 429, the task's own error as the
+ * function serialized it, and a retryable `WorkerCrashedError` for a crash or a timeout.
+ */
+export class LambdaInvoker implements Invoker {
+  readonly concurrency: number;
+  readonly #functionName: string;
+  readonly #bundle: BundleRef;
+  readonly #client: LambdaClient;
+  readonly #ownsClient: boolean;
+  readonly #timeoutMs: number;
+  #closed = false;
+
+  constructor(options: LambdaInvokerOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+    const timeout = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    if (!(timeout > 0)) throw new RangeError(`taskTimeoutMs must be positive, got ${options.taskTimeoutMs}`);
+    this.concurrency = options.concurrency;
+    this.#functionName = options.functionName;
+    this.#bundle = options.bundle;
+    this.#timeoutMs = timeout;
+    this.#ownsClient = options.client === undefined;
+    this.#client = options.client ?? createLambdaClient(options.concurrency);
+  }
+
+  async invoke(task: Task): Promise<TaskResult> {
+    const context: ErrorContext = { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt };
+    const where = `${task.taskId} attempt ${task.attempt}`;
+    if (this.#closed) throw new FanoutError('Lambda invoker is closed', { context });
+    const payload = new TextEncoder().encode(
+      JSON.stringify({ task, bundle: this.#bundle } satisfies LambdaEvent),
+    );
+    if (payload.byteLength > MAX_INVOKE_PAYLOAD_BYTES) {
+      throw new FanoutError(
+        `invocation payload for ${where} is ${payload.byteLength} bytes, over the ${MAX_INVOKE_PAYLOAD_BYTES}-byte limit`,
+        { retryable: false, context },
+      );
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+    let out: InvokeCommandOutput;
+    try {
+      out = await this.#client.send(
+        new InvokeCommand({
+          FunctionName: this.#functionName,
+          InvocationType: 'RequestResponse',
+          Payload: payload,
+        }),
+        { abortSignal: abort.signal },
+      );
+    } catch (err) {
+      if (abort.signal.aborted) {
+        throw new WorkerCrashedError(`${where} timed out after ${this.#timeoutMs} ms on Lambda`, {
+          retryable: true,
+          context,
+          cause: err,
+        });
+      }
+      throw lambdaSendError(err, this.#functionName, where, context);
+    } finally {
+      clearTimeout(timer);
+    }
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+    if (out.FunctionError) {
+      // The handler never throws for a task failure, so this is the runtime itself failing: out of
+      // memory, the function's timeout, a crash, or an event it could not read. Another attempt may pass.
+      const { errorType, errorMessage } =
+        parseJson<{ errorType?: string; errorMessage?: string }>(text) ?? {};
+      throw new WorkerCrashedError(
+        `Lambda ${this.#functionName} failed running ${where} (${out.FunctionError}` +
+          `${errorType ? ` ${errorType}` : ''}): ${errorMessage ?? (text.slice(0, 500) || 'no message')}`,
+        { retryable: true, context },
+      );
+    }
+    const reply = parseJson<LambdaReply>(text);
+    if (reply?.ok === true && typeof reply.result === 'object') return reply.result;
+    if (reply?.ok === false && typeof reply.error === 'object') throw deserializeError(reply.error, context);
+    throw new FanoutError(
+      `Lambda ${this.#functionName} answered ${where} with something that is not a Fanout reply ` +
+        `(is it the Fanout runtime?): ${text.slice(0, 200)}`,
+      { retryable: false, context },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#ownsClient) this.#client.destroy();
+  }
+}
+
+function parseJson<T extends object>(text: string): Partial<T> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Partial<T>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
