@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pLimit from 'p-limit';
 import { bundleJob } from '../backends/bundle-job.js';
 import { InlineInvoker } from '../backends/inline-invoker.js';
 import type { Invoker } from '../backends/invoker.js';
@@ -11,14 +12,20 @@ import { FanoutError, JobCancelledError, JobDefinitionError, UsageError } from '
 import { DEFAULT_PARTITIONS, isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
-import { fnv1a } from '../shuffle/hash.js';
 import { CommitLedger } from './commit-ledger.js';
 import { JobState, type TaskStatus } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
-import { describeInput, planMapInputs } from './plan-splits.js';
+import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { runAll, type TaskSpec } from './schedule.js';
+import {
+  mapTaskSpecs,
+  reduceInputs,
+  reduceInputsKey,
+  reduceTaskSpecs,
+  type StageContext,
+} from './stage-tasks.js';
 
 /** Totals of a run, as printed by `mr run` and stored in `_SUCCESS`. */
 export interface JobCounters {
@@ -55,8 +62,6 @@ export interface JobResult {
   counters: JobCounters;
   stages: StageSummary[];
 }
-
-const pad = (n: number) => String(n).padStart(5, '0');
 
 /**
  * Runs a job to completion on the local backend and resolves with its counters, timings and output
@@ -190,31 +195,18 @@ class JobRun {
     const dataPrefix = `jobs/${this.jobId}/data/s${s}/`;
 
     // Map phase.
+    const ctx: StageContext = {
+      jobId: this.jobId,
+      stage: s,
+      memoryBudget: this.opts.memoryBudget,
+      workUrl: this.work.url,
+      dataPrefix,
+      partitions,
+    };
     const mapInputs = planMapInputs(objects, this.opts.splitSize);
     await this.state.savePlan(s, mapInputs);
     const mapLedger = new CommitLedger<MapResult>();
-    const mapSpecs: TaskSpec[] = mapInputs.map((mi, i) => {
-      const taskId = `s${s}-m${pad(i)}`;
-      const spread = (fnv1a(taskId) & 0xff).toString(16).padStart(2, '0');
-      return {
-        taskId,
-        describe: describeInput(mi),
-        attempt: (attempt) => ({
-          kind: 'map',
-          jobId: this.jobId,
-          stage: s,
-          taskId,
-          attempt,
-          memoryBudget: this.opts.memoryBudget,
-          input,
-          splits: mi.splits,
-          partitions,
-          shuffleStore: this.work.url,
-          // Hashed prefixes spread shuffle writes over S3 partitions; attempt-scoped so retries never collide.
-          shuffleKey: `${dataPrefix}shuffle/${spread}/${taskId}-a${attempt}.shf`,
-        }),
-      };
-    });
+    const mapSpecs = mapTaskSpecs(ctx, mapInputs, input);
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
     const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, (r) =>
       this.work.delete(r.shuffleKey),
@@ -222,33 +214,23 @@ class JobRun {
     const maps = mapLedger.results();
     await this.state.saveManifest(s, 'map', maps);
 
-    // Reduce phase.
+    // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
     const target = last ? this.out : this.work;
     const outPrefix = last ? '' : `${dataPrefix}out/`;
+    const lists = reduceInputs(
+      ctx,
+      maps.map((m) => m.result),
+    );
+    const writeList = pLimit(16);
+    await Promise.all(
+      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(ctx, p), JSON.stringify(list)))),
+    );
     const reduceLedger = new CommitLedger<ReduceResult>();
-    const reduceSpecs: TaskSpec[] = Array.from({ length: partitions }, (_, p) => {
-      const taskId = `s${s}-r${pad(p)}`;
-      const inputs = maps.flatMap(({ result }) => {
-        const slice = result.slices[p];
-        return slice && slice.length > 0 ? [{ store: this.work.url, key: result.shuffleKey, slice }] : [];
-      });
-      return {
-        taskId,
-        describe: `partition ${p} of stage ${s} (${inputs.length} map outputs)`,
-        attempt: (attempt) => ({
-          kind: 'reduce',
-          jobId: this.jobId,
-          stage: s,
-          taskId,
-          attempt,
-          memoryBudget: this.opts.memoryBudget,
-          partition: p,
-          inputs,
-          outputStore: target.url,
-          outputKey: `${outPrefix}_temporary/${taskId}-a${attempt}/part-${pad(p)}.jsonl`,
-        }),
-      };
-    });
+    const reduceSpecs = reduceTaskSpecs(
+      ctx,
+      lists.map((l) => l.length),
+      { store: target.url, prefix: outPrefix },
+    );
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const reduceMs = await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, (r) =>
       target.delete(r.outputKey),

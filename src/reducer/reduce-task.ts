@@ -50,7 +50,10 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       groups.clear();
       runs.push(path);
     };
-    for await (const bytes of fetchSlices(task.inputs)) {
+    const inputs = JSON.parse(
+      Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
+    ) as ReduceInput[];
+    for await (const bytes of fetchSlices(inputs)) {
       inputBytes += bytes.byteLength;
       const reader = new RecordReader(bytes);
       while (reader.next()) {

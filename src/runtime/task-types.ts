@@ -34,7 +34,11 @@ export interface ReduceInput {
 export interface ReduceTask extends TaskBase {
   kind: 'reduce';
   partition: number;
-  inputs: ReduceInput[];
+  /**
+   * Where the list of this partition's slices (ReduceInput[] as JSON) is stored. A pointer, not the
+   * list: with thousands of map tasks the list would outgrow an invocation payload.
+   */
+  inputs: { store: string; key: string; count: number };
   /** Store URL and attempt-scoped key of the part file to write. */
   outputStore: string;
   outputKey: string;

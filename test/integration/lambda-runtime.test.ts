@@ -44,17 +44,25 @@ function workspace(label: string, text = TEXT) {
     shuffleStore: work.url,
     shuffleKey: `jobs/wc-test/data/s0/shuffle/00/${taskId}-a${attempt}.shf`,
   });
-  const reduceTasks = (map: MapResult): ReduceTask[] =>
-    map.slices.map((slice, p) => ({
-      ...base,
-      kind: 'reduce',
-      taskId: `s0-r0000${p}`,
-      attempt: 1,
-      partition: p,
-      inputs: slice.length > 0 ? [{ store: work.url, key: map.shuffleKey, slice }] : [],
-      outputStore: out.url,
-      outputKey: `part-0000${p}.jsonl`,
-    }));
+  /** Reduce tasks as the driver builds them: each reducer's slice list stored, the task pointing to it. */
+  const reduceTasks = (map: MapResult): Promise<ReduceTask[]> =>
+    Promise.all(
+      map.slices.map(async (slice, p) => {
+        const inputs = slice.length > 0 ? [{ store: work.url, key: map.shuffleKey, slice }] : [];
+        const key = `jobs/wc-test/data/s0/reduce-inputs/s0-r0000${p}.json`;
+        await work.put(key, JSON.stringify(inputs));
+        return {
+          ...base,
+          kind: 'reduce' as const,
+          taskId: `s0-r0000${p}`,
+          attempt: 1,
+          partition: p,
+          inputs: { store: work.url, key, count: inputs.length },
+          outputStore: out.url,
+          outputKey: `part-0000${p}.jsonl`,
+        };
+      }),
+    );
   const readCounts = async (): Promise<Record<string, number>> => {
     const counts: Record<string, number> = {};
     for (const name of await readdir(out.root)) {
@@ -101,7 +109,7 @@ describe('runtime handler, called directly', () => {
     const mapped = await handler({ task: ws.mapTask(), bundle });
     if (!mapped.ok) throw new Error(`map failed: ${mapped.error.message}`);
     const cached = await stat(join(cacheDir, `${bundle.sha256}.mjs`));
-    for (const task of ws.reduceTasks(mapped.result as MapResult)) {
+    for (const task of await ws.reduceTasks(mapped.result as MapResult)) {
       expect(await handler({ task, bundle })).toMatchObject({ ok: true });
     }
 
@@ -179,7 +187,7 @@ describe('LambdaInvoker against serverless-offline on loopback', () => {
   it('runs a map task and its reduce tasks through InvokeCommand', async () => {
     const lambda = invoker(wordcount);
     const mapped = await lambda.invoke(ws.mapTask());
-    await Promise.all(ws.reduceTasks(mapped as MapResult).map((t) => lambda.invoke(t)));
+    await Promise.all((await ws.reduceTasks(mapped as MapResult)).map((t) => lambda.invoke(t)));
     expect(await ws.readCounts()).toEqual(EXPECTED);
   });
 
