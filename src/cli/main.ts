@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
+import { type DeployFlags, type DestroyFlags, deployCommand, destroyCommand } from './deploy-command.js';
 import { type RunFlags, runCommand } from './run-command.js';
 
 /** Exit codes of `mr`. */
@@ -34,6 +35,26 @@ function program(): Command {
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
       await runCommand(job, flags);
+    });
+  mr.command('deploy')
+    .description('deploy (or update) the runtime function, its role, bucket and dead-letter queue on AWS')
+    .option('--stack-name <name>', 'CloudFormation stack name', 'fanout')
+    .option('--bucket <name>', 'use an existing bucket for job data; default: the stack creates one')
+    .option('--memory <mb>', 'function memory, 128 to 10240 MB (default 1769 = one vCPU; kept on update)')
+    .option('--timeout <s>', 'function timeout, 1 to 900 s (default 900; kept on update)')
+    .option('--arch <arch>', 'arm64 or x86_64 (default arm64; kept on update)')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .option('--print-template', 'print the CloudFormation template as JSON and touch nothing')
+    .action(async (flags: DeployFlags) => {
+      await deployCommand(flags);
+    });
+  mr.command('destroy')
+    .description('delete the stack made by mr deploy (the bucket and its data are kept)')
+    .option('--stack-name <name>', 'CloudFormation stack name', 'fanout')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (flags: DestroyFlags) => {
+      await destroyCommand(flags);
     });
   return mr;
 }
