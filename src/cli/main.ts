@@ -22,7 +22,17 @@ function program(): Command {
       '-o, --output <dir>',
       'output folder (must not exist or be empty); default: a fresh folder under out/',
     )
-    .option('--work <dir>', 'folder for job state and intermediate data', '.fanout')
+    .option(
+      '--work <dir>',
+      'folder or s3:// URL for job state and intermediate data (default: .fanout; aws: the output bucket)',
+    )
+    .option(
+      '--backend <name>',
+      'where tasks run: local (worker threads) or aws (the Lambda runtime)',
+      'local',
+    )
+    .option('--function <name>', 'aws: the runtime function made by mr deploy', 'fanout-runtime')
+    .option('--region <region>', 'aws: AWS region; default: AWS_REGION or the profile region')
     .option('-c, --concurrency <n>', 'tasks at once (local: worker threads); default: one per core')
     .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
     .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB, 4KiB, 1048576 (default 64MiB)')

@@ -16,6 +16,9 @@ export interface RunFlags {
   splitSize?: string;
   maxAttempts?: string;
   memoryBudget?: string;
+  backend?: string;
+  function?: string;
+  region?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -39,10 +42,20 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     }
     input = [sample];
   }
+  if (flags.backend !== undefined && flags.backend !== 'local' && flags.backend !== 'aws') {
+    throw new UsageError(
+      `invalid value ${JSON.stringify(flags.backend)} for --backend: expected local or aws`,
+    );
+  }
+  const backend = flags.backend ?? 'local';
+  // The SDK's default chain reads the region from the environment; the flag is one more way to set it.
+  if (flags.region !== undefined) process.env.AWS_REGION = flags.region;
   const options: RunOptions = {
     input,
+    backend,
     ...(flags.output !== undefined && { output: flags.output }),
-    ...(flags.work !== undefined && { workDir: flags.work }),
+    ...(flags.function !== undefined && { functionName: flags.function }),
+    ...workFlag(flags.work, flags.output, backend),
     ...(flags.concurrency !== undefined && { concurrency: parseCount(flags.concurrency, '--concurrency') }),
     ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
     ...(flags.splitSize !== undefined && { splitSize: parseSize(flags.splitSize, '--split-size') }),
@@ -73,6 +86,22 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));
   return result;
+}
+
+/**
+ * The work location: the flag, else `.fanout` locally, else the root of the output's bucket on aws
+ * (where `mr deploy`'s lifecycle rule expires `jobs/` and the runtime may read and write).
+ */
+function workFlag(
+  work: string | undefined,
+  output: string | undefined,
+  backend: string,
+): { workDir?: string } {
+  if (work !== undefined) return { workDir: work };
+  if (backend !== 'aws') return {};
+  const bucket = output === undefined ? undefined : /^s3:\/\/([^/]+)/.exec(output)?.[1];
+  if (!bucket) throw new UsageError('--backend aws needs --output s3://bucket/prefix (or --work s3://...)');
+  return { workDir: `s3://${bucket}/` };
 }
 
 function formatSummary(r: JobResult): string {

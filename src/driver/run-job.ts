@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
-import { bundleJob } from '../backends/bundle-job.js';
-import { InlineInvoker } from '../backends/inline-invoker.js';
 import type { Invoker } from '../backends/invoker.js';
-import { LocalWorkerPool } from '../backends/local-pool.js';
 import type { ObjectStore } from '../backends/object-store.js';
+import { openBackend } from '../backends/open-backend.js';
 import { openStore } from '../backends/open-store.js';
-import { FanoutError, JobCancelledError, JobDefinitionError, UsageError } from '../errors.js';
-import { DEFAULT_PARTITIONS, isJob } from '../job/define-job.js';
+import { JobCancelledError, JobDefinitionError, UsageError } from '../errors.js';
+import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { CommitLedger } from './commit-ledger.js';
@@ -77,28 +74,23 @@ export interface JobResult {
 export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
   const opts = resolveOptions(options);
-  const workDir = resolve(opts.workDir);
-  const work = openStore(workDir);
-
-  let definition: Job;
-  let invoker: Invoker;
-  if (isJob(job)) {
-    definition = job;
-    invoker = new InlineInvoker(job);
-  } else {
-    const file = resolve(job instanceof URL ? job.pathname : job);
-    const bundle = await bundleJob(file, workDir);
-    definition = await loadBundle(bundle.path, file);
-    invoker = new LocalWorkerPool({
-      bundlePath: bundle.path,
-      size: opts.concurrency,
-      workerMemoryMb: opts.workerMemoryMb,
-    });
-  }
+  const local = !hasScheme(opts.workDir);
+  const work = openStore(local ? resolve(opts.workDir) : opts.workDir);
+  const { job: definition, invoker } = await openBackend(job, {
+    backend: opts.backend,
+    concurrency: opts.concurrency,
+    work,
+    // Local runs keep the bundle beside their state; a remote work store needs a local file first.
+    ...(local && { bundleDir: resolve(opts.workDir) }),
+    workerMemoryMb: opts.workerMemoryMb,
+    functionName: opts.functionName,
+    ...(opts.taskTimeoutMs !== undefined && { taskTimeoutMs: opts.taskTimeoutMs }),
+  });
 
   try {
     const jobId = `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const output = opts.output ?? resolve('out', jobId);
+    if (opts.backend === 'aws') requireRemote(output, opts.input);
     const out = openStore(output);
     await ensureEmptyOutput(out, output);
     const inputs = await listInputs(opts.input);
@@ -335,22 +327,6 @@ class JobRun {
   }
 }
 
-async function loadBundle(path: string, file: string): Promise<Job> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  } catch (err) {
-    if (err instanceof FanoutError) throw err;
-    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
-  }
-  if (!isJob(mod.default)) {
-    throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
-  }
-  return mod.default;
-}
-
 async function ensureEmptyOutput(out: ObjectStore, location: string): Promise<void> {
   for await (const _ of out.list('')) {
     throw new UsageError(`output ${location} already exists and is not empty; choose another --output`);
@@ -366,6 +342,16 @@ function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: Pr
       // Progress is advisory; the run goes on.
     }
   };
+}
+
+const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+
+/** Lambda functions cannot see this machine's files: every location of an aws run must be remote. */
+function requireRemote(output: string, inputs: readonly string[]): void {
+  const local = [output, ...inputs].find((l) => !hasScheme(l));
+  if (local !== undefined) {
+    throw new UsageError(`--backend aws needs s3:// locations for input and output, got ${local}`);
+  }
 }
 
 function timestamp(): string {

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { Backend } from '../backends/open-backend.js';
 import { UsageError } from '../errors.js';
 import type { ProgressEvent } from './progress.js';
 
@@ -8,8 +9,17 @@ export interface RunOptions {
   input: string | readonly string[];
   /** Output folder. @default `out/<job id>` under the current directory */
   output?: string;
-  /** Where job state, bundles and intermediate data live. @default `.fanout` under the current directory */
+  /**
+   * Where job state, bundles and intermediate data live: a folder, or a URL such as `s3://bucket/`.
+   * @default `.fanout` under the current directory
+   */
   workDir?: string;
+  /** Where tasks run: worker threads here, or the deployed Lambda runtime. @default 'local' */
+  backend?: Backend;
+  /** aws: name or ARN of the runtime function made by `mr deploy`. @default 'fanout-runtime' */
+  functionName?: string;
+  /** aws: how long one attempt may run before it is abandoned and retried. @default 14 minutes */
+  taskTimeoutMs?: number;
   /** Tasks in flight at once; for the local backend, the number of worker threads. @default one per core */
   concurrency?: number;
   /** Reduce partitions of every stage that does not set its own. @default 8 */
@@ -35,6 +45,8 @@ export const MiB = 1024 * 1024;
 
 export const DEFAULTS = {
   workDir: '.fanout',
+  backend: 'local',
+  functionName: 'fanout-runtime',
   splitSize: 64 * MiB,
   maxAttempts: 3,
   memoryBudget: 256 * MiB,
@@ -43,8 +55,9 @@ export const DEFAULTS = {
 } as const;
 
 export type ResolvedOptions = Required<
-  Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress' | 'signal'>
+  Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress' | 'signal' | 'taskTimeoutMs'>
 > & {
+  taskTimeoutMs: number | undefined;
   input: string[];
   output: string | undefined;
   partitions: number | undefined;
@@ -60,6 +73,9 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     input,
     output: o.output,
     workDir: o.workDir ?? DEFAULTS.workDir,
+    backend: backendOf(o.backend ?? DEFAULTS.backend),
+    functionName: o.functionName ?? DEFAULTS.functionName,
+    taskTimeoutMs: o.taskTimeoutMs === undefined ? undefined : positiveInt('taskTimeoutMs', o.taskTimeoutMs),
     concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
     partitions: o.partitions === undefined ? undefined : positiveInt('partitions', o.partitions),
     splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
@@ -71,6 +87,12 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     onProgress: o.onProgress,
     signal: o.signal,
   };
+}
+
+function backendOf(b: string): Backend {
+  if (b !== 'local' && b !== 'aws')
+    throw new UsageError(`backend must be 'local' or 'aws', got ${JSON.stringify(b)}`);
+  return b;
 }
 
 function positiveInt(name: string, v: number): number {

@@ -1,0 +1,90 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FanoutError, UsageError } from '../errors.js';
+import { isJob } from '../job/define-job.js';
+import type { Job } from '../job/types.js';
+import { bundleJob } from './bundle-job.js';
+import { InlineInvoker } from './inline-invoker.js';
+import type { Invoker } from './invoker.js';
+import { LambdaInvoker } from './lambda-invoker.js';
+import { LocalWorkerPool } from './local-pool.js';
+import type { ObjectStore } from './object-store.js';
+import { shipBundle } from './ship-bundle.js';
+
+/** Where tasks run: worker threads on this machine, or invocations of the deployed Lambda runtime. */
+export type Backend = 'local' | 'aws';
+
+export interface BackendOptions {
+  backend: Backend;
+  concurrency: number;
+  /** The work store; the aws backend ships the job bundle there. */
+  work: ObjectStore;
+  /** A local folder for the bundle file; defaults to one under the system temp folder. */
+  bundleDir?: string;
+  workerMemoryMb: number;
+  /** aws: name or ARN of the runtime function. */
+  functionName: string;
+  /** aws: how long one attempt may run before it is abandoned (below the function's timeout). */
+  taskTimeoutMs?: number;
+}
+
+/** The job definition the driver plans with, and the invoker that runs its tasks. */
+export interface OpenedBackend {
+  job: Job;
+  invoker: Invoker;
+}
+
+/**
+ * Loads a job and opens the backend that runs it. A job file is bundled once with esbuild; the local
+ * backend's worker threads import the bundle, the aws backend ships it to the work store and sends
+ * Lambda a pointer. A job object (no file) runs inline in this thread.
+ * @throws {UsageError} when the job file is missing or bad, or a job object is sent to Lambda.
+ */
+export async function openBackend(job: string | URL | Job, o: BackendOptions): Promise<OpenedBackend> {
+  if (isJob(job)) {
+    if (o.backend !== 'local') {
+      throw new UsageError('the aws backend runs job files, not job objects: pass the path of the job file');
+    }
+    return { job, invoker: new InlineInvoker(job) };
+  }
+  const file = resolve(job instanceof URL ? job.pathname : job);
+  const bundle = await bundleJob(file, o.bundleDir ?? join(tmpdir(), 'fanout'));
+  const definition = await loadBundle(bundle.path, file);
+  if (o.backend === 'local') {
+    return {
+      job: definition,
+      invoker: new LocalWorkerPool({
+        bundlePath: bundle.path,
+        size: o.concurrency,
+        workerMemoryMb: o.workerMemoryMb,
+      }),
+    };
+  }
+  const ref = await shipBundle(bundle, o.work);
+  return {
+    job: definition,
+    invoker: new LambdaInvoker({
+      functionName: o.functionName,
+      bundle: ref,
+      concurrency: o.concurrency,
+      ...(o.taskTimeoutMs !== undefined && { taskTimeoutMs: o.taskTimeoutMs }),
+    }),
+  };
+}
+
+async function loadBundle(path: string, file: string): Promise<Job> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (err) {
+    if (err instanceof FanoutError) throw err;
+    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  if (!isJob(mod.default)) {
+    throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
+  }
+  return mod.default;
+}
