@@ -1,4 +1,4 @@
-import { FanoutError } from '../errors.js';
+import { FanoutError, ThrottledError } from '../errors.js';
 
 // Request-level retries are the SDK's (standard mode: capped exponential backoff with full jitter
 // on throttling, 5xx and connection errors). This file classifies what is left over once the
@@ -82,7 +82,9 @@ export function toS3StoreError(err: unknown, operation: string, target: string):
   const message = shape(err).message;
   const detail = typeof message === 'string' && message !== '' && message !== 'UnknownError' ? message : '';
   const text = `S3 ${operation} ${target} failed: ${codeOf(err)}${detail ? `: ${detail}` : ''}${status ? ` (HTTP ${status})` : ''}`;
-  return new FanoutError(text, { cause: err, retryable: isRetryableS3Error(err) });
+  // Throttling that outlasted the SDK's retries tells the driver to run fewer tasks at once.
+  const Type = THROTTLING.has(codeOf(err)) || status === 429 ? ThrottledError : FanoutError;
+  return new Type(text, { cause: err, retryable: isRetryableS3Error(err) });
 }
 
 /** Full-jitter exponential backoff: a random delay in `[0, min(cap, base * 2^attempt))` ms. */

@@ -1,6 +1,12 @@
 import pLimit from 'p-limit';
 import type { Invoker } from '../backends/invoker.js';
-import { type FanoutError, JobCancelledError, TaskFailedError, toFanoutError } from '../errors.js';
+import {
+  type FanoutError,
+  JobCancelledError,
+  TaskFailedError,
+  ThrottledError,
+  toFanoutError,
+} from '../errors.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
 import { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import type { CommitLedger } from './commit-ledger.js';
@@ -36,8 +42,8 @@ export interface ScheduleOptions<R extends TaskResult> {
 
 const MAX_DELAY_MS = 10_000;
 
-/** Throttling is the backend asking us to slow down, not the task failing. */
-export const isThrottle = (e: FanoutError): boolean => e.name === 'ThrottledError';
+/** Throttling (Lambda 429, S3 SlowDown) is the backend asking us to slow down, not the task failing. */
+export const isThrottle = (e: FanoutError): boolean => e instanceof ThrottledError;
 
 /**
  * Runs every task to one committed attempt, at most `concurrency` at once, retrying failed attempts

@@ -3,12 +3,8 @@ import type { Invoker } from '../../../src/backends/invoker.js';
 import { AdaptiveConcurrency } from '../../../src/driver/adaptive-concurrency.js';
 import { CommitLedger } from '../../../src/driver/commit-ledger.js';
 import { runAll, type TaskSpec } from '../../../src/driver/schedule.js';
-import { FanoutError, JobCancelledError, TaskFailedError } from '../../../src/errors.js';
+import { FanoutError, JobCancelledError, TaskFailedError, ThrottledError } from '../../../src/errors.js';
 import type { MapResult, Task, TaskResult } from '../../../src/runtime/task-types.js';
-
-class Throttled extends FanoutError {
-  override name = 'ThrottledError';
-}
 
 const result = (task: Task): MapResult => ({
   kind: 'map',
@@ -78,7 +74,7 @@ describe('runAll', () => {
   it('slows down under throttling, finishes every task once, and grows back', async () => {
     const cap = 3;
     const invoker = fakeInvoker((_t, inFlight) => {
-      if (inFlight > cap) throw new Throttled('429 TooManyRequestsException', { retryable: true });
+      if (inFlight > cap) throw new ThrottledError('429 TooManyRequestsException', { retryable: true });
     });
     const ledger = new CommitLedger<MapResult>();
     const limits: number[] = [];
