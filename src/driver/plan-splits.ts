@@ -20,6 +20,12 @@ export interface MapInput {
 
 export const isGzip = (key: string): boolean => key.endsWith('.gz');
 
+/**
+ * Most small objects packed into one task: each split travels in the invocation payload (about 150
+ * bytes), so this keeps a task well under 100 KiB however many tiny files an input holds.
+ */
+export const MAX_SPLITS_PER_TASK = 500;
+
 /** Cuts one object into splits of at most `splitSize` bytes (gzip objects and empty objects whole). */
 export function splitObject(o: InputObject, splitSize: number): Split[] {
   const gzip = isGzip(o.key);
@@ -41,8 +47,9 @@ export function splitObject(o: InputObject, splitSize: number): Split[] {
 
 /**
  * Plans the map tasks of a stage: large objects become one task per split; splits smaller than
- * `splitSize` are packed together, in order, until a task holds about `splitSize` bytes, so a folder
- * of ten thousand small files does not become ten thousand invocations.
+ * `splitSize` are packed together, in order, until a task holds about `splitSize` bytes (or
+ * MAX_SPLITS_PER_TASK splits), so a folder of ten thousand small files does not become ten thousand
+ * invocations.
  */
 export function planMapInputs(objects: readonly InputObject[], splitSize: number): MapInput[] {
   const tasks: MapInput[] = [];
@@ -54,7 +61,8 @@ export function planMapInputs(objects: readonly InputObject[], splitSize: number
         tasks.push({ splits: [split], bytes });
         continue;
       }
-      if (pack && pack.bytes + bytes > splitSize) pack = undefined;
+      if (pack && (pack.bytes + bytes > splitSize || pack.splits.length >= MAX_SPLITS_PER_TASK))
+        pack = undefined;
       if (!pack) {
         pack = { splits: [], bytes: 0 };
         tasks.push(pack);
