@@ -66,6 +66,21 @@ function program(): Command {
     .action(async (flags: DestroyFlags) => {
       await destroyCommand(flags);
     });
+  // dev and cp load their modules on use, so other commands never load the emulator code.
+  mr.command('dev')
+    .description('run local S3, Lambda, Kinesis and SQS emulators on 127.0.0.1 and print their env exports')
+    .option('--port-base <n>', 'S3 on n, Lambda n+1, Kinesis n+2, SQS n+3; 0 = any free ports (default 4600)')
+    .option('--data <dir>', 'keep the S3 objects in this folder across restarts; default: removed on exit')
+    .action(async (flags: import('./dev-command.js').DevFlags) => {
+      await (await import('./dev-command.js')).devCommand(flags);
+    });
+  mr.command('cp')
+    .description('copy local files, folders or globs to s3://bucket/prefix/ (or back, or between buckets)')
+    .argument('<paths...>', 'sources, then the destination; end it with / to copy into a folder')
+    .option('-q, --quiet', 'print only errors')
+    .action(async (paths: string[], flags: import('./cp-command.js').CpFlags) => {
+      await (await import('./cp-command.js')).cpCommand(paths, flags);
+    });
   return mr;
 }
 

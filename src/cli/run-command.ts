@@ -107,7 +107,7 @@ function workFlag(
 function formatSummary(r: JobResult): string {
   const c = r.counters;
   const n = (x: number) => x.toLocaleString('en-US');
-  const where = relative(process.cwd(), r.output);
+  const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(r.output) ? '' : relative(process.cwd(), r.output);
   return [
     `${r.jobId} succeeded in ${(r.wallMs / 1000).toFixed(2)} s`,
     `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records`,

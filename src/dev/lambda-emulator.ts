@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveDevModule } from './dev-packages.js';
+import { freeLoopbackPort, readReadyPort, runOnce, spawnEmulatorChild } from './emulator-child.js';
+import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
+
+/** The package root (src/dev/.. or dist/dev/..): serverless-offline resolves handlers relative to it. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The built runtime handler, as a Lambda handler string relative to the package root. */
+export const RUNTIME_HANDLER = 'dist/runtime/lambda-handler.handler';
+
+/** One function the emulator serves. */
+export interface EmulatedFunction {
+  name: string;
+  /** `path/to/module.export`, relative to the package root. @default RUNTIME_HANDLER */
+  handler?: string;
+  /** The function's own timeout, after which the emulator answers with a function error. @default 30 */
+  timeoutSeconds?: number;
+  /** Environment variables of this function, on top of the emulator's `environment`. */
+  environment?: Readonly<Record<string, string>>;
+}
+
+/** How to start the Lambda emulator. */
+export interface LambdaEmulatorOptions {
+  /** @default one function, `fanout-runtime`, serving RUNTIME_HANDLER */
+  functions?: readonly EmulatedFunction[];
+  /** Port of the Invoke API on 127.0.0.1; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Environment variables every function sees, such as the S3 endpoint and credentials it uses. */
+  environment?: Readonly<Record<string, string>>;
+}
+
+/** A running Lambda Invoke API on loopback. */
+export interface LambdaEmulator {
+  /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
+  endpoint: string;
+  /** Answers the next `n` invocations with 429 TooManyRequestsException, as Lambda does when throttling. */
+  throttleNext(n: number): void;
+  /** Invoke requests that reached the endpoint so far, throttled ones included. */
+  requests(): number;
+  /** Settles when the emulator's child process exits, stopped or not. */
+  exited: Promise<void>;
+  /** Kills the emulator and removes its temporary folder; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+// Runs in the child, as an ES module file: with `--input-type=module -e` the flag would be inherited
+// by the handler worker threads, which then fail to start. argv: [lambda module URL, log module URL,
+// root, functions JSON, port]. serverless-offline's Lambda class only needs the few fields of a
+// Serverless instance read below. Handlers run in worker threads that see only AWS_* variables of
+// this (scrubbed) process plus each function's environment, like a Lambda execution environment.
+const CHILD = `
+const [lambdaUrl, logUrl, root, functionsJson, port] = process.argv.slice(2);
+const { default: Lambda } = await import(lambdaUrl);
+const { setLogUtils } = await import(logUrl);
+const write = (level) => (...args) => process.stderr.write(level + ': ' + args.join(' ') + '\\n');
+setLogUtils({ log: { debug() {}, info() {}, notice() {}, verbose() {}, warning: write('warning'), error: write('error') } });
+const serverless = {
+  service: { service: 'fanout', provider: { region: 'us-east-1', runtime: 'nodejs20.x' }, package: {} },
+  config: { servicePath: root, serverlessPath: root },
+  serviceDir: root,
+};
+const lambda = new Lambda(serverless, { host: '127.0.0.1', lambdaPort: Number(port), terminateIdleLambdaTime: 600 });
+lambda.create(JSON.parse(functionsJson).map((f) => ({
+  functionKey: f.name,
+  functionDefinition: { name: f.name, handler: f.handler, timeout: f.timeoutSeconds, environment: f.environment },
+})));
+await lambda.start();
+process.stdout.write(JSON.stringify({ port: Number(port) }) + '\\n');
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+/**
+ * Starts `serverless-offline`'s Lambda Invoke API on loopback in a child process (no Serverless
+ * project needed), behind a small proxy that can answer 429, which serverless-offline never does.
+ * The child's environment holds only PATH and TMPDIR, because serverless-offline copies every
+ * AWS_* variable it has into handlers: handlers see exactly the `environment` given here.
+ * @throws {UsageError} when serverless-offline is not installed.
+ * @throws {Error} when the runtime handler has not been built.
+ */
+export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
+  if (!existsSync(join(ROOT, 'dist', 'runtime', 'lambda-handler.js'))) {
+    throw new Error('dist/runtime/lambda-handler.js is missing: run `npm run build` first');
+  }
+  const lambdaModule = resolveDevModule('serverless-offline/lambda', 'serverless-offline');
+  const logModule = join(dirname(lambdaModule), '..', 'utils', 'log.js');
+  const tmp = mkdtempSync(join(tmpdir(), 'fanout-lambda-emulator-'));
+  const specs = (options.functions ?? [{ name: 'fanout-runtime' }]).map((f) => ({
+    name: f.name,
+    handler: f.handler ?? RUNTIME_HANDLER,
+    timeoutSeconds: f.timeoutSeconds ?? 30,
+    environment: { ...options.environment, ...f.environment, TMPDIR: tmp },
+  }));
+  const script = join(tmp, 'emulator.mjs');
+  writeFileSync(script, CHILD);
+  let proxy: ThrottleProxy | undefined;
+  let child: ReturnType<typeof spawnEmulatorChild> | undefined;
+  const stop = runOnce(async () => {
+    await proxy?.close();
+    await child?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  try {
+    // The proxy listens first, on the public port, so a taken port fails before the child starts.
+    proxy = await startThrottleProxy(options.port ?? 0);
+    const started = spawnEmulatorChild(
+      [
+        script,
+        pathToFileURL(lambdaModule).href,
+        pathToFileURL(logModule).href,
+        ROOT,
+        JSON.stringify(specs),
+        // serverless-offline's HTTP server hides the port it got, so it is handed a free one.
+        String(await freeLoopbackPort()),
+      ],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', TMPDIR: tmp } },
+    );
+    child = started;
+    proxy.setUpstream(await readReadyPort(started, 'Lambda emulator', 20_000));
+    const { endpoint } = proxy;
+    const p = proxy;
+    return {
+      endpoint,
+      throttleNext: (n) => p.throttleNext(n),
+      requests: () => p.requests(),
+      exited: started.exited,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

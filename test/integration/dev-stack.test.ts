@@ -1,0 +1,232 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordCommand,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
+import { countWords } from '../helpers/words.js';
+
+const run = promisify(execFile);
+const MR = resolve('bin/mr.js');
+const d = tempDir('dev-stack');
+const EXPORTS = [
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_LAMBDA',
+  'AWS_ENDPOINT_URL_KINESIS',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+];
+
+/**
+ * The only environment the children get: no real AWS settings, and config files that do not exist,
+ * so no SDK in them can find real credentials or a real endpoint.
+ */
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  AWS_CONFIG_FILE: join(d.path, 'no-aws-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(d.path, 'no-aws-credentials'),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+let dev: ChildProcess | undefined;
+let devStdout = '';
+let devStderr = '';
+/** The variables `mr dev` printed. */
+let env: Record<string, string> = {};
+
+/** Starts `mr dev` and resolves with its export lines once all seven have been printed. */
+function startDev(): Promise<Record<string, string>> {
+  const child = spawn(process.execPath, [MR, 'dev', '--port-base', '0'], {
+    env: baseEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  dev = child;
+  child.stderr?.on('data', (b: Buffer) => {
+    devStderr += b.toString();
+  });
+  return new Promise((res, rej) => {
+    const found: Record<string, string> = {};
+    const timer = setTimeout(() => rej(new Error(`mr dev printed no exports in 30 s: ${devStderr}`)), 30_000);
+    child.once('exit', (code) => rej(new Error(`mr dev exited with ${code}: ${devStderr}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      devStdout += `${line}\n`;
+      const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m?.[1] !== undefined && m[2] !== undefined) found[m[1]] = m[2];
+      if (EXPORTS.every((name) => name in found)) {
+        clearTimeout(timer);
+        res(found);
+      }
+    });
+  });
+}
+
+const mr = (args: string[]) => run(process.execPath, [MR, ...args], { env: { ...baseEnv, ...env } });
+const credentials = () => ({
+  accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+  secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+});
+const clientConfig = (service: string) => ({
+  endpoint: env[`AWS_ENDPOINT_URL_${service}`],
+  region: env.AWS_REGION,
+  credentials: credentials(),
+});
+
+beforeAll(async () => {
+  // This process's SDK clients get explicit endpoints and credentials; keep them off real config too.
+  for (const [name, value] of Object.entries(baseEnv)) if (name !== 'PATH') vi.stubEnv(name, value);
+  env = await startDev();
+});
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+  // A test that failed before the SIGINT test must not leave the stack running.
+  if (dev && dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
+  d.cleanup();
+});
+
+describe('mr dev', () => {
+  it('prints exactly the seven export lines on stdout, with the emulator credentials', () => {
+    expect(devStdout.trim().split('\n')).toHaveLength(7);
+    expect(Object.keys(env)).toEqual(EXPORTS);
+    expect(env).toMatchObject({
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    });
+    for (const name of EXPORTS.slice(0, 4)) expect(env[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('mr cp copies a local folder into the bucket, and back', async () => {
+    const text = { 'a.txt': 'to be or not to be\n', 'sub/b.txt': 'that is the question\n' };
+    for (const [name, body] of Object.entries(text)) d.file(`local/${name}`, body);
+    const up = await mr(['cp', join(d.path, 'local'), 's3://fanout-dev/in/']);
+    expect(up.stdout).toMatch(/a\.txt -> s3:\/\/fanout-dev\/in\/a\.txt\n/);
+    expect(up.stdout).toMatch(/copied 2 files, 40 B in [\d.]+ s\n$/);
+    const s3 = new S3Client({ ...clientConfig('S3'), forcePathStyle: true });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'fanout-dev', Prefix: 'in/' }));
+    expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(['in/a.txt', 'in/sub/b.txt']);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'fanout-dev', Key: 'in/sub/b.txt' }));
+    expect(await got.Body?.transformToString()).toBe(text['sub/b.txt']);
+    s3.destroy();
+    await mr(['cp', '--quiet', 's3://fanout-dev/in/', `${join(d.path, 'back')}/`]);
+    expect(await readFile(join(d.path, 'back/sub/b.txt'), 'utf8')).toBe(text['sub/b.txt']);
+  });
+
+  it('serves the runtime handler as fanout-runtime: a malformed event is a function error', async () => {
+    const lambda = new LambdaClient(clientConfig('LAMBDA'));
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'fanout-runtime', Payload: Buffer.from('{"hello":"world"}') }),
+    );
+    lambda.destroy();
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(Buffer.from(out.Payload ?? []).toString()).toMatch(/task/);
+  });
+
+  it('runs a job with --backend aws through the emulated Lambda and S3', async () => {
+    const text = 'the cat sat on the mat\nthe dog\n';
+    d.file('job/in.txt', text);
+    await mr(['cp', '-q', join(d.path, 'job/in.txt'), 's3://fanout-dev/job/in/']);
+    const out = 's3://fanout-dev/job/out/';
+    await mr([
+      'run',
+      'jobs/wordcount.ts',
+      '--backend',
+      'aws',
+      '-i',
+      's3://fanout-dev/job/in/',
+      '-o',
+      out,
+      '-q',
+    ]);
+    const s3 = new S3Client({ ...clientConfig('S3'), forcePathStyle: true });
+    await s3.send(new HeadObjectCommand({ Bucket: 'fanout-dev', Key: 'job/out/_SUCCESS' }));
+    s3.destroy();
+    await mr(['cp', '-q', out, `${join(d.path, 'job/out')}/`]);
+    const counts = new Map<string, unknown>();
+    for (const name of ['00000', '00001', '00002', '00003', '00004', '00005', '00006', '00007']) {
+      const part = await readFile(join(d.path, `job/out/part-${name}.jsonl`), 'utf8').catch(() => '');
+      for (const line of part.split('\n').filter(Boolean)) {
+        const { key, value } = JSON.parse(line) as { key: string; value: number };
+        counts.set(JSON.stringify(key), value);
+      }
+    }
+    expect(counts).toEqual(countWords(text));
+  });
+
+  it('serves Kinesis over HTTP/1.1 with the same credentials', async () => {
+    const kinesis = new KinesisClient({ ...clientConfig('KINESIS'), requestHandler: new NodeHttpHandler() });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'dev-test', ShardCount: 1 }));
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 10, minDelay: 1 },
+      { StreamName: 'dev-test' },
+    );
+    await kinesis.send(
+      new PutRecordCommand({ StreamName: 'dev-test', PartitionKey: 'k', Data: Buffer.from('hello') }),
+    );
+    const shards = await kinesis.send(new ListShardsCommand({ StreamName: 'dev-test' }));
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: 'dev-test',
+        ShardId: shards.Shards?.[0]?.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const got = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    kinesis.destroy();
+    expect(got.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['hello']);
+  });
+
+  it('serves SQS with the same credentials', async () => {
+    const sqs = new SQSClient(clientConfig('SQS'));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'dev-test' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hi' }));
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    sqs.destroy();
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['hi']);
+  });
+
+  it('stops every emulator on SIGINT and exits 0', async () => {
+    const child = dev as ChildProcess;
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (const name of EXPORTS.slice(0, 4)) {
+      const { port } = new URL(env[name] ?? '');
+      await expect(refused(Number(port)), `${name} port ${port}`).resolves.toBe(true);
+    }
+  });
+});
+
+/** Whether a connection to 127.0.0.1:`port` is refused. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      res(false);
+    });
+    socket.once('error', () => res(true));
+  });
+}
