@@ -39,6 +39,10 @@ export interface LambdaEmulator {
   endpoint: string;
   /** Answers the next `n` invocations with 429 TooManyRequestsException, as Lambda does when throttling. */
   throttleNext(n: number): void;
+  /** Answers every `n`-th invocation with 429 from now on (0 stops). */
+  throttleEvery(n: number): void;
+  /** Invocations answered with 429 so far. */
+  throttled(): number;
   /** Invoke requests that reached the endpoint so far, throttled ones included. */
   requests(): number;
   /** Settles when the emulator's child process exits, stopped or not. */
@@ -126,6 +130,8 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
     return {
       endpoint,
       throttleNext: (n) => p.throttleNext(n),
+      throttleEvery: (n) => p.throttleEvery(n),
+      throttled: () => p.throttled(),
       requests: () => p.requests(),
       exited: started.exited,
       stop,

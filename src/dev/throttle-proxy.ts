@@ -1,14 +1,22 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** An HTTP proxy in front of the Lambda emulator that can answer 429 as Lambda does when throttling. */
+/**
+ * An HTTP proxy in front of an emulator that can answer as AWS does when throttling: Lambda's 429
+ * TooManyRequestsException, or S3's 503 SlowDown. Emulators never throttle; tests of the driver's
+ * backoff and adaptive concurrency put this in front of them.
+ */
 export interface ThrottleProxy {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
   /** Where requests go from now on; until set, every request is answered 503. */
   setUpstream(port: number): void;
-  /** Answers the next `n` requests with 429 TooManyRequestsException. */
+  /** Answers the next `n` requests with a throttle. */
   throttleNext(n: number): void;
+  /** From now on answers every `n`-th request with a throttle (0 stops), a steady fraction 1/n. */
+  throttleEvery(n: number): void;
+  /** Requests answered with a throttle so far. */
+  throttled(): number;
   /** Requests received so far, throttled ones included. */
   requests(): number;
   /** Stops listening and drops open connections. */
@@ -19,15 +27,24 @@ export interface ThrottleProxy {
  * Listens on 127.0.0.1:`port` (0 picks a free one) and forwards to an upstream port on loopback.
  * serverless-offline never throttles, so tests of 429 handling set `throttleNext` here.
  */
-export async function startThrottleProxy(port: number): Promise<ThrottleProxy> {
+export async function startThrottleProxy(
+  port: number,
+  style: 'lambda' | 's3' = 'lambda',
+): Promise<ThrottleProxy> {
   let upstream: number | undefined;
   let throttle = 0;
+  let every = 0;
   let requests = 0;
+  let throttled = 0;
   const server = createServer((req, res) => {
     requests++;
-    if (throttle > 0) {
-      throttle--;
-      answerThrottled(res);
+    if (throttle > 0 || (every > 0 && requests % every === 0)) {
+      if (throttle > 0) throttle--;
+      throttled++;
+      // Drain the request body so the client sees the answer rather than a reset connection.
+      req.resume();
+      if (style === 's3') answerSlowDown(res);
+      else answerThrottled(res);
     } else if (upstream === undefined) {
       res.writeHead(503).end();
     } else {
@@ -43,6 +60,10 @@ export async function startThrottleProxy(port: number): Promise<ThrottleProxy> {
     throttleNext: (n) => {
       throttle = n;
     },
+    throttleEvery: (n) => {
+      every = n;
+    },
+    throttled: () => throttled,
     requests: () => requests,
     close: () =>
       new Promise<void>((res) => {
@@ -65,6 +86,15 @@ function answerThrottled(res: ServerResponse): void {
     'retry-after': '1',
     'content-length': Buffer.byteLength(body),
   });
+  res.end(body);
+}
+
+/** The response S3 gives while a prefix's partition splits under load. */
+function answerSlowDown(res: ServerResponse): void {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>' +
+    '<Message>Please reduce your request rate.</Message></Error>';
+  res.writeHead(503, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
