@@ -1,0 +1,136 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/backends/open-store.js';
+import { type ProgressEvent, type RunOptions, runJob } from '../../src/index.js';
+import { readOutput } from './read-output.js';
+import { tempDir } from './temp.js';
+
+/** A throttle switch in front of a service: every n-th request answered as AWS does when throttling. */
+export interface Throttle {
+  throttleEvery(n: number): void;
+  throttled(): number;
+}
+
+/** An AWS-compatible environment the suite runs against: emulators, or LocalStack. */
+export interface AwsTestEnv {
+  bucket: string;
+  functionName: string;
+  /** Variables the driver's SDK clients read (endpoints, credentials, region). */
+  env: Record<string, string>;
+  /** Throttles Lambda invocations, when the environment can. */
+  lambda?: Throttle;
+  /** Answers S3 requests with 503 SlowDown, when the environment can. */
+  s3?: Throttle;
+  stop(): Promise<void>;
+}
+
+const JOBS = ['wordcount', 'top-urls', 'revenue-by-country', 'inverted-index'] as const;
+
+/**
+ * The AWS backend's integration scenarios, the same against every environment: each example job
+ * gives the local backend's output, and throttled Lambda or S3 still give exact output.
+ */
+export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>): void {
+  let aws: AwsTestEnv | undefined;
+  const local = tempDir('aws-backend');
+  const env = (): AwsTestEnv => {
+    if (!aws) throw new Error('environment not started');
+    return aws;
+  };
+
+  beforeAll(async () => {
+    aws = await start();
+    // Each test file runs in its own process: the driver's SDK clients read these, as in a shell.
+    Object.assign(process.env, aws.env);
+    for (const job of JOBS) {
+      const dir = resolve('jobs/data', job);
+      const store = openStore(`s3://${aws.bucket}/in/${job}/`);
+      for (const file of readdirSync(dir)) await store.put(file, readFileSync(join(dir, file)));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await aws?.stop();
+    local.cleanup();
+  });
+
+  /** A job's S3 output copied here and read by readOutput (which checks _SUCCESS and unique keys). */
+  const readS3Output = async (prefix: string): Promise<Map<string, unknown>> => {
+    const rel = `copies/${prefix.replace(/\W/g, '_')}`;
+    const store = openStore(`s3://${env().bucket}/${prefix}`);
+    local.file(`${rel}/.keep`, '');
+    for await (const o of store.list('')) local.file(`${rel}/${o.key}`, Buffer.from(await store.get(o.key)));
+    return readOutput(join(local.path, rel));
+  };
+
+  const awsRun = (job: string, out: string, extra: Partial<RunOptions> = {}) =>
+    runJob(resolve('jobs', `${job}.ts`), {
+      backend: 'aws',
+      functionName: env().functionName,
+      input: [`s3://${env().bucket}/in/${job}/`],
+      output: `s3://${env().bucket}/${out}/`,
+      workDir: `s3://${env().bucket}/`,
+      concurrency: 4,
+      splitSize: 64 * 1024,
+      retryBaseMs: 10,
+      ...extra,
+    });
+
+  describe(name, () => {
+    it.each(JOBS)('%s gives the same output as the local backend', async (job) => {
+      const viaAws = await awsRun(job, `out/${job}`);
+      const localOut = join(local.path, `local-${job}`);
+      const viaLocal = await runJob(resolve('jobs', `${job}.ts`), {
+        input: [resolve('jobs/data', job)],
+        output: localOut,
+        workDir: join(local.path, 'work'),
+        splitSize: 64 * 1024,
+        concurrency: 2,
+      });
+      expect(await readS3Output(`out/${job}/`)).toEqual(await readOutput(localOut));
+      expect(viaAws.counters).toMatchObject({
+        inputRecords: viaLocal.counters.inputRecords,
+        outputRecords: viaLocal.counters.outputRecords,
+      });
+      // The bundle was shipped by hash; intermediate data is gone after success.
+      const keys: string[] = [];
+      for await (const o of openStore(`s3://${env().bucket}/`).list('')) keys.push(o.key);
+      expect(keys.some((k) => k.startsWith('bundles/'))).toBe(true);
+      expect(keys.filter((k) => k.startsWith(`jobs/${viaAws.jobId}/data/`))).toEqual([]);
+    });
+
+    it('still counts exactly when Lambda throttles a fraction of invocations, and adapts', async (t) => {
+      const lambda = env().lambda;
+      if (!lambda) return t.skip();
+      const events: ProgressEvent[] = [];
+      const before = lambda.throttled();
+      lambda.throttleEvery(3);
+      try {
+        await awsRun('wordcount', 'out/throttled-lambda', {
+          concurrency: 6,
+          onProgress: (e) => events.push(e),
+        });
+      } finally {
+        lambda.throttleEvery(0);
+      }
+      expect(lambda.throttled() - before).toBeGreaterThan(2);
+      expect(events.some((e) => e.type === 'concurrency' && e.reason === 'throttled')).toBe(true);
+      expect(await readS3Output('out/throttled-lambda/')).toEqual(await readS3Output('out/wordcount/'));
+    });
+
+    it('still counts exactly when S3 answers 503 SlowDown to a fraction of requests', async (t) => {
+      const s3 = env().s3;
+      if (!s3) return t.skip();
+      const before = s3.throttled();
+      s3.throttleEvery(8);
+      try {
+        await awsRun('wordcount', 'out/slowdown');
+      } finally {
+        s3.throttleEvery(0);
+      }
+      expect(s3.throttled() - before).toBeGreaterThan(3);
+      expect(await readS3Output('out/slowdown/')).toEqual(await readS3Output('out/wordcount/'));
+    });
+  });
+}
