@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
 import { UserCodeError } from '../errors.js';
 import { recordParser } from '../job/record-parser.js';
-import type { Job, StageDefinition, TaskContext } from '../job/types.js';
-import { createLogger } from '../runtime/logger.js';
+import type { Job, StageDefinition } from '../job/types.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { MapResult, MapTask } from '../runtime/task-types.js';
-import { isThenable, userCodeError } from '../runtime/user-code.js';
+import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
 import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
@@ -28,15 +27,8 @@ interface Spill {
  */
 export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
-  const stage = job.stages[task.stage] as StageDefinition;
-  const ctx: TaskContext = {
-    jobId: task.jobId,
-    taskId: task.taskId,
-    attempt: task.attempt,
-    stage: task.stage,
-    log: createLogger(task),
-  };
-  const combine = stage.combine ? (k: unknown, vs: unknown[]) => callCombine(stage, k, vs) : undefined;
+  const { stage, ctx } = stageOf(job, task);
+  const combine = combinerOf(stage);
   const groups = createKeyGroups(combine);
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
@@ -116,14 +108,6 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       },
     };
   });
-}
-
-function callCombine(stage: StageDefinition, key: unknown, values: unknown[]): unknown {
-  try {
-    return (stage.combine as NonNullable<StageDefinition['combine']>)(key as never, values as never);
-  } catch (err) {
-    throw userCodeError('combine', err);
-  }
 }
 
 function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => number {

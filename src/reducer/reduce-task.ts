@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
-import type { Job, StageDefinition, TaskContext } from '../job/types.js';
-import { createLogger } from '../runtime/logger.js';
+import type { Job } from '../job/types.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../runtime/task-types.js';
-import { isThenable, userCodeError } from '../runtime/user-code.js';
+import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
 import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
@@ -21,23 +20,8 @@ const PREFETCH = 4;
  */
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();
-  const stage = job.stages[task.stage] as StageDefinition;
-  const ctx: TaskContext = {
-    jobId: task.jobId,
-    taskId: task.taskId,
-    attempt: task.attempt,
-    stage: task.stage,
-    log: createLogger(task),
-  };
-  const combine = stage.combine
-    ? (k: unknown, vs: unknown[]) => {
-        try {
-          return (stage.combine as NonNullable<StageDefinition['combine']>)(k as never, vs as never);
-        } catch (err) {
-          throw userCodeError('combine', err);
-        }
-      }
-    : undefined;
+  const { stage, ctx } = stageOf(job, task);
+  const combine = combinerOf(stage);
   const groups = createKeyGroups(combine);
   let inputRecords = 0;
   let inputBytes = 0;
