@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
+  GetFunctionConfigurationCommand,
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
@@ -146,6 +147,28 @@ export class LambdaInvoker implements Invoker {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#ownsClient) this.#client.destroy();
+  }
+}
+
+/**
+ * An attempt timeout a little under the function's own (its configured timeout less 10%, at least
+ * 5 s), so the driver gives up on a hung attempt first and can name the task. Undefined when the
+ * configuration cannot be read (no permission, or an emulator without the API): the default applies.
+ */
+export async function timeoutUnderFunction(
+  functionName: string,
+  client?: LambdaClient,
+): Promise<number | undefined> {
+  const c = client ?? createLambdaClient(1);
+  try {
+    const config = await c.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    if (!config.Timeout) return undefined;
+    const seconds = config.Timeout - Math.max(5, config.Timeout * 0.1);
+    return seconds > 0 ? Math.round(seconds * 1000) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (!client) c.destroy();
   }
 }
 

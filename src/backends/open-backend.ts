@@ -7,7 +7,7 @@ import type { Job } from '../job/types.js';
 import { bundleJob } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import type { Invoker } from './invoker.js';
-import { LambdaInvoker } from './lambda-invoker.js';
+import { LambdaInvoker, timeoutUnderFunction } from './lambda-invoker.js';
 import { LocalWorkerPool } from './local-pool.js';
 import type { ObjectStore } from './object-store.js';
 import { shipBundle } from './ship-bundle.js';
@@ -25,7 +25,7 @@ export interface BackendOptions {
   workerMemoryMb: number;
   /** aws: name or ARN of the runtime function. */
   functionName: string;
-  /** aws: how long one attempt may run before it is abandoned (below the function's timeout). */
+  /** aws: how long one attempt may run before it is abandoned. @default a little under the function's timeout */
   taskTimeoutMs?: number;
 }
 
@@ -62,13 +62,14 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
     };
   }
   const ref = await shipBundle(bundle, o.work);
+  const taskTimeoutMs = o.taskTimeoutMs ?? (await timeoutUnderFunction(o.functionName));
   return {
     job: definition,
     invoker: new LambdaInvoker({
       functionName: o.functionName,
       bundle: ref,
       concurrency: o.concurrency,
-      ...(o.taskTimeoutMs !== undefined && { taskTimeoutMs: o.taskTimeoutMs }),
+      ...(taskTimeoutMs !== undefined && { taskTimeoutMs }),
     }),
   };
 }
