@@ -55,7 +55,11 @@ export interface KeyValue<K = Json, V = Json> {
 export interface StageDefinition<R = unknown, K = Json, V = Json> {
   /** Called once per record; may be async and may throw (the attempt is then retried). */
   map(record: R, emit: Emit<K, V>, ctx: TaskContext): void | Promise<void>;
-  /** Folds values of one key into one; must be associative and commutative. */
+  /**
+   * Folds values of one key into one; must be associative and commutative, since it may be called
+   * with any grouping of the values (usually two at a time) and its results fed back in. It must not
+   * keep the `values` array, which may be reused.
+   */
   combine?(key: K, values: V[]): V;
   /** Called once per key with every value of that key, as an iterable to walk once. */
   reduce(key: K, values: Iterable<V>, emit: Emit<unknown, unknown>, ctx: TaskContext): void | Promise<void>;
