@@ -64,6 +64,12 @@ export function createProgressView(mode: 'tty' | 'plain' | 'none'): ProgressView
           if (multi) multi.log(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
           else out.write(`retry ${e.taskId} after attempt ${e.attempt}: ${e.error}\n`);
           return;
+        case 'task-speculated': {
+          const line = `straggler ${e.taskId}: speculative attempt ${e.attempt}\n`;
+          if (multi) multi.log(line);
+          else out.write(line);
+          return;
+        }
         case 'concurrency': {
           const line = `${e.reason === 'throttled' ? 'throttled: ' : ''}tasks in flight now ${e.limit}\n`;
           if (multi) multi.log(line);

@@ -113,7 +113,7 @@ function formatSummary(r: JobResult): string {
     `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records`,
     `  shuffle  ${formatBytes(c.shuffleBytes)}${c.spills > 0 ? ` (${n(c.spills)} spills to disk)` : ''}`,
     `  output   ${n(c.outputRecords)} records in ${n(r.parts.length)} parts`,
-    `  tasks    ${n(c.tasks)} (${n(c.retries)} retries)`,
+    `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''})`,
     `  output folder: ${where && !where.startsWith('..') ? where : r.output}`,
     '',
   ].join('\n');

@@ -25,5 +25,6 @@ export type ProgressEvent =
       error: string;
       delayMs: number;
     }
+  | { type: 'task-speculated'; stage: number; phase: Phase; taskId: string; attempt: number }
   | { type: 'phase-done'; stage: number; phase: Phase; ms: number }
   | { type: 'concurrency'; stage: number; phase: Phase; limit: number; reason: 'throttled' | 'recovered' };

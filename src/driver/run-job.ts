@@ -33,6 +33,8 @@ export interface JobCounters {
   outputRecords: number;
   tasks: number;
   retries: number;
+  /** Speculative copies launched for stragglers. */
+  speculated: number;
   spills: number;
 }
 
@@ -133,6 +135,7 @@ class JobRun {
     outputRecords: 0,
     tasks: 0,
     retries: 0,
+    speculated: 0,
     spills: 0,
   };
 
@@ -317,6 +320,11 @@ class JobRun {
         },
         onDuplicate: discard,
         onConcurrency: (limit, reason) => this.emit({ type: 'concurrency', stage, phase, limit, reason }),
+        ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
+        onSpeculate: (spec, attempt) => {
+          this.#counters.speculated++;
+          this.emit({ type: 'task-speculated', stage, phase, taskId: spec.taskId, attempt });
+        },
       });
     } finally {
       await this.state.saveTaskStatus(stage, phase, status);

@@ -20,6 +20,11 @@ export interface RunOptions {
   functionName?: string;
   /** aws: how long one attempt may run before it is abandoned and retried. @default 14 minutes */
   taskTimeoutMs?: number;
+  /**
+   * Launch a speculative copy of an attempt that has run this long and more than twice the median,
+   * once slots are free; 0 turns it off. @default 10000 on aws, off locally (cores are not spare)
+   */
+  speculateAfterMs?: number;
   /** Tasks in flight at once; for the local backend, the number of worker threads. @default one per core */
   concurrency?: number;
   /** Reduce partitions of every stage that does not set its own. @default 8 */
@@ -55,9 +60,13 @@ export const DEFAULTS = {
 } as const;
 
 export type ResolvedOptions = Required<
-  Omit<RunOptions, 'input' | 'output' | 'partitions' | 'onProgress' | 'signal' | 'taskTimeoutMs'>
+  Omit<
+    RunOptions,
+    'input' | 'output' | 'partitions' | 'onProgress' | 'signal' | 'taskTimeoutMs' | 'speculateAfterMs'
+  >
 > & {
   taskTimeoutMs: number | undefined;
+  speculateAfterMs: number | undefined;
   input: string[];
   output: string | undefined;
   partitions: number | undefined;
@@ -76,6 +85,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     backend: backendOf(o.backend ?? DEFAULTS.backend),
     functionName: o.functionName ?? DEFAULTS.functionName,
     taskTimeoutMs: o.taskTimeoutMs === undefined ? undefined : positiveInt('taskTimeoutMs', o.taskTimeoutMs),
+    speculateAfterMs: speculation(o.speculateAfterMs, o.backend ?? DEFAULTS.backend),
     concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
     partitions: o.partitions === undefined ? undefined : positiveInt('partitions', o.partitions),
     splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
@@ -87,6 +97,11 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     onProgress: o.onProgress,
     signal: o.signal,
   };
+}
+
+function speculation(ms: number | undefined, backend: string): number | undefined {
+  if (ms === undefined) return backend === 'aws' ? 10_000 : undefined;
+  return nonNegative('speculateAfterMs', ms) === 0 ? undefined : ms;
 }
 
 function backendOf(b: string): Backend {

@@ -38,6 +38,13 @@ export interface ScheduleOptions<R extends TaskResult> {
   onConcurrency?(limit: number, reason: 'throttled' | 'recovered'): void;
   /** Least time between two cuts of the limit. @default 1000 */
   throttleCooldownMs?: number;
+  /**
+   * Copy an attempt that has run this long and more than twice the median finished attempt, once
+   * slots are free. @default undefined (no speculation)
+   */
+  speculateAfterMs?: number;
+  /** A speculative copy of a straggler was launched. */
+  onSpeculate?(spec: TaskSpec, attempt: number): void;
 }
 
 const MAX_DELAY_MS = 10_000;
@@ -53,6 +60,11 @@ export const isThrottle = (e: FanoutError): boolean => e instanceof ThrottledErr
  * A throttled attempt (see isThrottle) does not count against `maxAttempts`: it never ran. It gives
  * its slot back, the limit on tasks in flight is cut (AdaptiveConcurrency), and it queues again
  * after a backoff, so a throttled run slows down, still finishes, and loses or doubles no task.
+ *
+ * With `speculateAfterMs`, a straggler (an attempt running much longer than finished ones did) gets
+ * one speculative copy once slots are free; whichever finishes first is committed and the other's
+ * output is discarded through `onDuplicate`, so a slow machine or a cold function never holds up a
+ * phase and nothing is counted twice.
  */
 export async function runAll<R extends TaskResult>(
   specs: readonly TaskSpec[],
@@ -69,45 +81,70 @@ export async function runAll<R extends TaskResult>(
   let failed = false;
   const base = o.retryBaseMs ?? 100;
   const backoff = (n: number) => Math.round(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** (n - 1)));
+  /** Attempt numbers are never reused: attempt-scoped output keys must not collide. */
+  const lastAttempt = new Map<string, number>();
+  const failures = new Map<string, number>();
+  const running = new Map<string, { spec: TaskSpec; started: number; speculative: boolean }>();
+  const speculated = new Set<string>();
+  const durations: number[] = [];
+  let watch: ReturnType<typeof setInterval> | undefined;
 
   return new Promise<void>((resolve, reject) => {
     let pending = specs.length;
+    const finish = () => {
+      if (watch) clearInterval(watch);
+      o.signal?.removeEventListener('abort', cancel);
+    };
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
-      o.signal?.removeEventListener('abort', cancel);
+      finish();
       limit.clearQueue();
       reject(err);
     };
     const cancel = () => fail(new JobCancelledError('cancelled'));
+    const nextAttempt = (taskId: string) => {
+      const n = (lastAttempt.get(taskId) ?? 0) + 1;
+      lastAttempt.set(taskId, n);
+      return n;
+    };
 
     /** One attempt of a task, inside the limiter; what follows it is decided outside. */
-    const attemptOnce = async (spec: TaskSpec, attempt: number, throttles: number): Promise<void> => {
-      if (failed) return;
+    const attemptOnce = async (spec: TaskSpec, attempt: number, throttles: number, speculative: boolean) => {
+      if (failed || o.ledger.isCommitted(spec.taskId)) return;
+      const id = `${spec.taskId}#${attempt}`;
+      const started = Date.now();
+      running.set(id, { spec, started, speculative });
       try {
         o.onAttempt?.(spec, attempt);
         const result = (await o.invoker.invoke(spec.attempt(attempt))) as R;
         adaptive.succeeded();
-        if (o.ledger.commit(spec.taskId, attempt, result)) o.onDone?.(spec, attempt, result);
-        else await o.onDuplicate?.(result);
+        durations.push(Date.now() - started);
+        if (!o.ledger.commit(spec.taskId, attempt, result)) {
+          await o.onDuplicate?.(result);
+          return;
+        }
+        o.onDone?.(spec, attempt, result);
         if (--pending === 0) {
-          o.signal?.removeEventListener('abort', cancel);
+          finish();
           resolve();
         }
-        return;
       } catch (err) {
-        if (failed) return;
+        // A task already committed by its twin, or a speculative copy failing, changes nothing.
+        if (failed || o.ledger.isCommitted(spec.taskId) || speculative) return;
         const e = toFanoutError(err);
         if (e.retryable && isThrottle(e)) {
           adaptive.throttled();
           const delayMs = backoff(Math.min(throttles + 1, 8));
           o.onRetry?.(spec, attempt, e, delayMs);
-          setTimeout(() => submit(spec, attempt, throttles + 1), delayMs);
+          setTimeout(() => submit(spec, attempt, throttles + 1, false), delayMs);
           return;
         }
-        if (!e.retryable || attempt >= o.maxAttempts) {
+        const failedSoFar = (failures.get(spec.taskId) ?? 0) + 1;
+        failures.set(spec.taskId, failedSoFar);
+        if (!e.retryable || failedSoFar >= o.maxAttempts) {
           o.onGiveUp?.(spec, attempt, e);
-          const tries = attempt === 1 ? '1 attempt' : `${attempt} attempts`;
+          const tries = failedSoFar === 1 ? '1 attempt' : `${failedSoFar} attempts`;
           fail(
             new TaskFailedError(
               `task ${spec.taskId} (${spec.describe}) failed after ${tries}: ${e.message}`,
@@ -119,19 +156,43 @@ export async function runAll<R extends TaskResult>(
           );
           return;
         }
-        const delayMs = backoff(attempt);
+        const delayMs = backoff(failedSoFar);
         o.onRetry?.(spec, attempt, e, delayMs);
-        setTimeout(() => submit(spec, attempt + 1, throttles), delayMs);
+        setTimeout(() => submit(spec, nextAttempt(spec.taskId), throttles, false), delayMs);
+      } finally {
+        running.delete(id);
       }
     };
-    const submit = (spec: TaskSpec, attempt: number, throttles: number) => {
+    const submit = (spec: TaskSpec, attempt: number, throttles: number, speculative: boolean) => {
       if (failed) return;
-      limit(() => attemptOnce(spec, attempt, throttles)).catch((err: unknown) => fail(toFanoutError(err)));
+      limit(() => attemptOnce(spec, attempt, throttles, speculative)).catch((err: unknown) =>
+        fail(toFanoutError(err)),
+      );
+    };
+
+    /** Launches copies of stragglers while slots sit idle: the queue is empty, some attempts drag on. */
+    const speculate = (afterMs: number) => {
+      if (failed || limit.pendingCount > 0 || limit.activeCount >= limit.concurrency || durations.length < 3)
+        return;
+      const sorted = [...durations].sort((a, b) => a - b);
+      const threshold = Math.max(afterMs, 2 * (sorted[sorted.length >> 1] as number));
+      const now = Date.now();
+      for (const { spec, started, speculative } of running.values()) {
+        if (speculative || speculated.has(spec.taskId) || now - started < threshold) continue;
+        if (limit.activeCount >= limit.concurrency) return;
+        speculated.add(spec.taskId);
+        const attempt = nextAttempt(spec.taskId);
+        o.onSpeculate?.(spec, attempt);
+        submit(spec, attempt, 0, true);
+      }
     };
 
     if (o.signal?.aborted) return cancel();
     o.signal?.addEventListener('abort', cancel, { once: true });
-    if (pending === 0) resolve();
-    for (const spec of specs) submit(spec, 1, 0);
+    if (pending === 0) return resolve();
+    const afterMs = o.speculateAfterMs;
+    if (afterMs !== undefined)
+      watch = setInterval(() => speculate(afterMs), Math.min(1000, Math.max(10, afterMs / 4)));
+    for (const spec of specs) submit(spec, nextAttempt(spec.taskId), 0, false);
   });
 }

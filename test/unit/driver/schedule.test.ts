@@ -129,3 +129,48 @@ describe('AdaptiveConcurrency', () => {
     expect(changes.slice(0, 3)).toEqual([4, 2, 3]);
   });
 });
+
+describe('speculative execution', () => {
+  it('copies a straggler once slots are free, commits the first to finish and discards the other', async () => {
+    let slowFinished = false;
+    const invoker = fakeInvoker(async (t) => {
+      if (t.taskId === 't005' && t.attempt === 1) {
+        await new Promise((r) => setTimeout(r, 1500));
+        slowFinished = true;
+      }
+    });
+    const ledger = new CommitLedger<MapResult>();
+    const duplicates: string[] = [];
+    const speculated: string[] = [];
+    await runAll(specs(12), {
+      invoker,
+      concurrency: 4,
+      maxAttempts: 1,
+      ledger,
+      speculateAfterMs: 50,
+      onSpeculate: (spec, attempt) => speculated.push(`${spec.taskId}@${attempt}`),
+      onDuplicate: async (r) => {
+        duplicates.push(r.shuffleKey);
+      },
+    });
+    expect(slowFinished).toBe(false); // the phase did not wait for the straggler
+    expect(speculated).toEqual(['t005@2']);
+    expect(ledger.results().find((r) => r.taskId === 't005')?.attempt).toBe(2);
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(duplicates).toEqual(['t005-a1']); // the straggler's late output is thrown away
+    expect(ledger.size).toBe(12);
+  });
+
+  it('never copies when attempts take about the same time', async () => {
+    const speculated: string[] = [];
+    await runAll(specs(20), {
+      invoker: fakeInvoker(() => {}),
+      concurrency: 4,
+      maxAttempts: 1,
+      ledger: new CommitLedger<MapResult>(),
+      speculateAfterMs: 1000,
+      onSpeculate: (spec) => speculated.push(spec.taskId),
+    });
+    expect(speculated).toEqual([]);
+  });
+});
