@@ -150,23 +150,34 @@ export class LambdaInvoker implements Invoker {
   }
 }
 
+/** What the driver needs to know of the deployed function: its limits and what it costs. */
+export interface FunctionFacts {
+  /** An attempt timeout a little under the function's own (less 10%, at least 5 s). */
+  attemptTimeoutMs?: number;
+  memoryMb?: number;
+  arch?: 'arm64' | 'x86_64';
+}
+
 /**
- * An attempt timeout a little under the function's own (its configured timeout less 10%, at least
- * 5 s), so the driver gives up on a hung attempt first and can name the task. Undefined when the
- * configuration cannot be read (no permission, or an emulator without the API): the default applies.
+ * Reads the function's configuration once: the driver then gives up on a hung attempt before Lambda
+ * does (and can name the task), and can estimate the run's cost. Empty when the configuration cannot
+ * be read (no permission, or an emulator without the API): defaults apply and no cost is shown.
  */
-export async function timeoutUnderFunction(
-  functionName: string,
-  client?: LambdaClient,
-): Promise<number | undefined> {
+export async function describeFunction(functionName: string, client?: LambdaClient): Promise<FunctionFacts> {
   const c = client ?? createLambdaClient(1);
   try {
     const config = await c.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-    if (!config.Timeout) return undefined;
-    const seconds = config.Timeout - Math.max(5, config.Timeout * 0.1);
-    return seconds > 0 ? Math.round(seconds * 1000) : undefined;
+    const facts: FunctionFacts = {};
+    if (config.Timeout) {
+      const seconds = config.Timeout - Math.max(5, config.Timeout * 0.1);
+      if (seconds > 0) facts.attemptTimeoutMs = Math.round(seconds * 1000);
+    }
+    if (config.MemorySize) facts.memoryMb = config.MemorySize;
+    const arch = config.Architectures?.[0];
+    if (arch === 'arm64' || arch === 'x86_64') facts.arch = arch;
+    return facts;
   } catch {
-    return undefined;
+    return {};
   } finally {
     if (!client) c.destroy();
   }

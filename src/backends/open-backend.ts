@@ -7,7 +7,7 @@ import type { Job } from '../job/types.js';
 import { bundleJob } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import type { Invoker } from './invoker.js';
-import { LambdaInvoker, timeoutUnderFunction } from './lambda-invoker.js';
+import { describeFunction, type FunctionFacts, LambdaInvoker } from './lambda-invoker.js';
 import { LocalWorkerPool } from './local-pool.js';
 import type { ObjectStore } from './object-store.js';
 import { shipBundle } from './ship-bundle.js';
@@ -29,10 +29,12 @@ export interface BackendOptions {
   taskTimeoutMs?: number;
 }
 
-/** The job definition the driver plans with, and the invoker that runs its tasks. */
+/** The job definition the driver plans with, the invoker that runs its tasks, and what it runs on. */
 export interface OpenedBackend {
   job: Job;
   invoker: Invoker;
+  /** aws: the deployed function's limits and size, as far as they could be read. */
+  lambda?: FunctionFacts;
 }
 
 /**
@@ -62,9 +64,11 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
     };
   }
   const ref = await shipBundle(bundle, o.work);
-  const taskTimeoutMs = o.taskTimeoutMs ?? (await timeoutUnderFunction(o.functionName));
+  const facts = await describeFunction(o.functionName);
+  const taskTimeoutMs = o.taskTimeoutMs ?? facts.attemptTimeoutMs;
   return {
     job: definition,
+    lambda: facts,
     invoker: new LambdaInvoker({
       functionName: o.functionName,
       bundle: ref,

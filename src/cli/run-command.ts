@@ -113,6 +113,11 @@ function formatSummary(r: JobResult): string {
     `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records`,
     `  shuffle  ${formatBytes(c.shuffleBytes)}${c.spills > 0 ? ` (${n(c.spills)} spills to disk)` : ''}`,
     `  output   ${n(c.outputRecords)} records in ${n(r.parts.length)} parts`,
+    ...(r.cost
+      ? [
+          `  cost     about $${r.cost.usd.toFixed(r.cost.usd < 0.01 ? 5 : 3)} (Lambda ${r.cost.lambdaGbSeconds.toFixed(1)} GB-s in ${n(r.cost.invocations)} invocations; S3 about ${n(r.cost.s3Requests)} requests)`,
+        ]
+      : []),
     `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''})`,
     `  output folder: ${where && !where.startsWith('..') ? where : r.output}`,
     '',

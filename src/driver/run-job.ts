@@ -10,6 +10,7 @@ import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { CommitLedger } from './commit-ledger.js';
+import { type CostEstimate, estimateCost } from './cost.js';
 import { JobState, type TaskStatus } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { planMapInputs } from './plan-splits.js';
@@ -60,6 +61,8 @@ export interface JobResult {
   wallMs: number;
   counters: JobCounters;
   stages: StageSummary[];
+  /** aws runs whose function configuration could be read: what the run cost, estimated. */
+  cost?: CostEstimate;
 }
 
 /**
@@ -78,7 +81,11 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   const opts = resolveOptions(options);
   const local = !hasScheme(opts.workDir);
   const work = openStore(local ? resolve(opts.workDir) : opts.workDir);
-  const { job: definition, invoker } = await openBackend(job, {
+  const {
+    job: definition,
+    invoker,
+    lambda,
+  } = await openBackend(job, {
     backend: opts.backend,
     concurrency: opts.concurrency,
     work,
@@ -109,6 +116,9 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     });
     try {
       const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
+      run.pricing = lambda?.memoryMb
+        ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' }
+        : undefined;
       const result = await run.execute(inputs, started, output);
       await state.finish('succeeded', result);
       return result;
@@ -127,6 +137,10 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
 
 /** One run of one job: the stages, their tasks, commits and cleanup. */
 class JobRun {
+  /** Set for aws runs: the function's size, for the cost estimate. */
+  pricing: { memoryMb: number; arch: 'arm64' | 'x86_64' } | undefined;
+  /** Counted for the cost estimate: every invocation, task time inside the function, S3 requests. */
+  readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0 };
   readonly #counters: JobCounters = {
     inputFiles: 0,
     inputBytes: 0,
@@ -172,6 +186,7 @@ class JobRun {
       wallMs: Date.now() - started,
       counters: { ...this.#counters },
       stages,
+      ...(this.pricing && { cost: estimateCost({ ...this.pricing, ...this.#usage }) }),
     };
     // `_SUCCESS` goes last: its presence is what says the output is complete.
     await this.out.put('_SUCCESS', `${JSON.stringify(result, null, 2)}\n`);
@@ -243,6 +258,12 @@ class JobRun {
     await target.deletePrefix(`${outPrefix}_temporary/`);
     if (!this.opts.keepIntermediate) await this.work.deletePrefix(`${dataPrefix}shuffle/`);
 
+    // S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per shuffle
+    // object, per reducer input list, part file and its move, a GET per slice read, and the state files.
+    const splits = mapInputs.reduce((n, mi) => n + mi.splits.length, 0);
+    this.#usage.s3Gets += 2 * splits + partitions + lists.reduce((n, l) => n + l.length, 0);
+    this.#usage.s3Puts += maps.length + 3 * partitions + 6;
+
     const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
     const outputRecords = reduces.reduce((n, r) => n + r.result.metrics.outputRecords, 0);
     if (s === 0) this.#counters.inputRecords = inputRecords;
@@ -287,9 +308,11 @@ class JobRun {
         ledger,
         signal: this.opts.signal,
         onAttempt: (spec, attempt) => {
+          this.#usage.invocations++;
           status[spec.taskId] = { ...status[spec.taskId], state: 'running', attempts: attempt };
         },
         onDone: (spec, attempt, result) => {
+          this.#usage.taskMs += result.metrics.ms;
           status[spec.taskId] = { state: 'committed', attempts: attempt };
           this.emit({
             type: 'task-done',
