@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -110,7 +111,9 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
   });
   try {
     // The proxy listens first, on the public port, so a taken port fails before the child starts.
-    proxy = await startThrottleProxy(options.port ?? 0);
+    proxy = await startThrottleProxy(options.port ?? 0, 'lambda', (req, res) =>
+      answerConfiguration(specs, req, res),
+    );
     const started = spawnEmulatorChild(
       [
         script,
@@ -140,4 +143,29 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
     await stop();
     throw err;
   }
+}
+
+/**
+ * serverless-offline has no GetFunctionConfiguration; the driver reads it for the attempt timeout
+ * and the cost estimate, so the proxy answers it from the functions' specs (1024 MB, arm64).
+ */
+function answerConfiguration(
+  specs: readonly { name: string; timeoutSeconds: number }[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const m = /^\/2015-03-31\/functions\/([^/]+)\/configuration/.exec(req.url ?? '');
+  if (req.method !== 'GET' || !m) return false;
+  const spec = specs.find((f) => f.name === decodeURIComponent(m[1] ?? ''));
+  const body = JSON.stringify(
+    spec
+      ? { FunctionName: spec.name, Timeout: spec.timeoutSeconds, MemorySize: 1024, Architectures: ['arm64'] }
+      : { Type: 'User', message: `Function not found: ${m[1]}` },
+  );
+  res.writeHead(spec ? 200 : 404, {
+    'content-type': 'application/json',
+    ...(spec ? {} : { 'x-amzn-errortype': 'ResourceNotFoundException' }),
+  });
+  res.end(body);
+  return true;
 }

@@ -30,6 +30,8 @@ export interface ThrottleProxy {
 export async function startThrottleProxy(
   port: number,
   style: 'lambda' | 's3' = 'lambda',
+  /** Answers requests the upstream emulator lacks an API for; returns false to pass a request on. */
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<ThrottleProxy> {
   let upstream: number | undefined;
   let throttle = 0;
@@ -37,6 +39,7 @@ export async function startThrottleProxy(
   let requests = 0;
   let throttled = 0;
   const server = createServer((req, res) => {
+    if (extra?.(req, res)) return;
     requests++;
     if (throttle > 0 || (every > 0 && requests % every === 0)) {
       if (throttle > 0) throttle--;

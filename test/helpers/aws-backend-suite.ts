@@ -93,6 +93,9 @@ export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>):
         inputRecords: viaLocal.counters.inputRecords,
         outputRecords: viaLocal.counters.outputRecords,
       });
+      // The function's configuration was read: the run's cost is estimated from its size.
+      expect(viaAws.cost?.invocations).toBeGreaterThanOrEqual(viaAws.counters.tasks);
+      expect(viaAws.cost?.usd).toBeGreaterThan(0);
       // The bundle was shipped by hash; intermediate data is gone after success.
       const keys: string[] = [];
       for await (const o of openStore(`s3://${env().bucket}/`).list('')) keys.push(o.key);
