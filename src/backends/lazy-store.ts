@@ -1,4 +1,12 @@
-import type { ByteRange, ObjectInfo, ObjectStore, ObjectWriter } from './object-store.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  ObjectWriter,
+  PutCondition,
+  PutIfResult,
+  VersionedObject,
+} from './object-store.js';
 
 /**
  * An ObjectStore that loads its implementation on first use, so a run that never touches S3 never
@@ -53,5 +61,13 @@ export class LazyStore implements ObjectStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     return (await this.#get()).deletePrefix(prefix);
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    return (await this.#get()).getVersioned(key);
+  }
+
+  async putIf(key: string, body: Uint8Array | string, condition: PutCondition): Promise<PutIfResult> {
+    return (await this.#get()).putIf(key, body, condition);
   }
 }

@@ -1,15 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ByteRange, ObjectInfo, ObjectStore, ObjectWriter } from './object-store.js';
+import { contentVersion, lockPathOf, withFileLock } from './conditional-put.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  ObjectWriter,
+  PutCondition,
+  PutIfResult,
+  VersionedObject,
+} from './object-store.js';
 
 const STREAM_CHUNK = 1 << 20;
 
 /**
  * An ObjectStore over a local directory. Writes go to a hidden temporary file and are renamed into
- * place, so a reader never sees half an object, as with S3.
+ * place, so a reader never sees half an object, as with S3. Conditional writes (`putIf`) hold a
+ * per-key lock file across processes and version objects by content hash: see conditional-put.ts.
  */
 export class LocalDirStore implements ObjectStore {
   readonly url: string;
@@ -137,6 +147,31 @@ export class LocalDirStore implements ObjectStore {
     };
   }
 
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    // One read: the rename that publishes every write means the bytes are one whole version,
+    // so the hash of what was read is the version of what was read.
+    const body = await readIfExists(this.pathOf(key));
+    return body === undefined ? undefined : { body, version: contentVersion(body) };
+  }
+
+  async putIf(key: string, body: Uint8Array | string, condition: PutCondition): Promise<PutIfResult> {
+    const dest = this.pathOf(key);
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    await mkdir(dirname(dest), { recursive: true });
+    // Every conditional writer of this key holds the lock from the check to the rename, so no
+    // other conditional write can land between them.
+    return withFileLock(lockPathOf(dest), async () => {
+      const current = await readIfExists(dest);
+      const holds =
+        'ifAbsent' in condition
+          ? current === undefined
+          : current !== undefined && contentVersion(current) === condition.ifVersion;
+      if (!holds) return { ok: false };
+      await this.put(key, bytes);
+      return { ok: true, version: contentVersion(bytes) };
+    });
+  }
+
   async rename(from: string, to: string): Promise<void> {
     const dest = this.pathOf(to);
     await mkdir(dirname(dest), { recursive: true });
@@ -156,6 +191,15 @@ export class LocalDirStore implements ObjectStore {
       return;
     }
     for await (const o of this.list(prefix)) await this.delete(o.key);
+  }
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
 

@@ -20,6 +20,19 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/** An object's bytes with the version a conditional write must name to replace it. */
+export interface VersionedObject {
+  body: Uint8Array;
+  /** Opaque: the ETag on S3, a content hash locally. */
+  version: string;
+}
+
+/** When a conditional write may go ahead: the object is absent, or still at a version read earlier. */
+export type PutCondition = { ifVersion: string } | { ifAbsent: true };
+
+/** Outcome of a conditional write; `ok: false` means another writer got there first. */
+export type PutIfResult = { ok: true; version: string } | { ok: false };
+
 /**
  * A flat key/value blob store: the seam between the engine and S3 or a local directory.
  * Keys are `/`-separated and relative to the store's root; the layout is the same on every backend.
@@ -42,4 +55,13 @@ export interface ObjectStore {
   rename(from: string, to: string): Promise<void>;
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
+  /** Whole object and its version, or undefined when it does not exist. */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Writes a whole object only if `condition` holds at the moment of writing (compare-and-swap):
+   * of several writers naming the same version, or all asking for absence, exactly one succeeds.
+   * Losing is an answer, not an error. Plain `put` ignores these conditions and must not be mixed
+   * with `putIf` on one key.
+   */
+  putIf(key: string, body: Uint8Array | string, condition: PutCondition): Promise<PutIfResult>;
 }

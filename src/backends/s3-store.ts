@@ -13,9 +13,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FanoutError, UsageError } from '../errors.js';
-import type { ByteRange, ObjectInfo, ObjectStore, ObjectWriter } from './object-store.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  ObjectWriter,
+  PutCondition,
+  PutIfResult,
+  VersionedObject,
+} from './object-store.js';
 import { DEFAULT_MAX_ATTEMPTS, defaultS3Client, sharedS3Client } from './s3-client.js';
-import { backoffMs, isRetryableS3Error, statusOf, toS3StoreError } from './s3-retry.js';
+import { backoffMs, codeOf, isRetryableS3Error, statusOf, toS3StoreError } from './s3-retry.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-url.js';
 import { openS3Writer } from './s3-writer.js';
 
@@ -48,6 +56,8 @@ const DEFAULT_PART_SIZE = 8 * MiB;
  * S3 publishes only when it completes. `rename` is CopyObject then DeleteObject, so it is limited
  * to objects of at most 5 GiB (S3's CopyObject limit) and is not atomic across the two keys.
  * `head` needs s3:ListBucket: without it S3 answers 403 instead of 404 for a missing key.
+ * `putIf` uses S3's conditional writes (`If-None-Match: *`, `If-Match: <etag>`, since August and
+ * November 2024); emulators that ignore those headers (s3rver) silently break its guarantee.
  */
 export class S3Store implements ObjectStore {
   readonly url: string;
@@ -241,6 +251,55 @@ export class S3Store implements ObjectStore {
    */
   async openWriter(key: string): Promise<ObjectWriter> {
     return openS3Writer(this.#client, this.#putParams(key), this.#partSize, this.#target(key));
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    try {
+      const out = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.root + key, ExpectedBucketOwner: this.#owner }),
+      );
+      if (out.ETag === undefined) throw new FanoutError(`S3 GetObject ${this.#target(key)} returned no ETag`);
+      if (!(out.Body instanceof Readable)) throw new FanoutError('S3 GetObject returned no Node.js stream');
+      const chunks: Buffer[] = [];
+      for await (const chunk of out.Body) chunks.push(chunk as Buffer);
+      return { body: Buffer.concat(chunks), version: out.ETag };
+    } catch (err) {
+      // A missing bucket is also a 404, but an error: only a missing key means "no object".
+      if (codeOf(err) === 'NoSuchKey' || (statusOf(err) === 404 && codeOf(err) !== 'NoSuchBucket')) {
+        return undefined;
+      }
+      throw toS3StoreError(err, 'GetObject', this.#target(key));
+    }
+  }
+
+  /**
+   * One PutObject (up to 5 GiB) with `If-None-Match: *` or `If-Match: <etag>`. S3 answers 412
+   * when the condition fails, and 409 when a concurrent conditional write to the key won the race.
+   * If-Match on a key that no longer exists answers 404 NoSuchKey, also a lost race.
+   * A write that succeeded but whose response was lost is retried by the SDK and then answers 412:
+   * the caller sees `ok: false` for its own write, which it can recognise by reading the object.
+   */
+  async putIf(key: string, body: Uint8Array | string, condition: PutCondition): Promise<PutIfResult> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    try {
+      const out = await this.#client.send(
+        new PutObjectCommand({
+          ...this.#putParams(key),
+          Body: bytes,
+          ...('ifAbsent' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifVersion }),
+        }),
+      );
+      if (out.ETag === undefined) throw new FanoutError(`S3 PutObject ${this.#target(key)} returned no ETag`);
+      return { ok: true, version: out.ETag };
+    } catch (err) {
+      const status = statusOf(err);
+      const code = codeOf(err);
+      if (status === 412 || code === 'PreconditionFailed') return { ok: false };
+      if (status === 409 && code === 'ConditionalRequestConflict') return { ok: false };
+      // If-Match on a key deleted since it was read.
+      if ('ifVersion' in condition && code === 'NoSuchKey') return { ok: false };
+      throw toS3StoreError(err, 'PutObject', this.#target(key));
+    }
   }
 
   async rename(from: string, to: string): Promise<void> {
