@@ -48,7 +48,7 @@ export function parseCpArgs(paths: readonly string[]): { sources: string[]; dest
 
 /**
  * Plans a copy. Sources are expanded as job inputs are (files, folders read recursively, globs, local
- * or `s3://`; names starting with `.` or `_` are skipped), and each object keeps its path below the
+ * or `s3://`; unlike job inputs, `_SUCCESS` and dotfiles are copied too), and each object keeps its path below the
  * source: a folder's contents, a glob's static base or a file's own folder. The destination is a
  * folder when it ends with `/`, is a bucket root or an existing local folder, or when more than one
  * object or a folder or glob is copied; otherwise it names the one object copied.
@@ -57,7 +57,7 @@ export function parseCpArgs(paths: readonly string[]): { sources: string[]; dest
 export async function planCopy(sources: readonly string[], dest: string): Promise<CopyItem[]> {
   const found: { object: InputObject; path: string; single: boolean }[] = [];
   for (const source of sources) {
-    const objects = await listInputs([source]);
+    const objects = await listInputs([source], { all: true });
     const { base, single } = await sourceBase(source, objects);
     const cut = base === '' ? 0 : base.length + 1;
     for (const object of objects) found.push({ object, path: object.key.slice(cut), single });

@@ -24,11 +24,16 @@ const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test
  * glob (`logs/**\/*.gz`, `s3://bucket/2024-*\/*.csv`).
  * @throws {UsageError} when a location matches nothing that exists.
  */
-export async function listInputs(locations: readonly string[]): Promise<InputObject[]> {
+export async function listInputs(
+  locations: readonly string[],
+  options: {
+    /** Keep `_SUCCESS`, dotfiles and the like, as a copy should. @default false */ all?: boolean;
+  } = {},
+): Promise<InputObject[]> {
   const seen = new Set<string>();
   const out: InputObject[] = [];
   for (const location of locations) {
-    for (const o of await listOne(location)) {
+    for (const o of await listOne(location, options.all ?? false)) {
       const id = `${o.store}\u0000${o.key}`;
       if (seen.has(id)) continue;
       seen.add(id);
@@ -38,12 +43,12 @@ export async function listInputs(locations: readonly string[]): Promise<InputObj
   return out;
 }
 
-async function listOne(location: string): Promise<InputObject[]> {
+async function listOne(location: string, all: boolean): Promise<InputObject[]> {
   const { store, path } = hasScheme(location) ? splitUrl(location) : await splitLocal(location);
   const scan = picomatch.scan(path);
   if (scan.isGlob) {
     const isMatch = picomatch(path, { dot: false });
-    const found = await collect(store, scan.base === '' ? '' : `${scan.base}/`, isMatch);
+    const found = await collect(store, scan.base === '' ? '' : `${scan.base}/`, isMatch, all);
     if (found.length === 0) throw new UsageError(`input glob matches no files: ${location}`);
     return found;
   }
@@ -51,7 +56,7 @@ async function listOne(location: string): Promise<InputObject[]> {
     const one = await store.head(path);
     if (one) return [{ store: store.url, key: path, size: one.size }];
   }
-  const found = await collect(store, path === '' || path.endsWith('/') ? path : `${path}/`, () => true);
+  const found = await collect(store, path === '' || path.endsWith('/') ? path : `${path}/`, () => true, all);
   if (found.length === 0 && !(await existsAsFolder(location)))
     throw new UsageError(`input not found: ${location}`);
   return found;
@@ -61,10 +66,11 @@ async function collect(
   store: ObjectStore,
   prefix: string,
   isMatch: (key: string) => boolean,
+  all: boolean,
 ): Promise<InputObject[]> {
   const found: InputObject[] = [];
   for await (const o of store.list(prefix)) {
-    if (isDataName(o.key.slice(prefix.length)) && isMatch(o.key))
+    if ((all || isDataName(o.key.slice(prefix.length))) && isMatch(o.key))
       found.push({ store: store.url, key: o.key, size: o.size });
   }
   return found;

@@ -53,16 +53,17 @@ describe('mr cp arguments', () => {
 });
 
 describe('mr cp between local folders', () => {
-  it('copies a folder recursively, keeping paths below it and skipping bookkeeping files', async () => {
+  it('copies a folder recursively, keeping paths below it, _SUCCESS included', async () => {
     d.file('src/a.txt', 'alpha');
     d.file('src/deep/b.txt', 'beta');
-    d.file('src/_SUCCESS', '');
+    d.file('src/_SUCCESS', '{}');
     const out = sink();
     const summary = await cpCommand([join(d.path, 'src'), join(d.path, 'dst/')], {}, out);
-    expect(summary).toMatchObject({ files: 2, bytes: 9 });
+    expect(summary).toMatchObject({ files: 3, bytes: 11 });
     expect(await readFile(join(d.path, 'dst/deep/b.txt'), 'utf8')).toBe('beta');
-    expect(out.text().trim().split('\n')).toHaveLength(3);
-    expect(out.text()).toMatch(/copied 2 files, 9 B in [\d.]+ s\n$/);
+    expect(await readFile(join(d.path, 'dst/_SUCCESS'), 'utf8')).toBe('{}');
+    expect(out.text().trim().split('\n')).toHaveLength(4);
+    expect(out.text()).toMatch(/copied 3 files, 11 B in [\d.]+ s\n$/);
   });
 
   it('names the copy after the destination when one file goes to a path that is not a folder', async () => {
