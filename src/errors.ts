@@ -5,6 +5,9 @@ export interface ErrorContext {
   attempt?: number;
   /** Human-readable description of the task's input, e.g. `data/a.txt[0, 67108864)`. */
   input?: string;
+  /** Stream jobs: the shard and record involved. */
+  shardId?: string;
+  sequenceNumber?: string;
 }
 
 /** Base of every error Fanout raises; `retryable` says whether another attempt may succeed. */
@@ -73,6 +76,16 @@ export class ThrottledError extends FanoutError {
   override name = 'ThrottledError';
 }
 
+/** The dead-letter destination refused a record: its lane stops and is not checkpointed past it. */
+export class DeadLetterError extends FanoutError {
+  override name = 'DeadLetterError';
+}
+
+/** A tumbling window's state grew past its limit (1 MB, as Lambda): deterministic, never retried. */
+export class WindowStateTooLargeError extends FanoutError {
+  override name = 'WindowStateTooLargeError';
+}
+
 /** Plain data form of an error, safe to post between threads or send over the wire. */
 export interface SerializedError {
   name: string;
@@ -112,6 +125,8 @@ const errorTypes: Record<string, typeof FanoutError> = {
   JobCancelledError,
   BundleIntegrityError,
   ThrottledError,
+  DeadLetterError,
+  WindowStateTooLargeError,
 };
 
 /** Rebuilds a typed error from its serialized form. */

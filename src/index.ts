@@ -1,5 +1,6 @@
 /** Fanout's public API: define jobs, run them, and the types they use. */
 
+export type { ObjectStore } from './backends/object-store.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
 export type { JobCounters, JobResult, StageSummary } from './driver/run-job.js';
 export { runJob } from './driver/run-job.js';
@@ -7,12 +8,14 @@ export type { RunOptions } from './driver/run-options.js';
 export {
   BadRecordError,
   CorruptDataError,
+  DeadLetterError,
   FanoutError,
   JobCancelledError,
   JobDefinitionError,
   TaskFailedError,
   UsageError,
   UserCodeError,
+  WindowStateTooLargeError,
   WorkerCrashedError,
 } from './errors.js';
 export { defineJob, isJob } from './job/define-job.js';
@@ -30,3 +33,21 @@ export type {
   StageDefinition,
   TaskContext,
 } from './job/types.js';
+export type { StreamHandle, StreamOptions } from './stream/consumer.js';
+export { startStream } from './stream/consumer.js';
+export type { DeadLetter } from './stream/dead-letters.js';
+export { defineStream, isStream } from './stream/define-stream.js';
+export type { LeaseManager } from './stream/lease-manager.js';
+export { SoleOwner } from './stream/lease-manager.js';
+export type { CheckpointEvent, ShardMetrics, StreamEvents, StreamMetrics } from './stream/stream-events.js';
+export type {
+  BatchResult,
+  EmitContext,
+  StartingPosition,
+  Stream,
+  StreamContext,
+  StreamDefinition,
+  StreamRecord,
+  WindowDefinition,
+  WindowInfo,
+} from './stream/types.js';

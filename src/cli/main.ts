@@ -81,6 +81,43 @@ function program(): Command {
     .action(async (paths: string[], flags: import('./cp-command.js').CpFlags) => {
       await (await import('./cp-command.js')).cpCommand(paths, flags);
     });
+  // stream and stream-gen load their modules on use, like dev and cp.
+  mr.command('stream')
+    .description('consume a Kinesis stream with a stream job until Ctrl-C or --duration')
+    .argument('<job>', 'stream job file, e.g. jobs/clickstream.ts')
+    .option('--stream <name>', "stream name or ARN; default: the job's")
+    .option(
+      '--backend <name>',
+      'where batches run: local (worker threads) or aws (the Lambda runtime)',
+      'local',
+    )
+    .option('--function <name>', 'aws: the runtime function made by mr deploy', 'fanout-runtime')
+    .option(
+      '-c, --concurrency <n>',
+      'batches at once across shards (local: worker threads); default: one per core',
+    )
+    .option('--duration <seconds>', 'stop cleanly after this many seconds')
+    .option('--work <dir>', 'folder or s3:// URL for checkpoints (default: .fanout; aws: an s3:// URL)')
+    .option('--shared', 'share the shards with other mr stream processes through leases in the --work store')
+    .option('--auto-tune', 'raise parallelization up to 10 while iterator age grows, lower it when idle')
+    .option('--lease-ms <ms>', 'with --shared: how long a lease lasts without renewal (default 10000)')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .option('-q, --quiet', 'print only errors')
+    .action(async (job: string, flags: import('./stream-command.js').StreamFlags) => {
+      await (await import('./stream-command.js')).streamCommand(job, flags);
+    });
+  mr.command('stream-gen')
+    .description('put JSON records { key, seq, ts } into a Kinesis stream at a steady rate')
+    .option('--stream <name>', 'stream name')
+    .option('--rate <n>', 'records per second (default 100)')
+    .option('--keys <k>', 'distinct partition keys (default 10)')
+    .option('--duration <seconds>', 'stop after this many seconds; default: until Ctrl-C')
+    .option('--create', 'create the stream first')
+    .option('--shards <n>', 'with --create: shard count (default 1)')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .action(async (flags: import('./stream-gen-command.js').StreamGenFlags) => {
+      await (await import('./stream-gen-command.js')).streamGenCommand(flags);
+    });
   return mr;
 }
 

@@ -38,8 +38,10 @@ export function parseLambdaEvent(event: unknown): LambdaEvent {
   if (typeof e !== 'object' || e === null) throw new TypeError('event must be an object { task, bundle }');
   const task = e.task as Partial<Task> | null | undefined;
   if (typeof task !== 'object' || task === null) throw new TypeError('event.task must be an object');
-  if (task.kind !== 'map' && task.kind !== 'reduce') {
-    throw new TypeError(`event.task.kind must be "map" or "reduce", got ${JSON.stringify(task.kind)}`);
+  if (task.kind !== 'map' && task.kind !== 'reduce' && task.kind !== 'stream-batch') {
+    throw new TypeError(
+      `event.task.kind must be "map", "reduce" or "stream-batch", got ${JSON.stringify(task.kind)}`,
+    );
   }
   if (typeof task.taskId !== 'string' || typeof task.jobId !== 'string' || typeof task.attempt !== 'number') {
     throw new TypeError('event.task must carry jobId, taskId and attempt');

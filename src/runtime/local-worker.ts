@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type SerializedError, serializeError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
+import { isStream } from '../stream/define-stream.js';
 import { runTask } from './run-task.js';
 import type { Task, TaskResult } from './task-types.js';
 
@@ -26,7 +27,9 @@ async function serve(data: WorkerData): Promise<void> {
   if (!port) return;
   const mod = (await import(pathToFileURL(data.jobBundle).href)) as { default?: unknown };
   const job = mod.default;
-  if (!isJob(job)) throw new Error(`${data.jobBundle} does not export a job made by defineJob`);
+  if (!isJob(job) && !isStream(job)) {
+    throw new Error(`${data.jobBundle} does not export a job made by defineJob or defineStream`);
+  }
   port.on('message', async ({ id, task }: WorkerRequest) => {
     let reply: WorkerReply;
     try {

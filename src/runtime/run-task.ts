@@ -1,14 +1,27 @@
+import { JobDefinitionError } from '../errors.js';
 import type { Job } from '../job/types.js';
 import { runMapTask } from '../mapper/map-task.js';
 import { runReduceTask } from '../reducer/reduce-task.js';
+import { runStreamBatchTask } from '../stream/stream-batch-task.js';
+import type { Stream } from '../stream/types.js';
 import type { Task, TaskResult } from './task-types.js';
 
 /** Runs any task with the job's code: the one entry both the worker pool and Lambda call. */
-export function runTask(job: Job, task: Task): Promise<TaskResult> {
+export function runTask(job: Job | Stream, task: Task): Promise<TaskResult> {
+  if (task.kind === 'stream-batch') {
+    if (job.kind !== 'fanout.stream')
+      return mismatch('a stream-batch task needs a stream job (defineStream)');
+    return runStreamBatchTask(job, task);
+  }
+  if (job.kind !== 'fanout.job') return mismatch(`a ${task.kind} task needs a batch job (defineJob)`);
   switch (task.kind) {
     case 'map':
       return runMapTask(job, task);
     case 'reduce':
       return runReduceTask(job, task);
   }
+}
+
+function mismatch(message: string): Promise<never> {
+  return Promise.reject(new JobDefinitionError(message));
 }

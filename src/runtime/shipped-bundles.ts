@@ -8,6 +8,8 @@ import { openStore } from '../backends/open-store.js';
 import { BundleIntegrityError, JobDefinitionError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
+import { isStream } from '../stream/define-stream.js';
+import type { Stream } from '../stream/types.js';
 import type { BundleRef } from './lambda-protocol.js';
 
 export interface ShippedBundlesOptions {
@@ -27,7 +29,7 @@ const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(byte
 export class ShippedBundles {
   readonly #dir: string;
   readonly #open: (url: string) => ObjectStore;
-  readonly #jobs = new Map<string, Promise<Job>>();
+  readonly #jobs = new Map<string, Promise<Job | Stream>>();
 
   constructor(options: ShippedBundlesOptions = {}) {
     this.#dir = options.dir ?? join(tmpdir(), 'fanout-bundles');
@@ -39,7 +41,7 @@ export class ShippedBundles {
    * @throws {BundleIntegrityError} when the stored bytes do not hash to `ref.sha256`.
    * @throws {JobDefinitionError} when the bundle's default export is not a job.
    */
-  load(ref: BundleRef): Promise<Job> {
+  load(ref: BundleRef): Promise<Job | Stream> {
     let job = this.#jobs.get(ref.sha256);
     if (!job) {
       job = this.#load(ref);
@@ -50,12 +52,14 @@ export class ShippedBundles {
     return job;
   }
 
-  async #load(ref: BundleRef): Promise<Job> {
+  async #load(ref: BundleRef): Promise<Job | Stream> {
     const path = join(this.#dir, `${ref.sha256}.mjs`);
     if (!(await this.#cached(path, ref.sha256))) await this.#fetch(ref, path);
     const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-    if (!isJob(mod.default)) {
-      throw new JobDefinitionError(`bundle ${ref.key} does not export a job made by defineJob`);
+    if (!isJob(mod.default) && !isStream(mod.default)) {
+      throw new JobDefinitionError(
+        `bundle ${ref.key} does not export a job made by defineJob or defineStream`,
+      );
     }
     return mod.default;
   }

@@ -1,6 +1,7 @@
 import type { Split } from '../driver/plan-splits.js';
 import type { InputSpec } from '../job/types.js';
 import type { PartitionSlice } from '../shuffle/shuffle-object.js';
+import type { SerializedRecord } from '../stream/stream-record.js';
 
 /** Fields every task invocation carries: small, plain data, the same on every backend. */
 interface TaskBase {
@@ -44,7 +45,17 @@ export interface ReduceTask extends TaskBase {
   outputKey: string;
 }
 
-export type Task = MapTask | ReduceTask;
+/** Process one batch of a stream job's records (data in base64) with its `process`. */
+export interface StreamBatchTask extends TaskBase {
+  kind: 'stream-batch';
+  streamName: string;
+  shardId: string;
+  /** Store URL handed to `process` as `ctx.store`. */
+  store: string;
+  records: SerializedRecord[];
+}
+
+export type Task = MapTask | ReduceTask | StreamBatchTask;
 
 /** What a task did, for the job's summary. */
 export interface TaskMetrics {
@@ -69,4 +80,11 @@ export interface ReduceResult {
   metrics: TaskMetrics;
 }
 
-export type TaskResult = MapResult | ReduceResult;
+/** What `process` returned: the sequence numbers it reported as failed, if any. */
+export interface StreamBatchResult {
+  kind: 'stream-batch';
+  failed?: string[];
+  metrics: TaskMetrics;
+}
+
+export type TaskResult = MapResult | ReduceResult | StreamBatchResult;

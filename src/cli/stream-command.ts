@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import type { Invoker } from '../backends/invoker.js';
+import { LocalWorkerPool } from '../backends/local-pool.js';
+import { openStore } from '../backends/open-store.js';
+import { FanoutError, UsageError } from '../errors.js';
+import { startStream } from '../stream/consumer.js';
+import { invokerProcess } from '../stream/invoker-process.js';
+import { loadStreamJob } from '../stream/load-stream-job.js';
+import { ShardLeases } from '../stream/shard-leases.js';
+import type { StreamMetrics } from '../stream/stream-events.js';
+import { parseCount } from './parse-size.js';
+
+/** Flags of `mr stream`, as commander hands them over. */
+export interface StreamFlags {
+  stream?: string;
+  backend?: string;
+  duration?: string;
+  work?: string;
+  region?: string;
+  function?: string;
+  concurrency?: string;
+  shared?: boolean;
+  autoTune?: boolean;
+  leaseMs?: string;
+  quiet?: boolean;
+}
+
+/**
+ * `mr stream`: consumes a Kinesis stream with a stream job until SIGINT/SIGTERM or `--duration`,
+ * printing a metrics line to stderr every few seconds; a clean stop checkpoints and returns.
+ * @throws {UsageError} for a bad flag or job file.
+ * @throws {FanoutError} when a shard halted on an error that retrying cannot cure (exit 1).
+ */
+export async function streamCommand(jobArg: string, flags: StreamFlags): Promise<void> {
+  if (!existsSync(jobArg)) throw new UsageError(`job file not found: ${jobArg}`);
+  const backend = flags.backend ?? 'local';
+  if (backend !== 'local' && backend !== 'aws') {
+    throw new UsageError(`invalid value ${JSON.stringify(backend)} for --backend: expected local or aws`);
+  }
+  const duration = flags.duration === undefined ? undefined : parseCount(flags.duration, '--duration');
+  const concurrency =
+    flags.concurrency === undefined ? availableParallelism() : parseCount(flags.concurrency, '--concurrency');
+  if (flags.region !== undefined) process.env.AWS_REGION = flags.region;
+  const work = flags.work ?? '.fanout';
+  if (backend === 'aws' && !/^s3:\/\//.test(work)) {
+    throw new UsageError(
+      '--backend aws needs --work s3://bucket/prefix: Lambda reads the job bundle from there',
+    );
+  }
+  const { job, bundle } = await loadStreamJob(jobArg);
+  const store = openStore(work);
+  const invoker: Invoker =
+    backend === 'aws'
+      ? await lambdaInvoker(bundle, store, flags.function ?? 'fanout-runtime', concurrency)
+      : new LocalWorkerPool({ bundlePath: bundle.path, size: concurrency });
+  const streamName = flags.stream ?? job.stream;
+  const leaseMs = flags.leaseMs === undefined ? 10_000 : parseCount(flags.leaseMs, '--lease-ms');
+  // Shared: shard leases in the store, so several `mr stream` processes split the shards between them.
+  const leases = flags.shared
+    ? new ShardLeases({
+        store,
+        prefix: `streams/${job.name}/leases/`,
+        owner: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+        leaseMs,
+      })
+    : undefined;
+  const handle = startStream(job, {
+    stream: streamName,
+    store,
+    ...(leases && { leases, leaseRenewMs: Math.max(100, Math.floor(leaseMs / 3)), shardRefreshMs: leaseMs }),
+    process: invokerProcess(invoker, store.url, streamName),
+    ...(flags.autoTune && { autoTune: true }),
+  });
+  const errors: string[] = [];
+  let usage: UsageError | undefined;
+  let finishNow = () => {};
+  handle.on('error', (e) => {
+    // A user mistake found while running (no such stream) ends the run as a one-line usage error.
+    if (e instanceof UsageError) {
+      usage ??= e;
+      finishNow();
+      return;
+    }
+    // Retryable errors are retried by the consumer; only a halted shard makes the run fail.
+    if (!e.retryable) errors.push(e.message);
+    process.stderr.write(`mr stream: error: ${e.message}\n`);
+  });
+  handle.on('metrics', (m) => {
+    if (!flags.quiet && !usage) process.stderr.write(`${formatMetrics(job.name, m)}\n`);
+  });
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      resolve();
+    };
+    const timer = duration === undefined ? undefined : setTimeout(finish, duration * 1000);
+    finishNow = finish;
+    process.on('SIGINT', finish);
+    process.on('SIGTERM', finish);
+  });
+  // A second signal while stopping exits at once; the checkpoints make that safe (at-least-once).
+  const now = () => process.exit(130);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  try {
+    await handle.stop();
+  } finally {
+    await invoker.close();
+    process.off('SIGINT', now);
+    process.off('SIGTERM', now);
+  }
+  if (usage) throw usage;
+  if (errors.length > 0)
+    throw new FanoutError(`stream ${job.name} stopped with ${errors.length} error(s); first: ${errors[0]}`);
+}
+
+/** Batches as invocations of the deployed runtime, which loads the job bundle shipped to the store. */
+async function lambdaInvoker(
+  bundle: import('../backends/bundle-job.js').JobBundle,
+  store: import('../backends/object-store.js').ObjectStore,
+  functionName: string,
+  concurrency: number,
+): Promise<Invoker> {
+  const { shipBundle } = await import('../backends/ship-bundle.js');
+  const { LambdaInvoker } = await import('../backends/lambda-invoker.js');
+  return new LambdaInvoker({ functionName, bundle: await shipBundle(bundle, store), concurrency });
+}
+
+/** One metrics line: throughput, totals, and each shard's iterator age. */
+export function formatMetrics(name: string, m: StreamMetrics): string {
+  const ages = m.shards
+    .map((s) => `${s.shardId.replace(/^shardId-0*/, '#')}:${s.millisBehind ?? '?'}ms`)
+    .join(' ');
+  return (
+    `mr stream ${name}: ${m.recordsPerSecond} rec/s, ${m.records} records, ${m.inFlight} in flight, ` +
+    `${m.retries} retries, ${m.deadLetters} dead letters, ${m.throttles} throttles; age ${ages || '-'}`
+  );
+}

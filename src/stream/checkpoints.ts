@@ -1,0 +1,44 @@
+import type { ObjectStore } from '../backends/object-store.js';
+
+/** One shard's checkpoint as stored. */
+export interface Checkpoint {
+  shardId: string;
+  /** Every record at or before this one is done; undefined when nothing was done yet. */
+  sequenceNumber?: string;
+  /** The shard was read to SHARD_END and all of it is done: its children may start. */
+  ended: boolean;
+  /** Open tumbling window of the shard, saved with the records folded into it. */
+  window?: { start: number; state: unknown };
+  updatedAt: string;
+}
+
+/** Per-shard checkpoints in the store, at `streams/<job>/checkpoints/<shardId>.json`. */
+export class CheckpointStore {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly job: string,
+  ) {}
+
+  #key(shardId: string): string {
+    return `streams/${this.job}/checkpoints/${shardId}.json`;
+  }
+
+  async read(shardId: string): Promise<Checkpoint | undefined> {
+    if (!(await this.store.head(this.#key(shardId)))) return undefined;
+    return JSON.parse(new TextDecoder().decode(await this.store.get(this.#key(shardId)))) as Checkpoint;
+  }
+
+  /** Every shard checkpointed as ended. */
+  async ended(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const o of this.store.list(`streams/${this.job}/checkpoints/`)) {
+      const c = JSON.parse(new TextDecoder().decode(await this.store.get(o.key))) as Checkpoint;
+      if (c.ended) out.add(c.shardId);
+    }
+    return out;
+  }
+
+  async write(c: Omit<Checkpoint, 'updatedAt'>): Promise<void> {
+    await this.store.put(this.#key(c.shardId), JSON.stringify({ ...c, updatedAt: new Date().toISOString() }));
+  }
+}

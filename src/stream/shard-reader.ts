@@ -1,0 +1,144 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorInput,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { streamRef } from './aws-clients.js';
+import { backoffMs, sleep } from './sleep.js';
+import { makeRecord } from './stream-record.js';
+import type { StartingPosition, StreamRecord } from './types.js';
+
+/** Where a reader starts: a job's starting position, or just after a checkpoint. */
+export type ReadStart = StartingPosition | { after: string };
+
+/** Pacing of one shard's GetRecords calls. */
+export interface ReaderPacing {
+  /** Least time between calls: Kinesis allows 5 calls/s per shard. @default 200 */
+  minIntervalMs?: number;
+  /** Wait after an empty read, so an idle shard costs one call a second as with Lambda. @default 1000 */
+  idleMs?: number;
+  /** First backoff after ProvisionedThroughputExceededException. @default 250 */
+  throttleBaseMs?: number;
+  /** @default 5000 */
+  throttleCapMs?: number;
+}
+
+/** One GetRecords result. */
+export interface ReadResult {
+  records: StreamRecord[];
+  /** NextShardIterator was null: the shard was closed and everything in it was read. */
+  ended: boolean;
+}
+
+/**
+ * Reads one shard with GetRecords within Kinesis's per-shard limits: paced calls, backoff on
+ * throttling and on empty reads, and a fresh iterator (after the last record read) when one expires.
+ */
+export class ShardReader {
+  /**
+   * How far behind the tip the last read was: MillisBehindLatest, or the age of the last record read
+   * when that is larger (kinesalite always reports 0). Undefined before the first read.
+   */
+  millisBehind: number | undefined;
+  throttles = 0;
+  #iterator: string | undefined;
+  #lastRead: string | undefined;
+  #nextCallAt = 0;
+  #throttleStreak = 0;
+  readonly #pacing: Required<ReaderPacing>;
+
+  constructor(
+    private readonly client: KinesisClient,
+    private readonly stream: string,
+    readonly shardId: string,
+    private readonly start: ReadStart,
+    private readonly limit: number,
+    pacing: ReaderPacing = {},
+  ) {
+    this.#pacing = {
+      minIntervalMs: pacing.minIntervalMs ?? 200,
+      idleMs: pacing.idleMs ?? 1000,
+      throttleBaseMs: pacing.throttleBaseMs ?? 250,
+      throttleCapMs: pacing.throttleCapMs ?? 5000,
+    };
+  }
+
+  /** One paced GetRecords call; returns no records at once when the signal aborts. */
+  async read(signal?: AbortSignal): Promise<ReadResult> {
+    for (;;) {
+      await sleep(this.#nextCallAt - Date.now(), signal);
+      if (signal?.aborted) return { records: [], ended: false };
+      this.#iterator ??= await this.#getIterator();
+      let out: GetRecordsOutput;
+      try {
+        out = await this.client.send(
+          new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: this.limit }),
+        );
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        if (name === 'ProvisionedThroughputExceededException') {
+          this.throttles++;
+          this.#throttleStreak++;
+          const p = this.#pacing;
+          this.#nextCallAt =
+            Date.now() +
+            p.throttleBaseMs +
+            backoffMs(this.#throttleStreak, p.throttleBaseMs, p.throttleCapMs);
+          continue;
+        }
+        // Iterators live 5 minutes; a paused reader (backpressure) outlives them. Resume where it was.
+        if (name === 'ExpiredIteratorException') {
+          this.#iterator = undefined;
+          continue;
+        }
+        throw err;
+      }
+      this.#throttleStreak = 0;
+
+      const records = (out.Records ?? []).map((r) =>
+        makeRecord({
+          shardId: this.shardId,
+          sequenceNumber: r.SequenceNumber ?? '',
+          partitionKey: r.PartitionKey ?? '',
+          data: r.Data ?? new Uint8Array(),
+          arrivedAt: r.ApproximateArrivalTimestamp ?? new Date(),
+        }),
+      );
+      const last = records.at(-1);
+      if (last) this.#lastRead = last.sequenceNumber;
+      const behind = out.MillisBehindLatest ?? 0;
+      this.millisBehind = last ? Math.max(behind, Date.now() - last.arrivedAt.getTime()) : behind;
+      this.#iterator = out.NextShardIterator ?? undefined;
+      const ended = out.NextShardIterator == null;
+      const caughtUp = records.length === 0 || out.MillisBehindLatest === 0;
+      this.#nextCallAt =
+        Date.now() + (caughtUp && records.length === 0 ? this.#pacing.idleMs : this.#pacing.minIntervalMs);
+      return { records, ended };
+    }
+  }
+
+  async #getIterator(): Promise<string> {
+    const input: GetShardIteratorInput = {
+      ...streamRef(this.stream),
+      ShardId: this.shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    };
+    const after =
+      this.#lastRead ??
+      (typeof this.start === 'object' && 'after' in this.start ? this.start.after : undefined);
+    if (after !== undefined) {
+      input.ShardIteratorType = 'AFTER_SEQUENCE_NUMBER';
+      input.StartingSequenceNumber = after;
+    } else if (this.start === 'LATEST') {
+      input.ShardIteratorType = 'LATEST';
+    } else if (typeof this.start === 'object' && 'timestamp' in this.start) {
+      input.ShardIteratorType = 'AT_TIMESTAMP';
+      input.Timestamp = this.start.timestamp;
+    }
+    const out = await this.client.send(new GetShardIteratorCommand(input));
+    if (!out.ShardIterator) throw new Error(`GetShardIterator returned no iterator for ${this.shardId}`);
+    return out.ShardIterator;
+  }
+}

@@ -1,0 +1,54 @@
+import type { Json } from '../job/types.js';
+import type { StreamRecord } from './types.js';
+
+/** A record's fields as plain data: what crosses a thread or Lambda boundary (data in base64). */
+export interface SerializedRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: string;
+  arrivedAt: number;
+}
+
+const decoder = new TextDecoder();
+
+/** Builds a record with its `text()` and `json()` helpers. */
+export function makeRecord(fields: Omit<StreamRecord, 'text' | 'json'>): StreamRecord {
+  return {
+    ...fields,
+    text() {
+      return decoder.decode(this.data);
+    },
+    json<T = Json>(): T {
+      return JSON.parse(decoder.decode(this.data)) as T;
+    },
+  };
+}
+
+/** Plain-data form of a record. */
+export function serializeRecord(r: StreamRecord): SerializedRecord {
+  return {
+    shardId: r.shardId,
+    sequenceNumber: r.sequenceNumber,
+    partitionKey: r.partitionKey,
+    data: Buffer.from(r.data).toString('base64'),
+    arrivedAt: r.arrivedAt.getTime(),
+  };
+}
+
+/** Rebuilds a record from its plain-data form. */
+export function deserializeRecord(s: SerializedRecord): StreamRecord {
+  return makeRecord({
+    shardId: s.shardId,
+    sequenceNumber: s.sequenceNumber,
+    partitionKey: s.partitionKey,
+    data: new Uint8Array(Buffer.from(s.data, 'base64')),
+    arrivedAt: new Date(s.arrivedAt),
+  });
+}
+
+/** Compares Kinesis sequence numbers, which are decimal strings too long for a double. */
+export function compareSequence(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

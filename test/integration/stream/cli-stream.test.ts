@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KinesisEmulator, startKinesisEmulator } from '../../../src/dev/kinesis-emulator.js';
+import { waitFor } from '../../helpers/kinesis.js';
+import { tempDir } from '../../helpers/temp.js';
+
+let emu: KinesisEmulator;
+const d = tempDir('cli-stream');
+beforeAll(async () => {
+  emu = await startKinesisEmulator();
+});
+afterAll(async () => {
+  await emu.stop();
+  d.cleanup();
+});
+
+const out = join(d.path, 'out.txt');
+const env = (extra: Record<string, string> = {}) => ({
+  ...process.env,
+  AWS_ENDPOINT_URL_KINESIS: emu.endpoint,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_SESSION_TOKEN: '',
+  AWS_PROFILE: '',
+  STREAM_OUT: out,
+  ...extra,
+});
+
+function mr(
+  args: string[],
+  extra: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mr-src.ts', ...args], {
+    env: env(extra),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, done };
+}
+
+function seen(file = out): Map<string, Set<number>> {
+  const m = new Map<string, Set<number>>();
+  if (!existsSync(file)) return m;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [key, seq] = line.split(' ');
+    if (!key || seq === undefined) continue;
+    const s = m.get(key) ?? new Set<number>();
+    s.add(Number(seq));
+    m.set(key, s);
+  }
+  return m;
+}
+
+describe('mr stream and mr stream-gen', () => {
+  it('survives SIGKILL mid-stream, restarted several times, with no record lost', async () => {
+    const gen = mr([
+      'stream-gen',
+      '--stream',
+      'append',
+      '--create',
+      '--shards',
+      '2',
+      '--rate',
+      '2000',
+      '--keys',
+      '8',
+      '--duration',
+      '1',
+    ]);
+    const g = await gen.done;
+    expect(g.code, g.stderr).toBe(0);
+    const put = Number(/put (\d+) records/.exec(g.stderr)?.[1]);
+    expect(put).toBeGreaterThan(1000);
+    const job = 'test/fixtures/jobs/stream-append.ts';
+    const work = join(d.path, 'work');
+    for (let round = 0; round < 3; round++) {
+      const before = existsSync(out) ? readFileSync(out, 'utf8').length : 0;
+      const run = mr(['stream', job, '--work', work, '--quiet']);
+      // Kill it once it has processed something in this round: mid-stream, with batches in flight.
+      await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').length > before, 20_000);
+      run.child.kill('SIGKILL');
+      await run.done;
+    }
+    const total = () => [...seen().values()].reduce((n, s) => n + s.size, 0);
+    expect(total()).toBeLessThan(put);
+    const last = mr(['stream', job, '--work', work]);
+    await waitFor(() => total() >= put, 30_000);
+    last.child.kill('SIGTERM');
+    const r = await last.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mr stream stream-append: \d+ rec\/s/);
+    const s = seen();
+    expect(s.size).toBe(8);
+    for (const [, seqs] of s) expect([...seqs].sort((a, b) => a - b)).toEqual([...seqs].map((_, i) => i));
+    expect(total()).toBe(put);
+  });
+
+  it('shares shards between two consumers through leases, and takes over the shards of a killed one', async () => {
+    const gen = mr([
+      'stream-gen',
+      '--stream',
+      'shared',
+      '--create',
+      '--shards',
+      '4',
+      '--rate',
+      '1500',
+      '--keys',
+      '8',
+      '--duration',
+      '1',
+    ]);
+    const g = await gen.done;
+    expect(g.code, g.stderr).toBe(0);
+    const put = Number(/put (\d+) records/.exec(g.stderr)?.[1]);
+    const job = 'test/fixtures/jobs/stream-append.ts';
+    const work = join(d.path, 'shared-work');
+    const [outA, outB] = [join(d.path, 'a.txt'), join(d.path, 'b.txt')];
+    const args = [
+      'stream',
+      job,
+      '--stream',
+      'shared',
+      '--work',
+      work,
+      '--shared',
+      '--lease-ms',
+      '800',
+      '--quiet',
+    ];
+    const a = mr(args, { STREAM_OUT: outA, STREAM_DELAY_MS: '150' });
+    const b = mr(args, { STREAM_OUT: outB, STREAM_DELAY_MS: '150' });
+    await waitFor(() => existsSync(outA) && existsSync(outB), 20_000);
+    a.child.kill('SIGKILL');
+    await a.done;
+    const union = () => {
+      const all = new Set<string>();
+      for (const f of [outA, outB])
+        for (const [k, seqs] of seen(f)) for (const s of seqs) all.add(`${k}/${s}`);
+      return all.size;
+    };
+    await waitFor(() => union() >= put, 40_000);
+    b.child.kill('SIGTERM');
+    const r = await b.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(union()).toBe(put);
+    const shardsOf = (f: string) =>
+      new Set(
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ')[2]),
+      );
+    // The survivor ended up reading every shard, including those the killed consumer held.
+    expect(shardsOf(outB).size).toBe(4);
+  });
+
+  it('answers a missing stream with one line and exit 2', async () => {
+    const r = await mr([
+      'stream',
+      'test/fixtures/jobs/stream-append.ts',
+      '--stream',
+      'nope',
+      '--work',
+      join(d.path, 'w2'),
+    ]).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^mr: stream nope not found/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers a bad job file with one line and exit 2', async () => {
+    const r = await mr(['stream', join(d.path, 'missing.ts')]).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^mr: job file not found: .*missing\.ts$/);
+  });
+});
