@@ -9,7 +9,7 @@
  * kinesalite shares this process's CPU with the consumer, so both throughput figures are bounded by
  * the emulator; compare them with each other, not with Kinesis.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -163,12 +163,21 @@ rmSync(work, { recursive: true, force: true });
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const rawPerSec = Math.round((rawCount / rawMs) * 1000);
+const consumerPerSec = Math.round((RECORDS / consumerMs) * 1000);
 const result = {
   at: new Date().toISOString(),
   records: RECORDS,
   shards: SHARDS,
-  rawGetRecordsPerSec: Math.round((rawCount / rawMs) * 1000),
-  consumerPerSec: Math.round((RECORDS / consumerMs) * 1000),
+  rawGetRecordsPerSec: rawPerSec,
+  consumerPerSec,
+  ratioConsumerToRaw: +(consumerPerSec / rawPerSec).toFixed(2),
   latency: { rate: RATE, seconds: SECONDS, sent, received: latencies.length, p50Ms: pct(50), p99Ms: pct(99) },
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(
+  `consumer ${consumerPerSec} records/s vs raw GetRecords ${rawPerSec} records/s: ratio ${result.ratioConsumerToRaw}; ` +
+    `latency at ${RATE} records/s: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms\n`,
+);
+mkdirSync('bench/results', { recursive: true });
+appendFileSync('bench/results/stream.jsonl', `${JSON.stringify(result)}\n`);
