@@ -21,9 +21,12 @@ export function registerStore(scheme: string, factory: StoreFactory): void {
   factories.set(scheme, factory);
 }
 
+/** Whether a location is a URL (`s3://bucket/key`, `file:///dir`) rather than a local path. */
+export const isUrl = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+
 /** Turns a local path or URL into a store URL (`file:///abs/dir`, `s3://bucket/prefix`). */
 export function toStoreUrl(location: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  if (isUrl(location)) return location;
   const abs = isAbsolute(location) ? location : resolve(location);
   return pathToFileURL(abs).href;
 }

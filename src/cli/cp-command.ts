@@ -3,7 +3,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
-import { openStore } from '../backends/open-store.js';
+import { isUrl, openStore } from '../backends/open-store.js';
 import { type InputObject, listInputs } from '../driver/list-inputs.js';
 import { FanoutError, UsageError } from '../errors.js';
 import { formatBytes } from './parse-size.js';
@@ -28,8 +28,6 @@ export interface CopySummary {
 
 /** Copies at once: enough to hide per-request latency to S3 without flooding a laptop's uplink. */
 const COPY_CONCURRENCY = 8;
-
-const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 
 /**
  * Splits `mr cp` arguments into sources and the destination (the last one).
@@ -158,7 +156,7 @@ async function sourceBase(
   source: string,
   objects: InputObject[],
 ): Promise<{ base: string; single: boolean }> {
-  if (!hasScheme(source)) {
+  if (!isUrl(source)) {
     // listInputs roots a local source's store at the folder, the glob's base or the file's folder.
     const isGlob = picomatch.scan(source).isGlob;
     return {
@@ -177,13 +175,13 @@ async function sourceBase(
 
 async function isFolder(dest: string): Promise<boolean> {
   if (dest.endsWith('/')) return true;
-  if (hasScheme(dest)) return new URL(dest).pathname.replace(/^\/+/, '') === '';
+  if (isUrl(dest)) return new URL(dest).pathname.replace(/^\/+/, '') === '';
   return (await stat(resolve(dest)).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /** `s3://b/in/x.txt` is the folder `s3://b/in/` and the name `x.txt`; local paths likewise. */
 function splitLast(location: string): { store: string; key: string } {
-  if (!hasScheme(location)) return { store: dirname(resolve(location)), key: basename(location) };
+  if (!isUrl(location)) return { store: dirname(resolve(location)), key: basename(location) };
   const i = location.lastIndexOf('/');
   return { store: location.slice(0, i + 1), key: decodeURIComponent(location.slice(i + 1)) };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { isUrl } from '../backends/open-store.js';
 import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
 import { UsageError } from '../errors.js';
@@ -107,7 +108,7 @@ function workFlag(
 function formatSummary(r: JobResult): string {
   const c = r.counters;
   const n = (x: number) => x.toLocaleString('en-US');
-  const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(r.output) ? '' : relative(process.cwd(), r.output);
+  const where = isUrl(r.output) ? '' : relative(process.cwd(), r.output);
   return [
     `${r.jobId} succeeded in ${(r.wallMs / 1000).toFixed(2)} s`,
     `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records`,

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { ObjectStore } from '../backends/object-store.js';
-import { openStore, toStoreUrl } from '../backends/open-store.js';
+import { isUrl, openStore, toStoreUrl } from '../backends/open-store.js';
 import { UsageError } from '../errors.js';
 
 /** One input object, addressed by its store's URL and a key inside it. */
@@ -15,8 +15,6 @@ export interface InputObject {
 /** Hidden and `_`-prefixed names (`_SUCCESS`, `.DS_Store`) are bookkeeping, never data, as in Hadoop. */
 const isDataName = (key: string): boolean =>
   !key.split('/').some((p) => p.startsWith('.') || p.startsWith('_'));
-
-const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 
 /**
  * Expands input locations into objects, in a stable order, each once. A location is a local path or
@@ -44,7 +42,7 @@ export async function listInputs(
 }
 
 async function listOne(location: string, all: boolean): Promise<InputObject[]> {
-  const { store, path } = hasScheme(location) ? splitUrl(location) : await splitLocal(location);
+  const { store, path } = isUrl(location) ? splitUrl(location) : await splitLocal(location);
   const scan = picomatch.scan(path);
   if (scan.isGlob) {
     const isMatch = picomatch(path, { dot: false });
@@ -104,6 +102,6 @@ async function splitLocal(location: string): Promise<{ store: ObjectStore; path:
 
 /** An empty folder is valid input (no records); a missing one is a mistake. */
 async function existsAsFolder(location: string): Promise<boolean> {
-  if (hasScheme(location)) return false;
+  if (isUrl(location)) return false;
   return (await stat(resolve(location)).catch(() => undefined))?.isDirectory() ?? false;
 }

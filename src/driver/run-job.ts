@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import type { Invoker } from '../backends/invoker.js';
 import type { ObjectStore } from '../backends/object-store.js';
 import { openBackend } from '../backends/open-backend.js';
-import { openStore } from '../backends/open-store.js';
+import { isUrl, openStore } from '../backends/open-store.js';
 import { JobCancelledError, JobDefinitionError, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
@@ -79,7 +79,7 @@ export interface JobResult {
 export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
   const opts = resolveOptions(options);
-  const local = !hasScheme(opts.workDir);
+  const local = !isUrl(opts.workDir);
   const work = openStore(local ? resolve(opts.workDir) : opts.workDir);
   const {
     job: definition,
@@ -375,11 +375,9 @@ function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: Pr
   };
 }
 
-const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
-
 /** Lambda functions cannot see this machine's files: every location of an aws run must be remote. */
 function requireRemote(output: string, inputs: readonly string[]): void {
-  const local = [output, ...inputs].find((l) => !hasScheme(l));
+  const local = [output, ...inputs].find((l) => !isUrl(l));
   if (local !== undefined) {
     throw new UsageError(`--backend aws needs s3:// locations for input and output, got ${local}`);
   }
