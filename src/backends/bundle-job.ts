@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** A job file bundled into one ES module, named by the SHA-256 of its bytes. */
@@ -11,9 +10,24 @@ export interface JobBundle {
   bytes: number;
 }
 
+/** Name of the generated entry module; it has no file, so it is not an input to watch. */
+const ENTRY_NAME = 'fanout-job-entry.js';
+
+/** Bump when the esbuild options below change, so bundles made the old way are not reused. */
+const BUNDLE_FORMAT = 1;
+
+/** What a bundle was made from: every input file with its size and modification time. */
+interface BundleRecord {
+  format: number;
+  bundle: JobBundle;
+  inputs: Record<string, { size: number; mtimeMs: number }>;
+}
+
 /**
  * Bundles a job file and everything it imports into one ES module under `dir/bundles/<sha256>.mjs`,
  * whose default export is the job. Pool workers import it; for Lambda it is shipped to the work store.
+ * When no input file changed since the last bundle of this job file, that bundle is reused without
+ * starting esbuild (about a third of a small run's start-up).
  * @throws {UsageError} when the file cannot be found or does not compile.
  */
 export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle> {
@@ -22,18 +36,59 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
   } catch {
     throw new UsageError(`job file not found: ${jobFile}`);
   }
-  const entry = `export { default } from ${JSON.stringify(jobFile)};`;
-  let code: Uint8Array;
+  const recordPath = join(
+    dir,
+    'bundles',
+    `${createHash('sha256').update(resolve(jobFile)).digest('hex').slice(0, 16)}.json`,
+  );
+  const reused = await reusable(recordPath);
+  if (reused) return reused;
+
+  const { code, inputs } = await build(jobFile);
+  const sha256 = createHash('sha256').update(code).digest('hex');
+  const path = join(dir, 'bundles', `${sha256}.mjs`);
+  if (!(await exists(path))) await writeAtomically(path, code);
+  const bundle = { path, sha256, bytes: code.byteLength };
+  const record: BundleRecord = { format: BUNDLE_FORMAT, bundle, inputs: {} };
+  for (const input of inputs) {
+    const s = await stat(input);
+    record.inputs[input] = { size: s.size, mtimeMs: s.mtimeMs };
+  }
+  await writeAtomically(recordPath, JSON.stringify(record));
+  return bundle;
+}
+
+/** The bundle a record names, if it is still there and none of its inputs changed. */
+async function reusable(recordPath: string): Promise<JobBundle | undefined> {
+  let record: BundleRecord;
   try {
-    const result = await build({
+    record = JSON.parse(await readFile(recordPath, 'utf8')) as BundleRecord;
+  } catch {
+    return undefined;
+  }
+  if (record.format !== BUNDLE_FORMAT || !(await exists(record.bundle.path))) return undefined;
+  for (const [file, was] of Object.entries(record.inputs)) {
+    const now = await stat(file).catch(() => undefined);
+    if (!now || now.size !== was.size || now.mtimeMs !== was.mtimeMs) return undefined;
+  }
+  return record.bundle;
+}
+
+async function build(jobFile: string): Promise<{ code: Uint8Array; inputs: string[] }> {
+  // esbuild is loaded only when a bundle has to be made.
+  const esbuild = await import('esbuild');
+  const entry = `export { default } from ${JSON.stringify(jobFile)};`;
+  try {
+    const result = await esbuild.build({
       stdin: {
         contents: entry,
         resolveDir: dirname(jobFile),
-        sourcefile: 'fanout-job-entry.js',
+        sourcefile: ENTRY_NAME,
         loader: 'js',
       },
       bundle: true,
       write: false,
+      metafile: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
@@ -46,7 +101,10 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
         js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);",
       },
     });
-    code = (result.outputFiles[0] as { contents: Uint8Array }).contents;
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((f) => basename(f) !== ENTRY_NAME && !f.startsWith('<'))
+      .map((f) => resolve(f));
+    return { code: (result.outputFiles[0] as { contents: Uint8Array }).contents, inputs };
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { file: string; line: number } | null }[] })
       .errors?.[0];
@@ -56,17 +114,17 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
     const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
     throw new UsageError(`cannot bundle ${jobFile}: ${first?.text ?? String(err)}${where}`);
   }
-  const sha256 = createHash('sha256').update(code).digest('hex');
-  const path = join(dir, 'bundles', `${sha256}.mjs`);
-  const exists = await access(path).then(
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
     () => true,
     () => false,
   );
-  if (!exists) {
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, code);
-    await rename(tmp, path);
-  }
-  return { path, sha256, bytes: code.byteLength };
+
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }

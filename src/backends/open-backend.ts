@@ -7,7 +7,7 @@ import type { Job } from '../job/types.js';
 import { bundleJob } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import type { Invoker } from './invoker.js';
-import { describeFunction, type FunctionFacts, LambdaInvoker } from './lambda-invoker.js';
+import type { FunctionFacts } from './lambda-invoker.js';
 import { LocalWorkerPool } from './local-pool.js';
 import type { ObjectStore } from './object-store.js';
 import { shipBundle } from './ship-bundle.js';
@@ -64,6 +64,8 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
     };
   }
   const ref = await shipBundle(bundle, o.work);
+  // Loaded here, not at the top: local runs never load the AWS SDK.
+  const { describeFunction, LambdaInvoker } = await import('./lambda-invoker.js');
   const facts = await describeFunction(o.functionName);
   const taskTimeoutMs = o.taskTimeoutMs ?? facts.attemptTimeoutMs;
   return {
