@@ -133,7 +133,7 @@ async function lambdaInvoker(
 /** One metrics line: throughput, totals, and each shard's iterator age. */
 export function formatMetrics(name: string, m: StreamMetrics): string {
   const ages = m.shards
-    .map((s) => `${s.shardId.replace(/^shardId-0*/, '#')}:${s.millisBehind ?? '?'}ms`)
+    .map((s) => `${s.shardId.replace(/^shardId-0*(?=\d)/, '#')}:${s.millisBehind ?? '?'}ms`)
     .join(' ');
   return (
     `mr stream ${name}: ${m.recordsPerSecond} rec/s, ${m.records} records, ${m.inFlight} in flight, ` +
