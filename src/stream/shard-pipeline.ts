@@ -9,6 +9,13 @@ import type { EmitContext, Stream, StreamRecord } from './types.js';
 import { WakeUp } from './wake-up.js';
 import { WindowFolder } from './window-folder.js';
 
+/**
+ * How long after a window's end an empty read may close it. A record is stamped with its arrival time
+ * when Kinesis receives it, a little before GetRecords can return it: closing on the wall clock alone
+ * would emit a window while its last records are still on their way, then again for them.
+ */
+const WINDOW_CLOSE_GRACE_MS = 1000;
+
 /** Live counters of one shard, read by the consumer's metrics. */
 export interface ShardStats {
   records: number;
@@ -106,6 +113,7 @@ export class ShardPipeline {
           continue;
         }
         let read: ReadResult;
+        const readAt = Date.now();
         try {
           read = await reader.read(stop);
         } catch (err) {
@@ -121,7 +129,9 @@ export class ShardPipeline {
           for (const lane of this.#lanes)
             if (lane.since === 0 && lane.buffer.length > 0) lane.since = Date.now();
         } else if (this.#window && this.#idle() && (reader.millisBehind ?? 0) === 0) {
-          await this.#closeWindow();
+          // Caught up: every record that arrived before this read started, less a grace for records
+          // not yet visible to GetRecords, has been folded; a window that ended before then is complete.
+          await this.#closeWindow(false, readAt - WINDOW_CLOSE_GRACE_MS);
         }
         if (ended) {
           this.#ended = true;
@@ -262,8 +272,8 @@ export class ShardPipeline {
     return runBatch(batch, process, policy);
   }
 
-  async #closeWindow(force = false): Promise<void> {
-    if (this.#window && (await this.#window.closeIfDue(Date.now(), force))) await this.#checkpoint(false);
+  async #closeWindow(force = false, now = Date.now()): Promise<void> {
+    if (this.#window && (await this.#window.closeIfDue(now, force))) await this.#checkpoint(false);
   }
 
   #checkpoint(ended: boolean): Promise<void> {
