@@ -2,15 +2,14 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockPathOf } from '../../src/backends/conditional-put.js';
 import { LocalDirStore } from '../../src/backends/local-dir-store.js';
-import { defaultS3Client } from '../../src/backends/s3-client.js';
 import { S3Store } from '../../src/backends/s3-store.js';
 import { FanoutError } from '../../src/errors.js';
-import { S3RVER_CREDENTIALS, type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
+import { type StubRequest, type StubResponse, s3Error, stubbedClient } from '../helpers/stub-s3.js';
 import { tempDir } from '../helpers/temp.js';
 
 const tmp = tempDir('conditional-put');
@@ -209,53 +208,6 @@ describe('S3Store.putIf on s3rver (versions only)', () => {
     expect(await store.getVersioned('nothing.json')).toBeUndefined();
   });
 });
-
-interface StubRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-}
-interface StubResponse {
-  statusCode: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
-
-/** An S3 client of the store's default configuration whose HTTP layer is `answer`. */
-function stubbedClient(answer: (req: StubRequest) => StubResponse): {
-  client: S3Client;
-  requests: StubRequest[];
-} {
-  const requests: StubRequest[] = [];
-  const requestHandler = {
-    async handle(req: StubRequest) {
-      requests.push(req);
-      const res = answer(req);
-      const body = Readable.from([Buffer.from(res.body ?? '')]);
-      return { response: { statusCode: res.statusCode, headers: res.headers ?? {}, body } };
-    },
-  };
-  const client = defaultS3Client(
-    3,
-    {
-      region: 'us-east-1',
-      credentials: S3RVER_CREDENTIALS,
-      requestHandler: requestHandler as unknown as NonNullable<
-        Parameters<typeof defaultS3Client>[1]
-      >['requestHandler'],
-    },
-    {},
-  );
-  return { client, requests };
-}
-
-function s3Error(statusCode: number, code: string): StubResponse {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/xml' },
-    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} from stub</Message></Error>`,
-  };
-}
 
 /** The value of a request header, whatever its case. */
 function header(req: StubRequest | undefined, name: string): string | undefined {

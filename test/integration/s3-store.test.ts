@@ -5,11 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../src/backends/local-dir-store.js';
 import type { ObjectStore } from '../../src/backends/object-store.js';
 import { openStore } from '../../src/backends/open-store.js';
-import { defaultS3Client } from '../../src/backends/s3-client.js';
 import { S3Store } from '../../src/backends/s3-store.js';
 import { parseS3Url } from '../../src/backends/s3-url.js';
 import { FanoutError, UsageError } from '../../src/errors.js';
 import { S3RVER_CREDENTIALS, type S3rverHandle, s3rverClient, startS3rver } from '../helpers/s3rver.js';
+import { s3Error, stubbedClient } from '../helpers/stub-s3.js';
 import { tempDir } from '../helpers/temp.js';
 
 const BUCKET = 'fanout-test';
@@ -403,57 +403,6 @@ describe('parseS3Url', () => {
 });
 
 // ---- Stubbed HTTP: retry decisions, body resume and request headers, without any server. ----
-
-interface StubRequest {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  headers: Record<string, string>;
-}
-interface StubResponse {
-  statusCode: number;
-  headers?: Record<string, string>;
-  body?: string | Readable;
-}
-
-/** An S3 client of the store's default configuration whose HTTP layer is `answer`. */
-function stubbedClient(
-  answer: (req: StubRequest, n: number) => StubResponse,
-  maxAttempts = 3,
-): { client: S3Client; requests: StubRequest[] } {
-  const requests: StubRequest[] = [];
-  const requestHandler = {
-    async handle(req: StubRequest) {
-      requests.push(req);
-      const res = answer(req, requests.length);
-      const body =
-        typeof res.body === 'string' || res.body === undefined
-          ? Readable.from([Buffer.from(res.body ?? '')])
-          : res.body;
-      return { response: { statusCode: res.statusCode, headers: res.headers ?? {}, body } };
-    },
-  };
-  const client = defaultS3Client(
-    maxAttempts,
-    {
-      region: 'us-east-1',
-      credentials: S3RVER_CREDENTIALS,
-      requestHandler: requestHandler as unknown as NonNullable<
-        Parameters<typeof defaultS3Client>[1]
-      >['requestHandler'],
-    },
-    {},
-  );
-  return { client, requests };
-}
-
-function s3Error(statusCode: number, code: string): StubResponse {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/xml' },
-    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} from stub</Message></Error>`,
-  };
-}
 
 describe('S3Store retries (stubbed HTTP)', () => {
   const clients: S3Client[] = [];
