@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll } from 'vitest';
 import { type KinesisEmulator, startKinesisEmulator } from '../../src/dev/kinesis-emulator.js';
 import { type SqsEmulator, startSqsEmulator } from '../../src/dev/sqs-emulator.js';
 
@@ -79,6 +80,34 @@ export async function startEmulators(): Promise<{
   const kinesis = await startKinesisEmulator();
   const sqs = await startSqsEmulator();
   return { kinesis, sqs, stop: async () => void (await Promise.all([kinesis.stop(), sqs.stop()])) };
+}
+
+/**
+ * The emulators for one test file: started in `beforeAll`, stopped in `afterAll` (with `dir`, a
+ * temporary folder, removed too). The returned object reads through to them once started.
+ */
+export function useEmulators(dir?: { cleanup(): void }): Awaited<ReturnType<typeof startEmulators>> {
+  let started: Awaited<ReturnType<typeof startEmulators>> | undefined;
+  beforeAll(async () => {
+    started = await startEmulators();
+  });
+  afterAll(async () => {
+    await started?.stop();
+    dir?.cleanup();
+  });
+  const get = () => {
+    if (!started) throw new Error('the emulators start in beforeAll: use them inside tests');
+    return started;
+  };
+  return {
+    get kinesis() {
+      return get().kinesis;
+    },
+    get sqs() {
+      return get().sqs;
+    },
+    stop: () => get().stop(),
+  };
 }
 
 /** Polls until `check` holds or the time runs out. */

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { type StreamOptions, startStream } from '../../../src/stream/consumer.js';
 import type { DeadLetter } from '../../../src/stream/dead-letters.js';
@@ -12,20 +12,13 @@ import {
   kinesisClient,
   putKeyed,
   sqsClient,
-  startEmulators,
+  useEmulators,
   waitFor,
 } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
-let emu: Awaited<ReturnType<typeof startEmulators>>;
 const d = tempDir('stream');
-beforeAll(async () => {
-  emu = await startEmulators();
-});
-afterAll(async () => {
-  await emu.stop();
-  d.cleanup();
-});
+const emu = useEmulators(d);
 
 const fast = { minIntervalMs: 10, idleMs: 50 };
 const options = (name: string): StreamOptions => ({

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { loadStreamJob } from '../../../src/stream/load-stream-job.js';
@@ -9,20 +9,13 @@ import {
   type GenRecord,
   kinesisClient,
   putKeyed,
-  startEmulators,
+  useEmulators,
   waitFor,
 } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
-let emu: Awaited<ReturnType<typeof startEmulators>>;
 const d = tempDir('stream-jobs');
-beforeAll(async () => {
-  emu = await startEmulators();
-});
-afterAll(async () => {
-  await emu.stop();
-  d.cleanup();
-});
+const emu = useEmulators(d);
 
 const options = (store: LocalDirStore) => ({
   kinesis: kinesisClient(emu.kinesis.endpoint),

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
@@ -10,20 +10,13 @@ import {
   kinesisClient,
   putKeyed,
   sqsClient,
-  startEmulators,
+  useEmulators,
   waitFor,
 } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
-let emu: Awaited<ReturnType<typeof startEmulators>>;
 const d = tempDir('stream-failures');
-beforeAll(async () => {
-  emu = await startEmulators();
-});
-afterAll(async () => {
-  await emu.stop();
-  d.cleanup();
-});
+const emu = useEmulators(d);
 
 const pacing = { minIntervalMs: 10, idleMs: 30 };
 

@@ -5,7 +5,7 @@ import {
   ListShardsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
@@ -15,20 +15,13 @@ import {
   type GenRecord,
   kinesisClient,
   putKeyed,
-  startEmulators,
+  useEmulators,
   waitFor,
 } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
-let emu: Awaited<ReturnType<typeof startEmulators>>;
 const d = tempDir('reshard');
-beforeAll(async () => {
-  emu = await startEmulators();
-});
-afterAll(async () => {
-  await emu.stop();
-  d.cleanup();
-});
+const emu = useEmulators(d);
 
 async function waitActive(k: KinesisClient, name: string): Promise<void> {
   for (;;) {

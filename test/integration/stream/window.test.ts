@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
@@ -8,20 +8,13 @@ import {
   type GenRecord,
   kinesisClient,
   putKeyed,
-  startEmulators,
+  useEmulators,
   waitFor,
 } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
-let emu: Awaited<ReturnType<typeof startEmulators>>;
 const d = tempDir('window');
-beforeAll(async () => {
-  emu = await startEmulators();
-});
-afterAll(async () => {
-  await emu.stop();
-  d.cleanup();
-});
+const emu = useEmulators(d);
 
 type Counts = Record<string, number>;
 
