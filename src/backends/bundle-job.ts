@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { pathToFileURL } from 'node:url';
+import { FanoutError, UsageError } from '../errors.js';
 
 /** A job file bundled into one ES module, named by the SHA-256 of its bytes. */
 export interface JobBundle {
@@ -56,6 +57,22 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
   }
   await writeAtomically(recordPath, JSON.stringify(record));
   return bundle;
+}
+
+/**
+ * Imports a bundle and returns its default export, unchecked. Code that throws while loading is
+ * the job file's fault, said in one line naming the file.
+ * @throws {UsageError} when the bundle cannot be imported.
+ */
+export async function importBundle(bundle: JobBundle, file: string): Promise<unknown> {
+  try {
+    return ((await import(pathToFileURL(bundle.path).href)) as { default?: unknown }).default;
+  } catch (err) {
+    if (err instanceof FanoutError) throw err;
+    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
 }
 
 /** The bundle a record names, if it is still there and none of its inputs changed. */

@@ -1,10 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { FanoutError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
-import { bundleJob } from './bundle-job.js';
+import { bundleJob, importBundle } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import type { Invoker } from './invoker.js';
 import type { FunctionFacts } from './lambda-invoker.js';
@@ -52,7 +51,10 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
   }
   const file = resolve(job instanceof URL ? job.pathname : job);
   const bundle = await bundleJob(file, o.bundleDir ?? join(tmpdir(), 'fanout'));
-  const definition = await loadBundle(bundle.path, file);
+  const definition = await importBundle(bundle, file);
+  if (!isJob(definition)) {
+    throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
+  }
   if (o.backend === 'local') {
     return {
       job: definition,
@@ -78,20 +80,4 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
       ...(taskTimeoutMs !== undefined && { taskTimeoutMs }),
     }),
   };
-}
-
-async function loadBundle(path: string, file: string): Promise<Job> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-  } catch (err) {
-    if (err instanceof FanoutError) throw err;
-    throw new UsageError(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
-  }
-  if (!isJob(mod.default)) {
-    throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
-  }
-  return mod.default;
 }

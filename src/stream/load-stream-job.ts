@@ -1,8 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { bundleJob, type JobBundle } from '../backends/bundle-job.js';
-import { FanoutError, UsageError } from '../errors.js';
+import { bundleJob, importBundle, type JobBundle } from '../backends/bundle-job.js';
+import { UsageError } from '../errors.js';
 import { isStream } from './define-stream.js';
 import type { Stream } from './types.js';
 
@@ -17,19 +16,11 @@ export async function loadStreamJob(
 ): Promise<{ job: Stream; bundle: JobBundle }> {
   const file = resolve(jobFile);
   const bundle = await bundleJob(file, bundleDir);
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(bundle.path).href)) as { default?: unknown };
-  } catch (err) {
-    if (err instanceof FanoutError) throw err;
-    throw new UsageError(`cannot load ${jobFile}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
-  }
-  if (!isStream(mod.default)) {
+  const job = await importBundle(bundle, jobFile);
+  if (!isStream(job)) {
     throw new UsageError(
       `${jobFile} does not export a stream job: its default export must be made by defineStream`,
     );
   }
-  return { job: mod.default, bundle };
+  return { job, bundle };
 }
