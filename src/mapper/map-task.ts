@@ -21,6 +21,13 @@ interface Spill {
 }
 
 /**
+ * The most distinct keys a map task in this thread (worker or warm Lambda) held, to presize the next
+ * task's table: tasks of one job see similar keys, and growing a table to 250,000 keys rehashes them
+ * at a cache miss each.
+ */
+let keysSeen = 0;
+
+/**
  * Runs one map task attempt: reads its splits, calls `map` per record, combines in memory under the
  * memory budget (spilling partitioned runs to local disk past it), and writes exactly one shuffle
  * object with a partition index. The same function runs in a worker thread and on Lambda.
@@ -29,7 +36,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
   const combine = combinerOf(stage);
-  const groups = createKeyGroups(combine);
+  const groups = createKeyGroups(combine, keysSeen);
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
   let outputRecords = 0;
@@ -68,6 +75,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             throw userCodeError('map', err);
           }
         }
+        keysSeen = Math.max(keysSeen, groups.size);
         if (groups.bytes > task.memoryBudget)
           spills.push(spillPartitioned(groups, partitionOf, task.partitions, dir, spills.length));
       }

@@ -22,11 +22,18 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
   const combine = combinerOf(stage);
-  const groups = createKeyGroups(combine);
   let inputRecords = 0;
   let inputBytes = 0;
 
   return withSpillDir(`${task.jobId}-${task.taskId}-a${task.attempt}`, async (dir) => {
+    const inputs = JSON.parse(
+      Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
+    ) as ReduceInput[];
+    // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
+    const groups = createKeyGroups(
+      combine,
+      inputs.reduce((most, i) => Math.max(most, i.slice.records), 0),
+    );
     const runs: string[] = [];
     const spill = () => {
       const path = join(dir, `run-${runs.length}`);
@@ -34,9 +41,6 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       groups.clear();
       runs.push(path);
     };
-    const inputs = JSON.parse(
-      Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
-    ) as ReduceInput[];
     for await (const bytes of fetchSlices(inputs)) {
       inputBytes += bytes.byteLength;
       const reader = new RecordReader(bytes);

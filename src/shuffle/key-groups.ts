@@ -45,9 +45,12 @@ export interface KeyGroups {
   clear(): void;
 }
 
-/** Makes the grouping for a stage: folding as values arrive when it has a combiner. */
-export function createKeyGroups(combine?: CombineFn): KeyGroups {
-  return combine ? new CombiningGroups(combine) : new CollectingGroups();
+/**
+ * Makes the grouping for a stage: folding as values arrive when it has a combiner. `expectedKeys`
+ * presizes the table for string keys (see StringTable).
+ */
+export function createKeyGroups(combine?: CombineFn, expectedKeys = 0): KeyGroups {
+  return combine ? new CombiningGroups(combine, expectedKeys) : new CollectingGroups();
 }
 
 /**
@@ -94,11 +97,12 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   readonly #combine: CombineFn;
   readonly #pair: unknown[] = [undefined, undefined];
   /** String keys, the common case, live in a faster table than the Map other primitives use. */
-  readonly #strings = new StringTable<unknown>();
+  readonly #strings: StringTable<unknown>;
 
-  constructor(combine: CombineFn) {
+  constructor(combine: CombineFn, expectedKeys: number) {
     super();
     this.#combine = combine;
+    this.#strings = new StringTable<unknown>(expectedKeys);
   }
 
   override get size(): number {

@@ -35,4 +35,32 @@ describe('StringTable', () => {
     expect(table.values[table.find('a', 7)]).toBe('first');
     expect(table.find('c', 7)).toBe(-1);
   });
+
+  it('keeps keys longer than its arena, two-byte characters and keys that share a prefix apart', () => {
+    const table = new StringTable<number>();
+    const long = 'x'.repeat(200_000);
+    const keys = [long, `${long}y`, 'é', 'e\u0301', '𝄞', '', 'ab', 'abc', long.slice(1)];
+    keys.forEach((k, i) => {
+      table.insert(k, StringTable.hash(k), i);
+    });
+    keys.forEach((k, i) => {
+      expect(table.find(k, StringTable.hash(k))).toBe(i);
+    });
+    expect(table.find(`${long}z`, StringTable.hash(`${long}z`))).toBe(-1);
+  });
+
+  it('finds every key after presizing, growing past the presize, and clearing', () => {
+    for (const expected of [0, 10, 100_000]) {
+      const table = new StringTable<number>(expected);
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 20_000; i++) table.insert(`k${i}`, StringTable.hash(`k${i}`), i);
+        for (let i = 0; i < 20_000; i += 97)
+          expect(table.values[table.find(`k${i}`, StringTable.hash(`k${i}`))]).toBe(i);
+        expect(table.find('k20000', StringTable.hash('k20000'))).toBe(-1);
+        table.clear();
+        expect(table.size).toBe(0);
+        expect(table.find('k1', StringTable.hash('k1'))).toBe(-1);
+      }
+    }
+  });
 });
