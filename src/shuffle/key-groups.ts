@@ -136,14 +136,13 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
     // Hot path, once per emitted record: a key seen before costs one probe and one combine.
     if (typeof key === 'string') {
       const table = this.#strings;
-      const h = StringTable.hash(key);
-      const i = table.find(key, h);
+      const i = table.findOrAdd(key);
       if (i >= 0) {
         table.values[i] = this.#fold(key, table.values[i], value);
         // A folded number stays the size it was; a folded list or object grows about as much as the value.
         if (typeof value !== 'number') this.bytes += estimateSize(value);
       } else {
-        table.insert(key, h, value);
+        table.values[~i] = value;
         this.bytes += KEY_OVERHEAD + 16 + key.length * 2 + estimateSize(value);
       }
       return;
