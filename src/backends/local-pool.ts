@@ -8,6 +8,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from '../runtime/local-worker.js';
+import { removeSpillDirs } from '../runtime/spill-dir.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
 import type { Invoker } from './invoker.js';
 
@@ -71,6 +72,8 @@ export class LocalWorkerPool implements Invoker {
   #closed = false;
   #startupFailures = 0;
   #broken: Error | undefined;
+  /** Removals of spill folders that dead threads left; close() waits for them. */
+  readonly #cleanups: Promise<void>[] = [];
 
   constructor(options: LocalPoolOptions) {
     this.#options = options;
@@ -107,6 +110,8 @@ export class LocalWorkerPool implements Invoker {
       if (i < 0) return;
       const busy = slot.busy;
       slot.busy = undefined;
+      // The dead thread never reached its own cleanup.
+      if (busy) this.#cleanups.push(removeSpillDirs(busy.task));
       if (this.#closed) return;
       if (!slot.ready && ++this.#startupFailures >= MAX_STARTUP_FAILURES) {
         this.#fail(
@@ -169,7 +174,9 @@ export class LocalWorkerPool implements Invoker {
     this.#closed = true;
     const slots = this.#slots.splice(0);
     for (const w of this.#waiting.splice(0)) w.reject(new Error('worker pool closed'));
+    const stopped = slots.flatMap((s) => (s.busy ? [s.busy.task] : []));
     for (const s of slots) s.busy?.reject(new Error('worker pool closed'));
     await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all([...this.#cleanups, ...stopped.map((task) => removeSpillDirs(task))]);
   }
 }

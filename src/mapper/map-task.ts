@@ -47,7 +47,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     outputRecords++;
   };
 
-  return withSpillDir(`${task.jobId}-${task.taskId}-a${task.attempt}`, async (dir) => {
+  return withSpillDir(task, async (dir) => {
     const spills: Spill[] = [];
     for (const split of task.splits) {
       const store = openStore(split.store);

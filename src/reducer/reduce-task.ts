@@ -25,7 +25,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
   let inputRecords = 0;
   let inputBytes = 0;
 
-  return withSpillDir(`${task.jobId}-${task.taskId}-a${task.attempt}`, async (dir) => {
+  return withSpillDir(task, async (dir) => {
     const inputs = JSON.parse(
       Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
     ) as ReduceInput[];

@@ -1,14 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalDirStore } from '../../src/backends/local-dir-store.js';
 import { splitObject } from '../../src/driver/plan-splits.js';
 import { readLines } from '../../src/mapper/read-lines.js';
+import { tempDirs } from './temp.js';
+
+/** Folders for storeWith, removed after each test (property tests make thousands). */
+const freshDir = tempDirs('split');
 
 /** Writes `bytes` as one object in a fresh local store. */
 export function storeWith(name: string, bytes: Uint8Array | string, gzip = false): LocalDirStore {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-split-'));
+  const dir = freshDir();
   writeFileSync(join(dir, name), gzip ? gzipSync(bytes) : bytes);
   return new LocalDirStore(dir);
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach } from 'vitest';
 
 /** A fresh temporary folder, removed by `cleanup()`. */
 export function tempDir(label: string): {
@@ -20,5 +21,18 @@ export function tempDir(label: string): {
     cleanup() {
       rmSync(path, { recursive: true, force: true });
     },
+  };
+}
+
+/** Makes fresh temporary folders for a test file; each is removed after the test that made it. */
+export function tempDirs(label: string): () => string {
+  const made: ReturnType<typeof tempDir>[] = [];
+  afterEach(() => {
+    for (const d of made.splice(0)) d.cleanup();
+  });
+  return () => {
+    const d = tempDir(label);
+    made.push(d);
+    return d.path;
   };
 }

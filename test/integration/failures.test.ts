@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -99,6 +100,8 @@ describe('failures and retries on the local backend', () => {
     });
     expect(result.counters.retries).toBe(1);
     expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(text));
+    // The dead attempt's spill folder is removed by the pool, as the thread could not.
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`fanout-${result.jobId}-`))).toEqual([]);
   });
 
   it('survives a worker thread that runs out of memory', async () => {

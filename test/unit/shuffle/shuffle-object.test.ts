@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
@@ -11,6 +10,9 @@ import {
   readSlice,
   ShuffleObjectWriter,
 } from '../../../src/shuffle/shuffle-object.js';
+import { tempDirs } from '../../helpers/temp.js';
+
+const temp = tempDirs('shf');
 
 async function writeObject(store: LocalDirStore) {
   const out = new ShuffleObjectWriter(await store.openWriter('s.shf'), 3);
@@ -26,7 +28,7 @@ async function writeObject(store: LocalDirStore) {
 
 describe('shuffle object', () => {
   it('indexes each partition and reads slices back', async () => {
-    const store = new LocalDirStore(mkdtempSync(join(tmpdir(), 'fanout-shf-')));
+    const store = new LocalDirStore(temp());
     const slices = (await writeObject(store)).slices as [PartitionSlice, PartitionSlice, PartitionSlice];
     expect(slices.map((s) => s.records)).toEqual([1, 0, 2]);
     expect(await readShuffleIndex(store, 's.shf')).toEqual(slices);
@@ -41,7 +43,7 @@ describe('shuffle object', () => {
   });
 
   it('refuses a slice whose bytes changed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-shf-'));
+    const dir = temp();
     const store = new LocalDirStore(dir);
     const slices = (await writeObject(store)).slices as [PartitionSlice, PartitionSlice, PartitionSlice];
     const bytes = readFileSync(join(dir, 's.shf'));

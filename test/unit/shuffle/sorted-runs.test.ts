@@ -1,13 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKeyGroups } from '../../../src/shuffle/key-groups.js';
 import { mergeSortedRuns, writeSortedRun } from '../../../src/shuffle/sorted-runs.js';
+import { tempDirs } from '../../helpers/temp.js';
+
+const temp = tempDirs('runs');
 
 describe('sorted runs', () => {
   it('merges runs into one group per key with every value', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-runs-'));
+    const dir = temp();
     const runs: string[] = [];
     const expected = new Map<string, number[]>();
     for (let r = 0; r < 4; r++) {
@@ -32,7 +33,7 @@ describe('sorted runs', () => {
   });
 
   it('skips values a reducer leaves unread', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-runs-'));
+    const dir = temp();
     const g = createKeyGroups();
     for (let i = 0; i < 100; i++) g.add(i % 3, i);
     const path = join(dir, 'run');
