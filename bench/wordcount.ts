@@ -1,14 +1,17 @@
 /**
- * Word-count benchmark: Fanout (`mr run jobs/wordcount.ts`, local backend) against DuckDB, both as child
- * processes timed from spawn to exit, both writing their result to disk, on a generated Zipf corpus.
+ * Word-count benchmark: Fanout (`mr run`, local backend) against DuckDB, all as child processes timed
+ * from spawn to exit, all writing their result to disk, on a generated Zipf corpus.
  *
- *   npm run bench:wordcount -- [--rounds 3] [--size 256] [--variant csv-split] [--only mr|duckdb]
+ *   npm run bench:wordcount -- [--rounds 3] [--size 256] [--job wordcount] [--variant csv-exact]
+ *     [--only mr|duckdb]
  *
- * --size is the corpus size in MiB (smaller for development); --variant picks one DuckDB query (see
- * bench/duckdb-wordcount.ts). By default two run each round: `csv-exact`, the fastest query found that
- * tokenizes any ASCII text by the job's rule (/\s+/), whose ratio is the one to judge by, and
- * `csv-split`, faster still but right only for this corpus. --only runs one tool (checked against the
- * corpus manifest only, nothing is recorded). A full run appends one JSON line to
+ * Each round runs two Fanout jobs: jobs/wordcount.ts (the map and combine as written in JavaScript)
+ * and jobs/wordcount-builtin.ts (the built-in countTokens and sum, which the engine runs over bytes),
+ * then two DuckDB queries (see bench/duckdb-wordcount.ts): `csv-exact`, the fastest query found that
+ * tokenizes any ASCII text by the job's rule (/\s+/), and `csv-split`, faster still but right only for
+ * this corpus. It prints the median ratio of every job to every query. --job and --variant pick one;
+ * --size is the corpus size in MiB (smaller for development); --only runs one tool (checked against
+ * the corpus manifest only, nothing is recorded). A full run appends one JSON line to
  * bench/results/wordcount.jsonl.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -23,6 +26,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INPUT = 'bench/data/wordcount';
 const CONCURRENCY = 2;
 const TOP = 20;
+/** The Fanout jobs each round runs: the word count as written, and with built-in functions. */
+const JOBS = ['wordcount', 'wordcount-builtin'];
 
 type Counts = Map<string, number>;
 
@@ -203,6 +208,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       size: { type: 'string', default: '256' },
       variant: { type: 'string' },
+      job: { type: 'string' },
       only: { type: 'string' },
     },
   });
@@ -213,8 +219,11 @@ async function main(): Promise<void> {
   if (values.only !== undefined && values.only !== 'mr' && values.only !== 'duckdb') {
     throw new BenchError(`--only must be mr or duckdb`);
   }
-  const runMr = values.only !== 'duckdb';
-  const runDuck = values.only !== 'mr';
+  if (values.job !== undefined && !JOBS.includes(values.job)) {
+    throw new BenchError(`--job must be one of ${JOBS.join(', ')}`);
+  }
+  const jobs = values.only === 'duckdb' ? [] : values.job ? [values.job] : JOBS;
+  const variants = values.only === 'mr' ? [] : values.variant ? [values.variant] : ['csv-exact', 'csv-split'];
 
   const corpus = ensureCorpus(join(ROOT, INPUT), sizeMiB);
   const m = corpus.manifest;
@@ -224,10 +233,10 @@ async function main(): Promise<void> {
       (corpus.generated ? `(generated in ${secs(corpus.ms ?? 0)})` : '(cached)'),
   );
 
-  const mrArgs = (out: string) => [
+  const mrArgs = (job: string, out: string) => [
     'bin/mr.js',
     'run',
-    'jobs/wordcount.ts',
+    `jobs/${job}.ts`,
     '--input',
     INPUT,
     '--output',
@@ -237,7 +246,6 @@ async function main(): Promise<void> {
     '--json',
     '--quiet',
   ];
-  const variants = values.variant ? [values.variant] : ['csv-exact', 'csv-split'];
   const duckArgs = (out: string, variant: string) => [
     '--import',
     'tsx',
@@ -252,93 +260,60 @@ async function main(): Promise<void> {
     variant,
   ];
 
-  const mrMs: number[] = [];
+  const mrMs = new Map<string, number[]>(jobs.map((j) => [j, []]));
   const duckMs = new Map<string, number[]>(variants.map((v) => [v, []]));
-  const mrSummaries: (Record<string, unknown> | null)[] = [];
+  const mrSummaries = new Map<string, Record<string, unknown> | null>();
   let duckInfo: Record<string, unknown> | undefined;
-  let verified = 'not run';
 
   for (let round = 1; round <= rounds; round++) {
     const tmp = mkdtempSync(join(tmpdir(), 'fanout-bench-wordcount-'));
     try {
       // The output folders do not exist yet: each tool creates its own.
-      const mrOut = join(tmp, 'mr');
-      const duckOut = join(tmp, 'duckdb');
       const line: string[] = [`round ${round}:`];
-      if (runMr) {
-        const r = await runNode(mrArgs(mrOut));
-        check('mr run', r);
-        mrMs.push(r.ms);
+      for (const job of jobs) {
+        const r = await runNode(mrArgs(job, join(tmp, job)));
+        check(`mr run jobs/${job}.ts`, r);
+        mrMs.get(job)?.push(r.ms);
         const summary = parseJsonObject(r.stdout);
         if (!summary)
           console.error(
             `  warning: could not parse mr --json stdout as a JSON object (${r.stdout.length} chars)`,
           );
-        mrSummaries.push(summary ?? null);
-        line.push(`mr ${secs(r.ms)}`);
+        if (round === 1) mrSummaries.set(job, summary ?? null);
+        line.push(`${job} ${secs(r.ms)}`);
       }
-      if (runDuck) {
-        for (const variant of variants) {
-          const out = `${duckOut}-${variant}`;
-          const r = await runNode(duckArgs(out, variant));
-          check(`duckdb-wordcount (${variant})`, r);
-          duckMs.get(variant)?.push(r.ms);
-          duckInfo ??= parseJsonObject(r.stdout);
-          line.push(`duckdb/${variant} ${secs(r.ms)}`);
-          if (round === 1 && variant !== variants[0]) {
-            const problems = compare(
-              readDuckdbCounts(join(out, 'counts.csv')),
-              readDuckdbCounts(join(`${duckOut}-${variants[0]}`, 'counts.csv')),
-              m,
-            );
-            if (problems.length > 0)
-              throw new BenchError(`verify: duckdb variants differ:\n  ${problems.join('\n  ')}`);
-          }
-        }
+      for (const variant of variants) {
+        const r = await runNode(duckArgs(join(tmp, `duckdb-${variant}`), variant));
+        check(`duckdb-wordcount (${variant})`, r);
+        duckMs.get(variant)?.push(r.ms);
+        duckInfo ??= parseJsonObject(r.stdout);
+        line.push(`duckdb/${variant} ${secs(r.ms)}`);
       }
       console.log(line.join('  '));
-
-      if (round === 1) {
-        const mr = runMr ? readFanoutCounts(mrOut) : undefined;
-        const duck = runDuck ? readDuckdbCounts(join(`${duckOut}-${variants[0]}`, 'counts.csv')) : undefined;
-        const problems =
-          mr && duck
-            ? compare(mr, duck, m)
-            : checkAgainstManifest(mr ? 'mr' : 'duckdb', (mr ?? duck) as Counts, m);
-        if (problems.length > 0) {
-          throw new BenchError(`verify: outputs differ:\n  ${problems.join('\n  ')}`);
-        }
-        verified =
-          mr && duck
-            ? `mr and duckdb agree on all ${int(m.distinct)} counts (${int(m.tokens)} tokens, top-${TOP} identical)`
-            : `${mr ? 'mr' : 'duckdb'} matches the corpus totals`;
-        console.log(`  verify: ${verified}`);
-        const s = mrSummaries[0];
-        if (s) {
-          const scalars = Object.entries(s).filter(([, v]) => v === null || typeof v !== 'object');
-          console.log(`  mr summary: ${scalars.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
-        }
-      }
+      if (round === 1) verify(tmp, jobs, variants, m);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   }
 
   const bytes = m.totalBytes;
-  const medMr = runMr ? median(mrMs) : undefined;
-  const medDuck = new Map(runDuck ? variants.map((v) => [v, median(duckMs.get(v) ?? [])] as const) : []);
+  const medMr = new Map(jobs.map((j) => [j, median(mrMs.get(j) ?? [])] as const));
+  const medDuck = new Map(variants.map((v) => [v, median(duckMs.get(v) ?? [])] as const));
   const parts: string[] = ['median:'];
-  if (medMr !== undefined) parts.push(`mr ${secs(medMr)} (${mbps(bytes, medMr).toFixed(1)} MB/s)`);
+  for (const [j, ms] of medMr) parts.push(`${j} ${secs(ms)} (${mbps(bytes, ms).toFixed(1)} MB/s)`);
   for (const [v, ms] of medDuck) parts.push(`duckdb/${v} ${secs(ms)} (${mbps(bytes, ms).toFixed(1)} MB/s)`);
   console.log(parts.join('  '));
-  const ratios = Object.fromEntries(
-    medMr === undefined ? [] : [...medDuck].map(([v, ms]) => [v, +(medMr / ms).toFixed(2)] as const),
-  );
-  for (const [v, r] of Object.entries(ratios)) {
-    const note = v === 'csv-exact' ? '  <- same answer as the job on any ASCII text' : '';
-    console.log(`ratio mr/duckdb (${v}): ${r.toFixed(2)}${note}`);
+  const ratios: Record<string, number> = {};
+  for (const [j, jms] of medMr) {
+    for (const [v, vms] of medDuck) {
+      const r = +(jms / vms).toFixed(2);
+      ratios[`${j}/${v}`] = r;
+      const note =
+        j === 'wordcount' && v === 'csv-exact' ? '  <- the job as written, against the exact query' : '';
+      console.log(`ratio mr/duckdb (${j} / ${v}): ${r.toFixed(2)}${note}`);
+    }
   }
-  if (medMr === undefined || medDuck.size === 0) {
+  if (medMr.size === 0 || medDuck.size === 0) {
     console.log('(partial run: nothing recorded)');
     return;
   }
@@ -358,19 +333,43 @@ async function main(): Promise<void> {
     rounds,
     duckdb: { variants, version: duckInfo?.duckdb ?? null },
     ms: {
-      mr: mrMs.map(Math.round),
+      mr: Object.fromEntries([...mrMs].map(([j, xs]) => [j, xs.map(Math.round)])),
       duckdb: Object.fromEntries([...duckMs].map(([v, xs]) => [v, xs.map(Math.round)])),
     },
     medianMs: {
-      mr: Math.round(medMr),
+      mr: Object.fromEntries([...medMr].map(([j, x]) => [j, Math.round(x)])),
       duckdb: Object.fromEntries([...medDuck].map(([v, x]) => [v, Math.round(x)])),
     },
     ratio: ratios,
-    mrSummary: mrSummaries[0] ?? null,
+    mrSummary: Object.fromEntries(mrSummaries),
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   appendFileSync(join(ROOT, 'bench/results/wordcount.jsonl'), `${JSON.stringify(record)}\n`);
   console.log('recorded in bench/results/wordcount.jsonl');
+}
+
+/**
+ * First round only: every mr job's output must equal DuckDB's (each query's), and all must match the
+ * corpus totals; with one tool only, its output is checked against the totals.
+ */
+function verify(tmp: string, jobs: string[], variants: string[], m: CorpusManifest): void {
+  const outputs: [string, Counts][] = [
+    ...jobs.map((j) => [`mr ${j}`, readFanoutCounts(join(tmp, j))] as [string, Counts]),
+    ...variants.map(
+      (v) => [`duckdb ${v}`, readDuckdbCounts(join(tmp, `duckdb-${v}`, 'counts.csv'))] as [string, Counts],
+    ),
+  ];
+  const [first, ...rest] = outputs;
+  if (!first) return;
+  const problems = checkAgainstManifest(first[0], first[1], m);
+  for (const [who, counts] of rest) {
+    for (const p of compare(first[1], counts, m)) problems.push(`${first[0]} against ${who}: ${p}`);
+  }
+  if (problems.length > 0) throw new BenchError(`verify: outputs differ:\n  ${problems.join('\n  ')}`);
+  console.log(
+    `  verify: ${outputs.map(([who]) => who).join(', ')} agree on all ${int(m.distinct)} counts ` +
+      `(${int(m.tokens)} tokens, top-${TOP} identical)`,
+  );
 }
 
 main().catch((e: unknown) => {

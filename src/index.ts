@@ -18,6 +18,7 @@ export {
   WindowStateTooLargeError,
   WorkerCrashedError,
 } from './errors.js';
+export { countTokens, emitSum, sum } from './job/builtins.js';
 export { defineJob, isJob } from './job/define-job.js';
 export type {
   Emit,

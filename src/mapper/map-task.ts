@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
 import { UserCodeError } from '../errors.js';
+import { builtinOf } from '../job/builtins.js';
 import { recordParser } from '../job/record-parser.js';
 import type { Job, StageDefinition } from '../job/types.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
@@ -12,9 +13,13 @@ import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
 import { readFirstLine } from './read-first-line.js';
-import { readLines } from './read-lines.js';
+import { lineRuns, readLines } from './read-lines.js';
+import { TokenCounter } from './token-count.js';
 
 /** Where one spill put each partition's bytes in its local file. */
+/** What a map task holds between spills: grouped values, or the built-in token counts. */
+type Held = Pick<KeyGroups, 'entries' | 'clear' | 'bytes' | 'size'>;
+
 interface Spill {
   path: string;
   parts: { offset: number; length: number; records: number }[];
@@ -37,6 +42,14 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const { stage, ctx } = stageOf(job, task);
   const combine = combinerOf(stage);
   const groups = createKeyGroups(combine, keysSeen);
+  // The built-in token count runs over bytes, without a call per line or per token.
+  const counter =
+    task.input.format === 'text' &&
+    builtinOf(stage.map) === 'count-tokens' &&
+    builtinOf(stage.combine) === 'sum'
+      ? new TokenCounter(keysSeen)
+      : undefined;
+  const held: Held = counter ?? groups;
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
   let outputRecords = 0;
@@ -49,9 +62,21 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
 
   return withSpillDir(task, async (dir) => {
     const spills: Spill[] = [];
+    const spillIfFull = () => {
+      keysSeen = Math.max(keysSeen, held.size);
+      if (held.bytes > task.memoryBudget)
+        spills.push(spillPartitioned(held, partitionOf, task.partitions, dir, spills.length));
+    };
     for (const split of task.splits) {
       const store = openStore(split.store);
       inputBytes += split.end - split.start;
+      if (counter) {
+        for await (const run of lineRuns(store, split)) {
+          counter.addRun(run);
+          spillIfFull();
+        }
+        continue;
+      }
       const csvHeader = task.input.format === 'csv' && task.input.header;
       // Text lines are records as they are: no call per line.
       const parse =
@@ -75,9 +100,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             throw userCodeError('map', err);
           }
         }
-        keysSeen = Math.max(keysSeen, groups.size);
-        if (groups.bytes > task.memoryBudget)
-          spills.push(spillPartitioned(groups, partitionOf, task.partitions, dir, spills.length));
+        spillIfFull();
       }
     }
 
@@ -85,8 +108,8 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       await openStore(task.shuffleStore).openWriter(task.shuffleKey),
       task.partitions,
     );
-    const memory = encodePartitioned(groups, partitionOf, task.partitions);
-    groups.clear();
+    const memory = encodePartitioned(held, partitionOf, task.partitions);
+    held.clear();
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
     try {
       for (let p = 0; p < task.partitions; p++) {
@@ -108,8 +131,8 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       slices: written.slices,
       metrics: {
         inputBytes,
-        inputRecords,
-        outputRecords,
+        inputRecords: counter ? counter.lines : inputRecords,
+        outputRecords: counter ? counter.tokens : outputRecords,
         outputBytes: written.bytes,
         spills: spills.length,
         ms: Date.now() - started,
@@ -140,11 +163,7 @@ function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => n
   };
 }
 
-function encodePartitioned(
-  groups: KeyGroups,
-  partitionOf: (key: unknown) => number,
-  n: number,
-): RecordWriter[] {
+function encodePartitioned(groups: Held, partitionOf: (key: unknown) => number, n: number): RecordWriter[] {
   const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
   for (const [key, values] of groups.entries()) {
     const w = writers[partitionOf(key)] as RecordWriter;
@@ -154,7 +173,7 @@ function encodePartitioned(
 }
 
 function spillPartitioned(
-  groups: KeyGroups,
+  groups: Held,
   partitionOf: (key: unknown) => number,
   n: number,
   dir: string,

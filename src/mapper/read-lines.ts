@@ -34,12 +34,20 @@ async function* rangeThenOverread(store: ObjectStore, split: Split, from: number
  * A final line without a newline counts; the empty string after a final newline does not.
  */
 export async function* readLines(store: ObjectStore, split: Split): AsyncGenerator<string[]> {
+  for await (const run of lineRuns(store, split)) yield splitLines(run.toString('utf8'));
+}
+
+/**
+ * The bytes of the lines a split owns (see readLines), in runs of whole lines: each run is one or more
+ * lines joined by their `\n`, without the last one's. A run of k lines holds k - 1 newlines.
+ */
+export async function* lineRuns(store: ObjectStore, split: Split): AsyncGenerator<Buffer> {
   if (split.gzip) {
-    yield* linesOf(gunzip(store.stream(split.key)), 0, Number.POSITIVE_INFINITY, false);
+    yield* runsOf(gunzip(store.stream(split.key)), 0, Number.POSITIVE_INFINITY, false);
     return;
   }
   const from = split.start === 0 ? 0 : split.start - 1;
-  yield* linesOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
+  yield* runsOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
 }
 
 async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
@@ -57,15 +65,15 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
 }
 
 /**
- * Cuts a byte stream that begins at absolute offset `base` into lines, keeping those that start
- * before `end`, skipping the partial first line when `skipFirst`.
+ * Cuts a byte stream that begins at absolute offset `base` into runs of whole lines, keeping the
+ * lines that start before `end`, skipping the partial first line when `skipFirst`.
  */
-async function* linesOf(
+async function* runsOf(
   chunks: AsyncIterable<Uint8Array>,
   base: number,
   end: number,
   skipFirst: boolean,
-): AsyncGenerator<string[]> {
+): AsyncGenerator<Buffer> {
   // Bytes of an unfinished line; kept as parts so a record longer than many chunks is copied once.
   let carry: Buffer[] = [];
   let pos = base; // absolute offset of the first byte of `buf` below
@@ -106,14 +114,12 @@ async function* linesOf(
       stopAt = boundaryNl + 1;
       finished = true;
     }
-    yield splitLines(buf.toString('utf8', from, stopAt - 1));
+    yield buf.subarray(from, stopAt - 1);
     if (finished) return;
     if (stopAt < buf.length) carry = [buf.subarray(stopAt)];
     pos += stopAt;
   }
-  if (!skipping && carry.length > 0 && pos < end) {
-    yield splitLines(Buffer.concat(carry).toString('utf8'));
-  }
+  if (!skipping && carry.length > 0 && pos < end) yield Buffer.concat(carry);
 }
 
 function splitLines(text: string): string[] {

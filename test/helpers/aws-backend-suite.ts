@@ -103,6 +103,12 @@ export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>):
       expect(keys.filter((k) => k.startsWith(`jobs/${viaAws.jobId}/data/`))).toEqual([]);
     });
 
+    it("runs the built-in token count on Lambda with the word count's output", async () => {
+      const input = [`s3://${env().bucket}/in/wordcount/`];
+      await awsRun('wordcount-builtin', 'out/wordcount-builtin', { input });
+      expect(await readS3Output('out/wordcount-builtin/')).toEqual(await readS3Output('out/wordcount/'));
+    });
+
     it('still counts exactly when Lambda throttles a fraction of invocations, and adapts', async (t) => {
       const lambda = env().lambda;
       if (!lambda) return t.skip();

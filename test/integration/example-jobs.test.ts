@@ -71,7 +71,8 @@ function countBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string,
 }
 
 describe('example jobs on the local backend', { timeout: 120_000 }, () => {
-  describe('wordcount', () => {
+  // wordcount-builtin counts over bytes (countTokens with sum): it must agree with the same oracle.
+  describe.each(['wordcount', 'wordcount-builtin'])('%s', (job) => {
     it('counts every token across plain, gzip, CRLF, unterminated, empty and over-long files', async () => {
       const rng = new Rng(101);
       const lines = (n: number) => Array.from({ length: n }, () => wordLine(rng));
@@ -91,7 +92,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
       };
       const all = [...plain, ...gzipped, ...crlf, ...unterminated, ...withLong];
 
-      const { result, output } = await runOver('wordcount', files);
+      const { result, output } = await runOver(job, files);
 
       expect(output).toEqual(
         keyed(
@@ -118,7 +119,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
         ),
       };
 
-      const { result, output } = await runOver('wordcount', files, splitSize);
+      const { result, output } = await runOver(job, files, splitSize);
 
       expect(output).toEqual(keyed(countBy(lines.flat(), (t) => t)));
       expect(result.counters.inputRecords).toBe(lines.length);

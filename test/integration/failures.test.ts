@@ -126,31 +126,37 @@ describe('failures and retries on the local backend', () => {
     expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(text));
   });
 
-  it('groups a reduce partition larger than the memory budget by spilling and merging runs', async () => {
-    const d = setup();
-    const texts = [wordText(3000, 5000, 5), wordText(3000, 5000, 6)];
-    for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
-    const spills = { map: 0, reduce: 0 };
-    const result = await runJob(wordcount, {
-      input: [join(d.path, 'in')],
-      output: join(d.path, 'out'),
-      workDir: join(d.path, 'work'),
-      splitSize: 4096,
-      partitions: 2,
-      memoryBudget: 16 * 1024,
-      concurrency: 2,
-      onProgress: (e) => {
-        if (e.type === 'task-done') spills[e.phase] += e.metrics.spills;
-      },
-    });
-    const reduceInputBytes = result.stages[0]?.shuffleBytes ?? 0;
-    expect(reduceInputBytes / 2).toBeGreaterThan(16 * 1024 * 4);
-    // Both sides went past the budget: map tasks spilled partitioned runs, reducers sorted runs.
-    expect(spills.map).toBeGreaterThan(0);
-    expect(spills.reduce).toBeGreaterThan(2);
-    expect(result.counters.spills).toBe(spills.map + spills.reduce);
-    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(...texts));
-  });
+  it.each([
+    ['wordcount', wordcount],
+    ['wordcount-builtin', resolve('jobs/wordcount-builtin.ts')],
+  ])(
+    '%s groups a reduce partition larger than the memory budget by spilling and merging runs',
+    async (_name, job) => {
+      const d = setup();
+      const texts = [wordText(3000, 5000, 5), wordText(3000, 5000, 6)];
+      for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
+      const spills = { map: 0, reduce: 0 };
+      const result = await runJob(job, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        splitSize: 4096,
+        partitions: 2,
+        memoryBudget: 16 * 1024,
+        concurrency: 2,
+        onProgress: (e) => {
+          if (e.type === 'task-done') spills[e.phase] += e.metrics.spills;
+        },
+      });
+      const reduceInputBytes = result.stages[0]?.shuffleBytes ?? 0;
+      expect(reduceInputBytes / 2).toBeGreaterThan(16 * 1024 * 4);
+      // Both sides went past the budget: map tasks spilled partitioned runs, reducers sorted runs.
+      expect(spills.map).toBeGreaterThan(0);
+      expect(spills.reduce).toBeGreaterThan(2);
+      expect(result.counters.spills).toBe(spills.map + spills.reduce);
+      expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(...texts));
+    },
+  );
 
   it('fails fast, without retries, on a line that is not JSON', async () => {
     const d = setup();

@@ -1,0 +1,43 @@
+/**
+ * Built-in job functions. Each is an ordinary function that works anywhere a job's own would, and
+ * carries a tag the engine can recognise: a stage whose map is `countTokens` and whose combine is
+ * `sum` runs over the raw bytes of its text input instead of calling `map` per line (see
+ * mapper/token-count.ts), with the same output.
+ */
+import type { Emit } from './types.js';
+
+const BUILTIN = Symbol.for('fanout.builtin');
+
+type Builtin = 'count-tokens' | 'sum' | 'emit-sum';
+
+function tag<F extends object>(fn: F, name: Builtin): F {
+  Object.defineProperty(fn, BUILTIN, { value: name });
+  return fn;
+}
+
+/** Which built-in `fn` is, if any. */
+export function builtinOf(fn: unknown): Builtin | undefined {
+  return typeof fn === 'function' ? (fn as { [BUILTIN]?: Builtin })[BUILTIN] : undefined;
+}
+
+/**
+ * A map over text lines: emits `(token, 1)` for every whitespace-separated token, exactly as
+ * `line.split(/\s+/)` cuts it (no case folding, punctuation kept).
+ */
+export const countTokens = tag((line: string, emit: Emit<string, number>): void => {
+  for (const token of line.split(/\s+/)) if (token) emit(token, 1);
+}, 'count-tokens');
+
+/** A combine that adds the values. */
+export const sum = tag((_key: unknown, values: number[]): number => {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}, 'sum');
+
+/** A reduce that emits each key with the sum of its values. */
+export const emitSum = tag(<K>(key: K, values: Iterable<number>, emit: Emit<K, number>): void => {
+  let total = 0;
+  for (const v of values) total += v;
+  emit(key, total);
+}, 'emit-sum');

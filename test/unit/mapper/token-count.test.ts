@@ -1,0 +1,153 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { spaceAt, TokenCounter } from '../../../src/mapper/token-count.js';
+
+/** The oracle: decode the whole text, cut lines as the line reader does, split them as the JS map does. */
+function expected(bytes: Buffer): { lines: number; tokens: number; counts: Map<string, number> } {
+  const text = bytes.toString('utf8');
+  const lines = text === '' ? [] : text.split('\n');
+  if (text.endsWith('\n')) lines.pop();
+  const counts = new Map<string, number>();
+  let tokens = 0;
+  for (const line of lines) {
+    for (const t of line.replace(/\r$/, '').split(/\s+/)) {
+      if (!t) continue;
+      tokens++;
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+  }
+  return { lines: lines.length, tokens, counts };
+}
+
+/** Feeds the text as the line reader would: runs of whole lines, without the last one's newline. */
+function counted(bytes: Buffer, runLines: number): TokenCounter {
+  const c = new TokenCounter();
+  const body = bytes.at(-1) === 0x0a ? bytes.subarray(0, -1) : bytes;
+  if (bytes.length === 0) return c;
+  let start = 0;
+  let seen = 0;
+  for (let i = 0; i <= body.length; i++) {
+    if (i < body.length && body[i] !== 0x0a) continue;
+    if (++seen % runLines !== 0 && i < body.length) continue;
+    c.addRun(body.subarray(start, i));
+    start = i + 1;
+  }
+  return c;
+}
+
+const countsOf = (c: TokenCounter) => new Map([...c.entries()].map(([k, [v]]) => [k as string, v as number]));
+
+describe('spaceAt', () => {
+  it("matches JavaScript's /\\s/ on every code point", () => {
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue; // not encodable in UTF-8
+      const ch = String.fromCodePoint(cp);
+      const bytes = Buffer.from(ch, 'utf8');
+      const want = /\s/.test(ch) ? bytes.length : 0;
+      if (spaceAt(bytes, 0, bytes.length) !== want) wrong.push(cp.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('does not read a sequence cut short by the end of the run', () => {
+    const nbsp = Buffer.from('\u00a0\u3000');
+    expect(spaceAt(nbsp, 0, 1)).toBe(0);
+    expect(spaceAt(nbsp, 2, 4)).toBe(0);
+    expect(spaceAt(nbsp, 2, 5)).toBe(3);
+    // A lead byte with a following byte that is not a continuation is no space (nor is what follows).
+    expect(spaceAt(Buffer.from([0xe2, 0x80, 0x61]), 0, 3)).toBe(0);
+  });
+});
+
+describe('TokenCounter', () => {
+  // Pieces that make tokens, every kind of whitespace, near misses, and invalid UTF-8.
+  const pieces = [
+    'a',
+    'b',
+    'ab',
+    'é',
+    '日本',
+    '😀',
+    'x'.repeat(40),
+    ' ',
+    '  ',
+    '\t',
+    '\n',
+    '\r\n',
+    '\r',
+    '\v',
+    '\f',
+    '\u00a0',
+    '\u1680',
+    '\u2000',
+    '\u200a',
+    '\u200b',
+    '\u2028',
+    '\u2029',
+    '\u202f',
+    '\u205f',
+    '\u3000',
+    '\ufeff',
+    '\u180e',
+    '\u0085',
+    '\u00ad',
+  ].map((s) => Buffer.from(s, 'utf8'));
+  const invalid = [
+    [0xff],
+    [0xc2],
+    [0xe2, 0x80],
+    [0xe2],
+    [0xed, 0xa0, 0x80],
+    [0xf0, 0x9f],
+    [0x80],
+    [0xa0],
+  ].map((b) => Buffer.from(b));
+  const text = fc
+    .array(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...pieces), weight: 6 },
+        { arbitrary: fc.constantFrom(...invalid), weight: 1 },
+      ),
+      {
+        maxLength: 300,
+      },
+    )
+    .map((parts) => Buffer.concat(parts));
+
+  it('counts the lines and tokens the JavaScript map would, in runs of any number of lines', () => {
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 5 }), (bytes, runLines) => {
+        const want = expected(bytes);
+        const c = counted(bytes, runLines);
+        expect(c.lines).toBe(want.lines);
+        expect(c.tokens).toBe(want.tokens);
+        expect(countsOf(c)).toEqual(want.counts);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives each decoded key once when different invalid bytes decode alike', () => {
+    const c = new TokenCounter();
+    c.addRun(Buffer.from([0x61, 0xff, 0x20, 0x61, 0xfe, 0x20, 0x61, 0xff]));
+    expect(c.size).toBe(2);
+    expect(countsOf(c)).toEqual(new Map([['a\ufffd', 3]]));
+  });
+
+  it('keeps counting across growth and after clear', () => {
+    const c = new TokenCounter();
+    const words = Array.from({ length: 30_000 }, (_, i) => `w${i}`);
+    c.addRun(Buffer.from(words.join(' ')));
+    c.addRun(Buffer.from(words.slice(0, 100).join('\n')));
+    const counts = countsOf(c);
+    expect(counts.size).toBe(30_000);
+    expect(counts.get('w0')).toBe(2);
+    expect(counts.get('w29999')).toBe(1);
+    expect(c.lines).toBe(101);
+    c.clear();
+    expect(c.size).toBe(0);
+    c.addRun(Buffer.from('w1 w1'));
+    expect(countsOf(c)).toEqual(new Map([['w1', 2]]));
+  });
+});
