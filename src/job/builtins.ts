@@ -1,14 +1,14 @@
 /**
- * Built-in job functions. Each is an ordinary function that works anywhere a job's own would, and
- * carries a tag the engine can recognise: a stage whose map is `countTokens` and whose combine is
- * `sum` runs over the raw bytes of its text input instead of calling `map` per line (see
- * mapper/token-count.ts), with the same output.
+ * Built-in job functions. Each is an ordinary function that works anywhere a job's own would; the
+ * map and combine also carry a tag the engine recognises: a stage whose map is `countTokens` and
+ * whose combine is `sum` runs over the raw bytes of its text input instead of calling `map` per line
+ * (see mapper/token-count.ts), with the same output.
  */
 import type { Emit } from './types.js';
 
 const BUILTIN = Symbol.for('fanout.builtin');
 
-type Builtin = 'count-tokens' | 'sum' | 'emit-sum';
+type Builtin = 'count-tokens' | 'sum';
 
 function tag<F extends object>(fn: F, name: Builtin): F {
   Object.defineProperty(fn, BUILTIN, { value: name });
@@ -36,8 +36,8 @@ export const sum = tag((_key: unknown, values: number[]): number => {
 }, 'sum');
 
 /** A reduce that emits each key with the sum of its values. */
-export const emitSum = tag(<K>(key: K, values: Iterable<number>, emit: Emit<K, number>): void => {
+export function emitSum<K>(key: K, values: Iterable<number>, emit: Emit<K, number>): void {
   let total = 0;
   for (const v of values) total += v;
   emit(key, total);
-}, 'emit-sum');
+}

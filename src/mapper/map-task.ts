@@ -16,10 +16,10 @@ import { readFirstLine } from './read-first-line.js';
 import { lineRuns, readLines } from './read-lines.js';
 import { TokenCounter } from './token-count.js';
 
-/** Where one spill put each partition's bytes in its local file. */
 /** What a map task holds between spills: grouped values, or the built-in token counts. */
 type Held = Pick<KeyGroups, 'entries' | 'clear' | 'bytes' | 'size'>;
 
+/** Where one spill put each partition's bytes in its local file. */
 interface Spill {
   path: string;
   parts: { offset: number; length: number; records: number }[];
@@ -41,7 +41,6 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
   const combine = combinerOf(stage);
-  const groups = createKeyGroups(combine, keysSeen);
   // The built-in token count runs over bytes, without a call per line or per token.
   const counter =
     task.input.format === 'text' &&
@@ -49,14 +48,15 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     builtinOf(stage.combine) === 'sum'
       ? new TokenCounter(keysSeen)
       : undefined;
-  const held: Held = counter ?? groups;
+  const groups = counter ? undefined : createKeyGroups(combine, keysSeen);
+  const held = (counter ?? groups) as Held;
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
   let outputRecords = 0;
   let inputBytes = 0;
   const emit = (key: unknown, value: unknown): void => {
     if (key === undefined) throw new UserCodeError('map emitted an undefined key', { retryable: false });
-    groups.add(key, value);
+    (groups as KeyGroups).add(key, value);
     outputRecords++;
   };
 

@@ -39,8 +39,8 @@ export function spaceAt(b: Uint8Array, i: number, end: number): number {
  * The built-in token count (`countTokens` with `sum`) run over bytes: it finds the tokens of each run
  * of lines, hashes their bytes while it scans, and counts them in an open-addressing table keyed by
  * those bytes. No string is made per token; a key's string is decoded once, when the counts are
- * written out. Per 32 MiB of the word count corpus this takes about 0.35 s, against about 0.95 s for
- * the same map and combine called per line and per token.
+ * written out. A map task over 32 MiB of the word count corpus takes about 0.53 s this way (0.41 s
+ * of it here), against about 0.95 s with the same map and combine called per line and per token.
  *
  * Decoded keys equal the tokens `line.split(/\s+/)` gives: whitespace is matched only as whole, valid
  * UTF-8 sequences, which a decoder never folds into a neighbouring invalid one. Two different invalid
