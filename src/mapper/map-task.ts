@@ -84,18 +84,36 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
           ? undefined
           : recordParser(task.input, csvHeader ? await readFirstLine(store, split) : undefined);
       let skipHeader = csvHeader && split.start === 0;
-      for await (const lines of readLines(store, split)) {
-        for (const line of lines) {
-          if (skipHeader) {
-            skipHeader = false;
-            continue;
-          }
-          const record = parse === undefined ? line : parse(line);
-          if (record === undefined) continue;
-          inputRecords++;
-          try {
+      /**
+       * Maps `lines` from `from` on in one synchronous loop; stops after a map that returns a promise
+       * and hands back where to go on once it settles.
+       */
+      const mapLines = (
+        lines: string[],
+        from: number,
+      ): { next: number; pending: PromiseLike<unknown> } | undefined => {
+        try {
+          for (let i = from; i < lines.length; i++) {
+            if (skipHeader) {
+              skipHeader = false;
+              continue;
+            }
+            const line = lines[i] as string;
+            const record = parse === undefined ? line : parse(line);
+            if (record === undefined) continue;
+            inputRecords++;
             const r = stage.map(record as never, emit as never, ctx);
-            if (isThenable(r)) await r;
+            if (isThenable(r)) return { next: i + 1, pending: r };
+          }
+        } catch (err) {
+          throw userCodeError('map', err);
+        }
+        return undefined;
+      };
+      for await (const lines of readLines(store, split)) {
+        for (let step = mapLines(lines, 0); step; step = mapLines(lines, step.next)) {
+          try {
+            await step.pending;
           } catch (err) {
             throw userCodeError('map', err);
           }
