@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
+import { SLOT, Slots } from '../shuffle/slots.js';
 
-const INITIAL_BITS = 12;
-/** Int32 fields per slot: entry index + 1 (0 marks an empty slot), hash, arena offset, length. */
-const SLOT = 4;
 const NL = 0x0a;
+/** A slot's hash is its first field. */
+const hashOf = (h: number): number => h;
 /** Estimated bytes a key costs besides its own: its slot at half load, its count, array upkeep. */
 const KEY_OVERHEAD = 48;
 
@@ -51,19 +51,17 @@ export class TokenCounter {
   /** Lines and tokens counted so far: the task's input and output records. */
   lines = 0;
   tokens = 0;
-  #mask: number;
-  #slots: Int32Array;
+  /** Per key: entry number, hash, arena offset, length. */
+  readonly #slots: Slots;
   #arena = Buffer.allocUnsafe(1 << 16);
   #arenaUsed = 0;
   #counts = new Float64Array(1 << 12);
   #size = 0;
   #invalidUtf8 = false;
 
+  /** @param expectedKeys presizes the slots (see Slots). */
   constructor(expectedKeys = 0) {
-    let bits = INITIAL_BITS;
-    while (bits < 22 && 1 << bits < expectedKeys * 2) bits++;
-    this.#mask = (1 << bits) - 1;
-    this.#slots = new Int32Array(SLOT << bits);
+    this.#slots = new Slots(expectedKeys);
   }
 
   /** Distinct byte keys held. */
@@ -82,8 +80,7 @@ export class TokenCounter {
     let lines = 1;
     let tokens = 0;
     let i = 0;
-    let mask = this.#mask;
-    let slots = this.#slots;
+    let { mask, data: slots } = this.#slots;
     let arena = this.#arena;
     while (i < end) {
       // Skip whitespace, counting the newlines between the run's lines.
@@ -119,8 +116,7 @@ export class TokenCounter {
         const e = slots[b] as number;
         if (e === 0) {
           this.#add(run, start, i, h);
-          mask = this.#mask;
-          slots = this.#slots;
+          ({ mask, data: slots } = this.#slots);
           arena = this.#arena;
           break;
         }
@@ -158,32 +154,8 @@ export class TokenCounter {
     }
     this.#counts[this.#size] = 1;
     this.#size++;
-    if (this.#size * 2 > this.#mask + 1) this.#grow();
-    this.#place(this.#size, h, off, n);
-  }
-
-  #place(entry: number, h: number, off: number, n: number): void {
-    const mask = this.#mask;
-    const slots = this.#slots;
-    let s = h & mask;
-    while (slots[s * SLOT] !== 0) s = (s + 1) & mask;
-    const b = s * SLOT;
-    slots[b] = entry;
-    slots[b + 1] = h;
-    slots[b + 2] = off;
-    slots[b + 3] = n;
-  }
-
-  /** Doubles the slots; the entry being added is placed by the caller. */
-  #grow(): void {
-    const old = this.#slots;
-    const size = (this.#mask + 1) * 2;
-    this.#mask = size - 1;
-    this.#slots = new Int32Array(size * SLOT);
-    for (let b = 0; b < old.length; b += SLOT) {
-      const e = old[b] as number;
-      if (e !== 0) this.#place(e, old[b + 1] as number, old[b + 2] as number, old[b + 3] as number);
-    }
+    if (!this.#slots.fits(this.#size)) this.#slots.grow(hashOf);
+    this.#slots.place(this.#size, h, h, off, n);
   }
 
   /** Every token with its count, as [key, [count]] like KeyGroups; decodes each key once. */
@@ -206,9 +178,10 @@ export class TokenCounter {
   /** Arena offsets of the entries in order (keys sit back to back), plus the end. */
   #offsets(): Int32Array {
     const offsets = new Int32Array(this.#size + 1);
-    for (let b = 0; b < this.#slots.length; b += SLOT) {
-      const e = this.#slots[b] as number;
-      if (e !== 0) offsets[e - 1] = this.#slots[b + 2] as number;
+    const slots = this.#slots.data;
+    for (let b = 0; b < slots.length; b += SLOT) {
+      const e = slots[b] as number;
+      if (e !== 0) offsets[e - 1] = slots[b + 2] as number;
     }
     offsets[this.#size] = this.#arenaUsed;
     return offsets;
@@ -216,7 +189,7 @@ export class TokenCounter {
 
   /** Drops the keys (after a spill); the counters of lines and tokens go on. */
   clear(): void {
-    this.#slots.fill(0);
+    this.#slots.clear();
     this.#arenaUsed = 0;
     this.#size = 0;
     this.#invalidUtf8 = false;

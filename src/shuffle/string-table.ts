@@ -1,8 +1,5 @@
-const INITIAL_BITS = 12;
-/** Presizing stops at 2^22 slots (64 MiB); past that the table grows as keys arrive. */
-const MAX_PRESIZE_BITS = 22;
-/** Int32 fields per slot: entry index + 1 (0 marks an empty slot), then three that identify the key. */
-const SLOT = 4;
+import { SLOT, Slots } from './slots.js';
+
 const INITIAL_ARENA = 1 << 16;
 /** Keys of at most this many code units, all below 256, are packed whole into a slot. */
 const PACKED_MAX = 8;
@@ -20,6 +17,11 @@ function mixPacked(lo: number, hi: number, n: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Where a slot's key hashes to: a packed key stores its length complemented (negative); a long key its hash. */
+function slotHash(f1: number, f2: number, f3: number): number {
+  return f3 < 0 ? mixPacked(f1, f2, ~f3) : f1;
+}
+
 /**
  * An open-addressing hash table from strings to values, for the hottest loop of a map task: folding
  * each emitted record into its key's value.
@@ -34,8 +36,8 @@ function mixPacked(lo: number, hi: number, n: number): number {
  * 0.90 s (the job's own split and loop take about 0.35 s of that).
  */
 export class StringTable<V> {
-  #mask: number;
-  #slots: Int32Array;
+  /** Per key: entry number, then the packed words and ~length, or the hash, arena offset and length. */
+  readonly #slots: Slots;
   /** The code units of every key longer than a packed one, back to back. */
   #arena = new Uint16Array(INITIAL_ARENA);
   #arenaUsed = 0;
@@ -43,15 +45,9 @@ export class StringTable<V> {
   readonly keys: string[] = [];
   readonly values: V[] = [];
 
-  /**
-   * @param expectedKeys sizes the slots for this many keys up front: growing places every key again,
-   *   a cache miss each, which cost a word count map task (250,000 keys) about 50 ms per grown table.
-   */
+  /** @param expectedKeys presizes the slots (see Slots). */
   constructor(expectedKeys = 0) {
-    let bits = INITIAL_BITS;
-    while (bits < MAX_PRESIZE_BITS && 1 << bits < expectedKeys * 2) bits++;
-    this.#mask = (1 << bits) - 1;
-    this.#slots = new Int32Array(SLOT << bits);
+    this.#slots = new Slots(expectedKeys);
   }
 
   get size(): number {
@@ -85,8 +81,7 @@ export class StringTable<V> {
   }
 
   #findPacked(key: string, lo: number, hi: number, tag: number): number {
-    const mask = this.#mask;
-    const slots = this.#slots;
+    const { mask, data: slots } = this.#slots;
     const h = mixPacked(lo, hi, ~tag);
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const b = s * SLOT;
@@ -103,8 +98,7 @@ export class StringTable<V> {
       h ^= key.charCodeAt(i);
       h = Math.imul(h, 0x01000193);
     }
-    const mask = this.#mask;
-    const slots = this.#slots;
+    const { mask, data: slots } = this.#slots;
     const arena = this.#arena;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const b = s * SLOT;
@@ -138,46 +132,16 @@ export class StringTable<V> {
     const index = this.keys.length;
     this.keys.push(key);
     this.values.push(undefined as V);
-    // Keep the load under one half so probe runs stay short.
-    if (this.keys.length * 2 > this.#mask + 1) this.#grow();
-    this.#place(index + 1, h, f1, f2, f3);
+    if (!this.#slots.fits(this.keys.length)) this.#slots.grow(slotHash);
+    this.#slots.place(index + 1, h, f1, f2, f3);
     return index;
-  }
-
-  #place(entry: number, h: number, f1: number, f2: number, f3: number): void {
-    const mask = this.#mask;
-    const slots = this.#slots;
-    let s = h & mask;
-    while (slots[s * SLOT] !== 0) s = (s + 1) & mask;
-    const b = s * SLOT;
-    slots[b] = entry;
-    slots[b + 1] = f1;
-    slots[b + 2] = f2;
-    slots[b + 3] = f3;
-  }
-
-  /** Doubles the slots and places every entry again; a slot holds what it takes to find its place. */
-  #grow(): void {
-    const old = this.#slots;
-    const size = (this.#mask + 1) * 2;
-    this.#mask = size - 1;
-    this.#slots = new Int32Array(size * SLOT);
-    for (let b = 0; b < old.length; b += SLOT) {
-      const e = old[b] as number;
-      if (e === 0) continue;
-      const f1 = old[b + 1] as number;
-      const f2 = old[b + 2] as number;
-      const f3 = old[b + 3] as number;
-      // A packed key's length field is stored complemented (negative); a long key's hash is its f1.
-      this.#place(e, f3 < 0 ? mixPacked(f1, f2, ~f3) : f1, f1, f2, f3);
-    }
   }
 
   /** Empties the table; it keeps its capacity, as the keys that filled it are likely to come again. */
   clear(): void {
     this.keys.length = 0;
     this.values.length = 0;
-    this.#slots.fill(0);
+    this.#slots.clear();
     this.#arenaUsed = 0;
   }
 }
