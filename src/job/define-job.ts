@@ -1,4 +1,5 @@
 import { JobDefinitionError } from '../errors.js';
+import { builtinOf } from './builtins.js';
 import type {
   InputSpec,
   Job,
@@ -50,9 +51,15 @@ function validateJob(def: JobDefinition): Job {
   if (!Array.isArray(rawStages) || rawStages.length === 0) {
     throw new JobDefinitionError(`job ${def.name}: stages must be a non-empty array`);
   }
-  const stages = rawStages.map((s, i) =>
-    validateStage(s, `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`),
-  );
+  const stages = rawStages.map((s, i) => {
+    const where = `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`;
+    // Only the first stage reads the input; later ones map { key, value } records.
+    const records = i === 0 ? `${input.format} records` : '{ key, value } records';
+    if (builtinOf(s?.map) === 'count-tokens' && records !== 'text records') {
+      throw new JobDefinitionError(`${where}: countTokens maps text lines, but this stage reads ${records}`);
+    }
+    return validateStage(s, where);
+  });
   return Object.freeze({ kind: 'fanout.job' as const, name: def.name, input, stages: Object.freeze(stages) });
 }
 
