@@ -136,13 +136,12 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
     // Hot path, once per emitted record: a key seen before costs one probe and one combine.
     if (typeof key === 'string') {
       const table = this.#strings;
-      const i = table.findOrAdd(key);
+      const i = table.findOrAdd(key, value);
       if (i >= 0) {
         table.values[i] = this.#fold(key, table.values[i], value);
         // A folded number stays the size it was; a folded list or object grows about as much as the value.
         if (typeof value !== 'number') this.bytes += estimateSize(value);
       } else {
-        table.values[~i] = value;
         this.bytes += KEY_OVERHEAD + 16 + key.length * 2 + estimateSize(value);
       }
       return;

@@ -55,10 +55,10 @@ export class StringTable<V> {
   }
 
   /**
-   * The index of `key` in `keys`/`values`. A key not in the table is added with an undefined value and
-   * returned as `~index` (a negative number): the caller sets `values[~result]`.
+   * The index of `key` in `keys`/`values`. A key not in the table is added with `value` and returned
+   * as `~index` (a negative number); a key already there keeps its value, for the caller to fold.
    */
-  findOrAdd(key: string): number {
+  findOrAdd(key: string, value: V): number {
     const n = key.length;
     if (n <= PACKED_MAX) {
       let lo = 0;
@@ -75,23 +75,23 @@ export class StringTable<V> {
         any |= c;
         hi |= c << ((i - 4) << 3);
       }
-      if (any < 256) return this.#findPacked(key, lo, hi, ~n);
+      if (any < 256) return this.#findPacked(key, value, lo, hi, ~n);
     }
-    return this.#findLong(key);
+    return this.#findLong(key, value);
   }
 
-  #findPacked(key: string, lo: number, hi: number, tag: number): number {
+  #findPacked(key: string, value: V, lo: number, hi: number, tag: number): number {
     const { mask, data: slots } = this.#slots;
     const h = mixPacked(lo, hi, ~tag);
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const b = s * SLOT;
       const e = slots[b] as number;
-      if (e === 0) return ~this.#add(key, h, lo, hi, tag);
+      if (e === 0) return ~this.#add(key, value, h, lo, hi, tag);
       if (slots[b + 3] === tag && slots[b + 1] === lo && slots[b + 2] === hi) return e - 1;
     }
   }
 
-  #findLong(key: string): number {
+  #findLong(key: string, value: V): number {
     const n = key.length;
     let h = 0x811c9dc5;
     for (let i = 0; i < n; i++) {
@@ -103,7 +103,7 @@ export class StringTable<V> {
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const b = s * SLOT;
       const e = slots[b] as number;
-      if (e === 0) return ~this.#add(key, h, h, this.#toArena(key), n);
+      if (e === 0) return ~this.#add(key, value, h, h, this.#toArena(key), n);
       if (slots[b + 3] === n && slots[b + 1] === h) {
         const off = slots[b + 2] as number;
         let i = 0;
@@ -128,10 +128,10 @@ export class StringTable<V> {
   }
 
   /** Appends an entry and gives it a slot; `h` places it, the fields identify it. */
-  #add(key: string, h: number, f1: number, f2: number, f3: number): number {
+  #add(key: string, value: V, h: number, f1: number, f2: number, f3: number): number {
     const index = this.keys.length;
     this.keys.push(key);
-    this.values.push(undefined as V);
+    this.values.push(value);
     if (!this.#slots.fits(this.keys.length)) this.#slots.grow(slotHash);
     this.#slots.place(index + 1, h, f1, f2, f3);
     return index;

@@ -4,9 +4,8 @@ import { StringTable } from '../../../src/shuffle/string-table.js';
 
 /** Adds `value` to the key's sum, as a combiner would. */
 function addTo(table: StringTable<number>, key: string, value: number): void {
-  const i = table.findOrAdd(key);
+  const i = table.findOrAdd(key, value);
   if (i >= 0) table.values[i] = (table.values[i] as number) + value;
-  else table.values[~i] = value;
 }
 
 const contents = (table: StringTable<number>) => new Map(table.keys.map((k, i) => [k, table.values[i]]));
@@ -29,7 +28,7 @@ describe('StringTable', () => {
         expect(contents(table)).toEqual(oracle);
         table.clear();
         expect(table.size).toBe(0);
-        expect(table.findOrAdd('a')).toBe(~0);
+        expect(table.findOrAdd('a', 1)).toBe(~0);
       }),
       { numRuns: 50 },
     );
@@ -37,10 +36,11 @@ describe('StringTable', () => {
 
   it('returns a new key as ~index and the same index on every later lookup', () => {
     const table = new StringTable<string>();
-    expect(table.findOrAdd('first')).toBe(~0);
-    expect(table.findOrAdd('a much longer second key')).toBe(~1);
-    expect(table.findOrAdd('first')).toBe(0);
-    expect(table.findOrAdd('a much longer second key')).toBe(1);
+    expect(table.findOrAdd('first', 'one')).toBe(~0);
+    expect(table.findOrAdd('a much longer second key', 'two')).toBe(~1);
+    expect(table.findOrAdd('first', 'ignored')).toBe(0);
+    expect(table.findOrAdd('a much longer second key', 'ignored')).toBe(1);
+    expect(table.values).toEqual(['one', 'two']);
     expect(table.keys).toEqual(['first', 'a much longer second key']);
   });
 
@@ -78,10 +78,10 @@ describe('StringTable', () => {
     ];
     const table = new StringTable<number>();
     keys.forEach((k, i) => {
-      table.values[~table.findOrAdd(k)] = i;
+      expect(table.findOrAdd(k, i)).toBe(~i);
     });
     keys.forEach((k, i) => {
-      expect(table.values[table.findOrAdd(k)]).toBe(i);
+      expect(table.values[table.findOrAdd(k, -1)]).toBe(i);
     });
     expect(table.size).toBe(keys.length);
   });
@@ -93,7 +93,7 @@ describe('StringTable', () => {
     for (const k of keys) addTo(table, k, 1);
     for (const k of keys) addTo(table, k, 1);
     expect([...contents(table).values()]).toEqual([2, 2, 2, 2]);
-    expect(table.findOrAdd(`${long}z`)).toBe(~4);
+    expect(table.findOrAdd(`${long}z`, 1)).toBe(~4);
   });
 
   it('finds every key after presizing, growing past the presize, and clearing', () => {
@@ -104,7 +104,7 @@ describe('StringTable', () => {
         for (let i = 0; i < 20_000; i++) addTo(table, i % 2 ? `k${i}` : `a longer key ${i}`, i);
         expect(table.size).toBe(20_000);
         for (let i = 0; i < 20_000; i += 97) {
-          expect(table.values[table.findOrAdd(i % 2 ? `k${i}` : `a longer key ${i}`)]).toBe(2 * i);
+          expect(table.values[table.findOrAdd(i % 2 ? `k${i}` : `a longer key ${i}`, 0)]).toBe(2 * i);
         }
         table.clear();
         expect(table.size).toBe(0);
