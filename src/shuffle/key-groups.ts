@@ -1,4 +1,5 @@
 import { compareKeys } from './key-order.js';
+import { ownString } from './own-string.js';
 import { StringTable } from './string-table.js';
 
 /** Folds values of one key into one; associative and commutative, so any grouping gives one answer. */
@@ -195,7 +196,7 @@ class CollectingGroups extends GroupsBase<unknown[]> implements KeyGroups {
     } else {
       values = this.prim.get(key);
       if (values === undefined) {
-        this.prim.set(key, [value]);
+        this.prim.set(typeof key === 'string' ? ownString(key) : key, [value]);
         this.bytes += KEY_OVERHEAD + estimateSize(key) + valueBytes;
         return;
       }

@@ -1,3 +1,4 @@
+import { ownString } from './own-string.js';
 import { SLOT, Slots } from './slots.js';
 
 const INITIAL_ARENA = 1 << 16;
@@ -103,7 +104,7 @@ export class StringTable<V> {
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const b = s * SLOT;
       const e = slots[b] as number;
-      if (e === 0) return ~this.#add(key, value, h, h, this.#toArena(key), n);
+      if (e === 0) return ~this.#add(ownString(key), value, h, h, this.#toArena(key), n);
       if (slots[b + 3] === n && slots[b + 1] === h) {
         const off = slots[b + 2] as number;
         let i = 0;
