@@ -11,7 +11,7 @@ const freshDir = tempDirs('split');
 
 /** Writes `bytes` as one object in a fresh local store. */
 export function storeWith(name: string, bytes: Uint8Array | string, gzip = false): LocalDirStore {
-  const dir = freshDir();
+  const dir = freshDir().path;
   writeFileSync(join(dir, name), gzip ? gzipSync(bytes) : bytes);
   return new LocalDirStore(dir);
 }

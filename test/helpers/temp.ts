@@ -25,7 +25,7 @@ export function tempDir(label: string): {
 }
 
 /** Makes fresh temporary folders for a test file; each is removed after the test that made it. */
-export function tempDirs(label: string): () => string {
+export function tempDirs(label: string): () => ReturnType<typeof tempDir> {
   const made: ReturnType<typeof tempDir>[] = [];
   afterEach(() => {
     for (const d of made.splice(0)) d.cleanup();
@@ -33,6 +33,6 @@ export function tempDirs(label: string): () => string {
   return () => {
     const d = tempDir(label);
     made.push(d);
-    return d.path;
+    return d;
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BadRecordError,
   defineJob,
@@ -11,22 +11,14 @@ import {
   UsageError,
 } from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
 
 const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
 const wordcount = resolve('jobs/wordcount.ts');
 
 describe('failures and retries on the local backend', () => {
-  const dirs: ReturnType<typeof tempDir>[] = [];
-  const setup = () => {
-    const d = tempDir('fail');
-    dirs.push(d);
-    return d;
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) d.cleanup();
-  });
+  const setup = tempDirs('fail');
 
   it('retries a map that throws on its first attempt and still counts exactly', async () => {
     const d = setup();

@@ -28,7 +28,7 @@ const words = (line: string, emit: (w: string, n: number) => void) => {
 };
 
 async function run(job: ReturnType<typeof defineJob>, text: string) {
-  const dir = temp();
+  const dir = temp().path;
   const input = join(dir, 'in.txt');
   writeFileSync(input, text);
   const result = await runJob(job, {

@@ -28,7 +28,7 @@ async function writeObject(store: LocalDirStore) {
 
 describe('shuffle object', () => {
   it('indexes each partition and reads slices back', async () => {
-    const store = new LocalDirStore(temp());
+    const store = new LocalDirStore(temp().path);
     const slices = (await writeObject(store)).slices as [PartitionSlice, PartitionSlice, PartitionSlice];
     expect(slices.map((s) => s.records)).toEqual([1, 0, 2]);
     expect(await readShuffleIndex(store, 's.shf')).toEqual(slices);
@@ -43,7 +43,7 @@ describe('shuffle object', () => {
   });
 
   it('refuses a slice whose bytes changed', async () => {
-    const dir = temp();
+    const dir = temp().path;
     const store = new LocalDirStore(dir);
     const slices = (await writeObject(store)).slices as [PartitionSlice, PartitionSlice, PartitionSlice];
     const bytes = readFileSync(join(dir, 's.shf'));

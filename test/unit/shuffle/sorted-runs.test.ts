@@ -8,7 +8,7 @@ const temp = tempDirs('runs');
 
 describe('sorted runs', () => {
   it('merges runs into one group per key with every value', () => {
-    const dir = temp();
+    const dir = temp().path;
     const runs: string[] = [];
     const expected = new Map<string, number[]>();
     for (let r = 0; r < 4; r++) {
@@ -33,7 +33,7 @@ describe('sorted runs', () => {
   });
 
   it('skips values a reducer leaves unread', () => {
-    const dir = temp();
+    const dir = temp().path;
     const g = createKeyGroups();
     for (let i = 0; i < 100; i++) g.add(i % 3, i);
     const path = join(dir, 'run');
