@@ -2,7 +2,7 @@
 const PIECE = 8192;
 /** V8 makes a substring of at least this many code units a view of its parent; shorter ones are copies. */
 const SLICE_MIN = 13;
-let scratch = new Uint16Array(PIECE);
+const scratch = new Uint16Array(PIECE);
 
 /**
  * A string equal to `s` that holds its own characters. A key a map emits is often a slice of its line,
@@ -12,7 +12,6 @@ let scratch = new Uint16Array(PIECE);
 export function ownString(s: string): string {
   const n = s.length;
   if (n < SLICE_MIN) return s;
-  if (scratch.length < Math.min(n, PIECE)) scratch = new Uint16Array(PIECE);
   const pieces: string[] = [];
   for (let at = 0; at < n; at += PIECE) {
     const m = Math.min(PIECE, n - at);
