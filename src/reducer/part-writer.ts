@@ -17,17 +17,23 @@ export class PartWriter {
 
   readonly emit = (key: unknown, value: unknown): void => {
     if (key === undefined) throw new UserCodeError('reduce emitted an undefined key', { retryable: false });
-    const line = JSON.stringify({ key, value: value === undefined ? null : value });
+    // A string key with a finite number, the common record, skips building an object to stringify;
+    // a number prints as JSON does.
+    const line =
+      typeof key === 'string' && typeof value === 'number' && Number.isFinite(value)
+        ? `{"key":${JSON.stringify(key)},"value":${value}}`
+        : JSON.stringify({ key, value: value === undefined ? null : value });
     this.#lines.push(line);
     this.#chars += line.length + 1;
     this.records++;
   };
 
-  async flushIfFull(): Promise<void> {
-    if (this.#chars >= FLUSH_CHARS) await this.#flush();
+  /** Whether a chunk is ready: call flush() before more emits. */
+  get full(): boolean {
+    return this.#chars >= FLUSH_CHARS;
   }
 
-  async #flush(): Promise<void> {
+  async flush(): Promise<void> {
     if (this.#lines.length === 0) return;
     this.#lines.push('');
     const chunk = Buffer.from(this.#lines.join('\n'));
@@ -38,7 +44,7 @@ export class PartWriter {
   }
 
   async close(): Promise<void> {
-    await this.#flush();
+    await this.flush();
     await this.#out.close();
   }
 

@@ -54,20 +54,21 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
 
     const out = new PartWriter(await openStore(task.outputStore).openWriter(task.outputKey));
     try {
-      const reduce = async (key: unknown, values: Iterable<unknown>) => {
-        try {
-          const r = stage.reduce(key as never, values as never, out.emit, ctx);
-          if (isThenable(r)) await r;
-        } catch (err) {
-          throw userCodeError('reduce', err);
+      // One synchronous loop over the keys: it awaits only a reduce that returns a promise, and a
+      // part writer holding a full chunk.
+      const reduceAll = async (entries: Iterable<[unknown, Iterable<unknown>]>) => {
+        for (const [key, values] of entries) {
+          let r: unknown;
+          try {
+            r = stage.reduce(key as never, values as never, out.emit, ctx);
+            if (isThenable(r)) await r;
+          } catch (err) {
+            throw userCodeError('reduce', err);
+          }
+          if (out.full) await out.flush();
         }
-        await out.flushIfFull();
       };
-      if (runs.length === 0) {
-        for (const [key, values] of groups.entries()) await reduce(key, values);
-      } else {
-        for (const { key, values } of mergeSortedRuns(runs)) await reduce(key, values);
-      }
+      await reduceAll(runs.length === 0 ? groups.entries() : mergedEntries(runs));
       await out.close();
     } catch (err) {
       await out.abort();
@@ -86,6 +87,10 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       },
     };
   });
+}
+
+function* mergedEntries(runs: readonly string[]): Generator<[unknown, Iterable<unknown>]> {
+  for (const { key, values } of mergeSortedRuns(runs)) yield [key, values];
 }
 
 /** Yields each input slice's verified bytes in order, keeping a few requests in flight. */

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ObjectWriter } from '../../../src/backends/object-store.js';
+import { PartWriter } from '../../../src/reducer/part-writer.js';
+
+/** Writes records through a PartWriter into memory and returns the part file's text. */
+async function partText(records: [unknown, unknown][]): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const sink: ObjectWriter = {
+    write: async (chunk) => {
+      chunks.push(chunk);
+    },
+    close: async () => {},
+    abort: async () => {},
+  };
+  const w = new PartWriter(sink);
+  for (const [k, v] of records) w.emit(k, v);
+  await w.close();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** What every line must be: JSON.stringify of the record, with an undefined value as null. */
+const expected = (records: [unknown, unknown][]): string =>
+  records.map(([key, value]) => `${JSON.stringify({ key, value: value ?? null })}\n`).join('');
+
+describe('PartWriter', () => {
+  it('writes each record as JSON.stringify would, on the fast path for string keys and numbers too', async () => {
+    const records: [unknown, unknown][] = [
+      ['word', 1],
+      ['quote " backslash \\ tab \t nl \n', 2],
+      ['\u2028\u2029 \ud800 lone surrogate', 3],
+      ['café 日本 🎉', -0],
+      ['big', 1e21],
+      ['small', 5e-324],
+      ['float', 0.1 + 0.2],
+      ['nan', Number.NaN],
+      ['inf', Number.POSITIVE_INFINITY],
+      ['undefined value', undefined],
+      [42, 'number key'],
+      [{ a: 1 }, [1, 2]],
+    ];
+    expect(await partText(records)).toBe(expected(records));
+  });
+
+  it('matches JSON.stringify for any string key and number value', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.string({ unit: 'binary' }), fc.double()), { maxLength: 50 }),
+        async (records) => {
+          expect(await partText(records)).toBe(expected(records));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
