@@ -20,8 +20,8 @@ function expected(bytes: Buffer): { lines: number; tokens: number; counts: Map<s
 }
 
 /** Feeds the text as the line reader would: runs of whole lines, without the last one's newline. */
-function counted(bytes: Buffer, runLines: number): TokenCounter {
-  const c = new TokenCounter();
+function counted(bytes: Buffer, runLines: number, countLimit?: number): TokenCounter {
+  const c = new TokenCounter(0, countLimit);
   const body = bytes.at(-1) === 0x0a ? bytes.subarray(0, -1) : bytes;
   if (bytes.length === 0) return c;
   let start = 0;
@@ -117,13 +117,19 @@ describe('TokenCounter', () => {
 
   it('counts the lines and tokens the JavaScript map would, in runs of any number of lines', () => {
     fc.assert(
-      fc.property(text, fc.integer({ min: 1, max: 5 }), (bytes, runLines) => {
-        const want = expected(bytes);
-        const c = counted(bytes, runLines);
-        expect(c.lines).toBe(want.lines);
-        expect(c.tokens).toBe(want.tokens);
-        expect(countsOf(c)).toEqual(want.counts);
-      }),
+      // A small limit on a slot's count moves counts aside often (see the test below).
+      fc.property(
+        text,
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(2, 3, 2 ** 30),
+        (bytes, runLines, limit) => {
+          const want = expected(bytes);
+          const c = counted(bytes, runLines, limit);
+          expect(c.lines).toBe(want.lines);
+          expect(c.tokens).toBe(want.tokens);
+          expect(countsOf(c)).toEqual(want.counts);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -137,17 +143,38 @@ describe('TokenCounter', () => {
 
   it('keeps counting across growth and after clear', () => {
     const c = new TokenCounter();
-    const words = Array.from({ length: 30_000 }, (_, i) => `w${i}`);
+    // Short words are packed into their slots, long ones kept in the arena: both kinds move on growth.
+    const words = Array.from({ length: 30_000 }, (_, i) => (i % 2 ? `w${i}` : `a-longer-word-${i}`));
     c.addRun(Buffer.from(words.join(' ')));
     c.addRun(Buffer.from(words.slice(0, 100).join('\n')));
     const counts = countsOf(c);
     expect(counts.size).toBe(30_000);
-    expect(counts.get('w0')).toBe(2);
+    expect(counts.get('a-longer-word-0')).toBe(2);
+    expect(counts.get('w1')).toBe(2);
     expect(counts.get('w29999')).toBe(1);
     expect(c.lines).toBe(101);
     c.clear();
     expect(c.size).toBe(0);
     c.addRun(Buffer.from('w1 w1'));
     expect(countsOf(c)).toEqual(new Map([['w1', 2]]));
+  });
+
+  it('keeps exact counts past the limit a slot holds', () => {
+    // A limit of 3 moves a count aside every few tokens; the real limit (2^30) is the same path.
+    const c = new TokenCounter(0, 3);
+    const text = `${'ab '.repeat(10)}${'a-longer-word '.repeat(7)}caf\u00e9 caf\u00e9 caf\u00e9 x`;
+    c.addRun(Buffer.from(text));
+    expect(countsOf(c)).toEqual(
+      new Map([
+        ['ab', 10],
+        ['a-longer-word', 7],
+        ['caf\u00e9', 3],
+        ['x', 1],
+      ]),
+    );
+    // With invalid UTF-8 the keys are merged by decoded string, counts moved aside included.
+    c.addRun(Buffer.from([0x61, 0xff, 0x20, 0x61, 0xff, 0x20, 0x61, 0xff, 0x20, 0x61, 0xfe]));
+    expect(countsOf(c).get('a\ufffd')).toBe(4);
+    expect(countsOf(c).get('ab')).toBe(10);
   });
 });
