@@ -103,10 +103,10 @@ export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>):
       expect(keys.filter((k) => k.startsWith(`jobs/${viaAws.jobId}/data/`))).toEqual([]);
     });
 
-    it("runs the built-in token count on Lambda with the word count's output", async () => {
+    it("runs the word count written out in JavaScript on Lambda with the built-in job's output", async () => {
       const input = [`s3://${env().bucket}/in/wordcount/`];
-      await awsRun('wordcount-builtin', 'out/wordcount-builtin', { input });
-      expect(await readS3Output('out/wordcount-builtin/')).toEqual(await readS3Output('out/wordcount/'));
+      await awsRun('wordcount-js', 'out/wordcount-js', { input });
+      expect(await readS3Output('out/wordcount-js/')).toEqual(await readS3Output('out/wordcount/'));
     });
 
     it('still counts exactly when Lambda throttles a fraction of invocations, and adapts', async (t) => {

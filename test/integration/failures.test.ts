@@ -120,7 +120,7 @@ describe('failures and retries on the local backend', () => {
 
   it.each([
     ['wordcount', wordcount],
-    ['wordcount-builtin', resolve('jobs/wordcount-builtin.ts')],
+    ['wordcount-js', resolve('jobs/wordcount-js.ts')],
   ])(
     '%s groups a reduce partition larger than the memory budget by spilling and merging runs',
     async (_name, job) => {
