@@ -60,12 +60,27 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     outputRecords++;
   };
 
+  /** What the task holds, as records in one writer per partition; the holder is emptied. */
+  const encode = (): RecordWriter[] => {
+    const n = task.partitions;
+    const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
+    // The token counter writes its keys from their bytes when the default partitioner places them.
+    if (counter && !stage.partitioner) counter.writeRecords(writers);
+    else {
+      for (const [key, values] of held.entries()) {
+        const w = writers[partitionOf(key)] as RecordWriter;
+        for (const v of values) w.write(key, v);
+      }
+    }
+    held.clear();
+    return writers;
+  };
+
   return withSpillDir(task, async (dir) => {
     const spills: Spill[] = [];
     const spillIfFull = () => {
       keysSeen = Math.max(keysSeen, held.size);
-      if (held.bytes > task.memoryBudget)
-        spills.push(spillPartitioned(held, partitionOf, task.partitions, dir, spills.length));
+      if (held.bytes > task.memoryBudget) spills.push(spillPartitioned(encode(), dir, spills.length));
     };
     for (const split of task.splits) {
       const store = openStore(split.store);
@@ -126,8 +141,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       await openStore(task.shuffleStore).openWriter(task.shuffleKey),
       task.partitions,
     );
-    const memory = encodePartitioned(held, partitionOf, task.partitions);
-    held.clear();
+    const memory = encode();
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
     try {
       for (let p = 0; p < task.partitions; p++) {
@@ -181,24 +195,7 @@ function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => n
   };
 }
 
-function encodePartitioned(groups: Held, partitionOf: (key: unknown) => number, n: number): RecordWriter[] {
-  const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
-  for (const [key, values] of groups.entries()) {
-    const w = writers[partitionOf(key)] as RecordWriter;
-    for (const v of values) w.write(key, v);
-  }
-  return writers;
-}
-
-function spillPartitioned(
-  groups: Held,
-  partitionOf: (key: unknown) => number,
-  n: number,
-  dir: string,
-  seq: number,
-): Spill {
-  const writers = encodePartitioned(groups, partitionOf, n);
-  groups.clear();
+function spillPartitioned(writers: RecordWriter[], dir: string, seq: number): Spill {
   const path = join(dir, `spill-${seq}`);
   const fd = openSync(path, 'w');
   const parts: Spill['parts'] = [];

@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer';
+import { hashPartition } from '../shuffle/key-order.js';
+import type { RecordWriter } from '../shuffle/record-codec.js';
 import { mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
 
 const NL = 0x0a;
@@ -177,7 +179,9 @@ export class TokenCounter {
 
   /** Gives a new key its slot, with a count of 1; `h` places it, the fields identify it. */
   #add(run: Uint8Array, start: number, stop: number, h: number, f1: number, f2: number, f3: number): void {
-    if (!this.#invalidUtf8 && !isUtf8(run.subarray(start, stop))) this.#invalidUtf8 = true;
+    if (!this.#invalidUtf8 && !isAscii(run, start, stop) && !isUtf8(run.subarray(start, stop))) {
+      this.#invalidUtf8 = true;
+    }
     this.#size++;
     if (!this.#slots.fits(this.#size)) this.#slots.grow(slotHash);
     this.#slots.place(1, h, f1, f2, f3);
@@ -192,7 +196,8 @@ export class TokenCounter {
       this.#arena = next;
     }
     const off = this.#arenaUsed;
-    this.#arena.set(run.subarray(start, stop), off);
+    const arena = this.#arena;
+    for (let k = 0; k < n; k++) arena[off + k] = run[start + k] as number;
     this.#arenaUsed += n;
     return off;
   }
@@ -244,6 +249,43 @@ export class TokenCounter {
     for (const [key, count] of merged) yield [key, [count]];
   }
 
+  /**
+   * Writes every token with its count into `writers`, one per partition, as the default partitioner
+   * (hashPartition) places them: the same records as writing entries() out, without decoding a key to
+   * a string and encoding it back.
+   */
+  writeRecords(writers: RecordWriter[]): void {
+    const n = writers.length;
+    if (this.#invalidUtf8) {
+      // Keys merged by decoded string (see entries()).
+      for (const [key, [count]] of this.entries())
+        (writers[hashPartition(key, n)] as RecordWriter).write(key, count);
+      return;
+    }
+    const slots = this.#slots.data;
+    const scratch = Buffer.alloc(8);
+    const overflow = this.#overflow;
+    for (let b = 0; b < slots.length; b += SLOT) {
+      const count = slots[b] as number;
+      if (count === 0) continue;
+      const bytes = this.#keyBytes(b, scratch);
+      const len = bytes.length;
+      // hashPartition hashes UTF-16 code units: for ASCII those are the bytes.
+      let p = 0;
+      if (n > 1) {
+        if (isAscii(bytes, 0, len)) {
+          let h = 0x811c9dc5;
+          for (let k = 0; k < len; k++) h = Math.imul(h ^ (bytes[k] as number), 0x01000193);
+          p = (h >>> 0) % n;
+        } else {
+          p = hashPartition(bytes.toString('utf8'), n);
+        }
+      }
+      const total = overflow.size > 0 ? count + (overflow.get(bytes.toString('latin1')) ?? 0) : count;
+      (writers[p] as RecordWriter).writeUtf8Key(bytes, 0, len, total);
+    }
+  }
+
   /** Drops the keys (after a spill); the counters of lines and tokens go on. */
   clear(): void {
     this.#slots.clear();
@@ -252,4 +294,11 @@ export class TokenCounter {
     this.#invalidUtf8 = false;
     this.#overflow.clear();
   }
+}
+
+/** Whether `b[start..end)` is all ASCII. */
+function isAscii(b: Uint8Array, start: number, end: number): boolean {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= b[i] as number;
+  return any < 0x80;
 }

@@ -42,6 +42,23 @@ export class RecordWriter {
     this.records++;
   }
 
+  /**
+   * Writes a record whose key is a string given as its UTF-8 bytes, `src[start..end)`, which must be
+   * valid UTF-8: the record reads back as write(the decoded string, value) would.
+   */
+  writeUtf8Key(src: Uint8Array, start: number, end: number, value: unknown): void {
+    const n = end - start;
+    this.#ensure(5 + n);
+    const buf = this.#buf;
+    const at = this.#pos;
+    buf[at] = TAG_STRING;
+    buf.writeUInt32LE(n, at + 1);
+    for (let k = 0; k < n; k++) buf[at + 5 + k] = src[start + k] as number;
+    this.#pos = at + 5 + n;
+    this.#value(value);
+    this.records++;
+  }
+
   #value(v: unknown): void {
     switch (typeof v) {
       case 'string':

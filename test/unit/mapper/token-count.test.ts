@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { spaceAt, TokenCounter } from '../../../src/mapper/token-count.js';
+import { hashPartition } from '../../../src/shuffle/key-order.js';
+import { RecordWriter } from '../../../src/shuffle/record-codec.js';
 
 /** The oracle: decode the whole text, cut lines as the line reader does, split them as the JS map does. */
 function expected(bytes: Buffer): { lines: number; tokens: number; counts: Map<string, number> } {
@@ -131,6 +133,24 @@ describe('TokenCounter', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it('writes the records entries() gives, each in the partition hashPartition picks', () => {
+    const writers = (n: number) => Array.from({ length: n }, () => new RecordWriter(16));
+    fc.assert(
+      fc.property(text, fc.constantFrom(1, 3, 8), fc.constantFrom(2, 2 ** 30), (bytes, n, limit) => {
+        const c = counted(bytes, 2, limit);
+        const direct = writers(n);
+        c.writeRecords(direct);
+        const viaStrings = writers(n);
+        for (const [key, [count]] of c.entries()) viaStrings[hashPartition(key, n)]?.write(key, count);
+        for (let p = 0; p < n; p++) {
+          expect(direct[p]?.records).toBe(viaStrings[p]?.records);
+          expect(Buffer.compare(direct[p]?.bytes() as Buffer, viaStrings[p]?.bytes() as Buffer)).toBe(0);
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 

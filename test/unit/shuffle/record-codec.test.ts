@@ -27,6 +27,20 @@ describe('record codec', () => {
     expect(roundTrip(pairs)).toEqual(pairs);
   });
 
+  it('reads a key written as UTF-8 bytes back as its string', () => {
+    const w = new RecordWriter(8);
+    const keys = ['word', '', 'café 日本 🎉', 'x'.repeat(300)];
+    for (const [i, key] of keys.entries()) {
+      const padded = Buffer.concat([Buffer.from('<<'), Buffer.from(key), Buffer.from('>>')]);
+      w.writeUtf8Key(padded, 2, padded.length - 2, i === 0 ? 2 ** 40 : i);
+    }
+    const r = new RecordReader(Buffer.from(w.bytes()));
+    const out: [unknown, unknown][] = [];
+    while (r.next()) out.push([r.key, r.value]);
+    expect(out).toEqual(keys.map((k, i) => [k, i === 0 ? 2 ** 40 : i]));
+    expect(w.records).toBe(keys.length);
+  });
+
   it('round-trips arbitrary JSON', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.jsonValue(), fc.jsonValue())), (pairs) => {
