@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
+import { builtinOf } from '../job/builtins.js';
 import type { Job } from '../job/types.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../runtime/task-types.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
-import { createKeyGroups } from '../shuffle/key-groups.js';
+import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
+import { KeySums } from './key-sums.js';
 import { PartWriter } from './part-writer.js';
 
 /** Slices fetched ahead of the one being grouped: overlaps I/O with decoding. */
@@ -30,27 +32,39 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
     ) as ReduceInput[];
     // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
-    const groups = createKeyGroups(
-      combine,
-      inputs.reduce((most, i) => Math.max(most, i.slice.records), 0),
-    );
+    const expectedKeys = inputs.reduce((most, i) => Math.max(most, i.slice.records), 0);
+    // The built-in sum adds string keys' values by their bytes (see KeySums) until a record that is
+    // not a string key with a number value moves every sum to the grouping all combiners use.
+    let sums = builtinOf(stage.combine) === 'sum' ? new KeySums(expectedKeys) : undefined;
+    const groups = createKeyGroups(combine, sums ? 0 : expectedKeys);
+    let held: Pick<KeyGroups, 'bytes' | 'size' | 'entries' | 'sortedEntries' | 'clear'> = sums ?? groups;
     const runs: string[] = [];
     const spill = () => {
       const path = join(dir, `run-${runs.length}`);
-      writeSortedRun(path, groups.sortedEntries());
-      groups.clear();
+      writeSortedRun(path, held.sortedEntries());
+      held.clear();
       runs.push(path);
     };
     for await (const bytes of fetchSlices(inputs)) {
       inputBytes += bytes.byteLength;
       const reader = new RecordReader(bytes);
-      while (reader.next()) {
-        groups.add(reader.key, reader.value);
+      while (sums ? reader.nextKeyBytes() : reader.next()) {
+        if (sums === undefined) groups.add(reader.key, reader.value);
+        else if (reader.keyStart >= 0 && typeof reader.value === 'number') {
+          sums.add(reader.bytes, reader.keyStart, reader.keyEnd, reader.value);
+        } else {
+          for (const [key, [sum]] of sums.entries()) groups.add(key, sum);
+          sums = undefined;
+          held = groups;
+          const key =
+            reader.keyStart >= 0 ? reader.bytes.toString('utf8', reader.keyStart, reader.keyEnd) : reader.key;
+          groups.add(key, reader.value);
+        }
         inputRecords++;
-        if (groups.bytes > task.memoryBudget) spill();
+        if (held.bytes > task.memoryBudget) spill();
       }
     }
-    if (runs.length > 0 && groups.size > 0) spill();
+    if (runs.length > 0 && held.size > 0) spill();
 
     const out = new PartWriter(await openStore(task.outputStore).openWriter(task.outputKey));
     try {
@@ -68,7 +82,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
           if (out.full) await out.flush();
         }
       };
-      await reduceAll(runs.length === 0 ? groups.entries() : mergedEntries(runs));
+      await reduceAll(runs.length === 0 ? held.entries() : mergedEntries(runs));
       await out.close();
     } catch (err) {
       await out.abort();

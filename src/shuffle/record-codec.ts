@@ -130,10 +130,43 @@ export class RecordReader {
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Where the last record's key is in `bytes` when nextKeyBytes() left it as UTF-8; else -1. */
+  keyStart = -1;
+  keyEnd = -1;
+
   /** Loads the next record into `key` and `value`; false at the end. */
   next(): boolean {
     if (this.#pos >= this.#buf.length) return false;
     this.key = this.#value();
+    this.value = this.#value();
+    return true;
+  }
+
+  /** The bytes read from. */
+  get bytes(): Buffer {
+    return this.#buf;
+  }
+
+  /**
+   * Like next(), but a string key is not decoded: `key` is undefined and `bytes[keyStart..keyEnd)`
+   * holds its UTF-8. Other keys are decoded into `key`, with `keyStart` -1.
+   */
+  nextKeyBytes(): boolean {
+    const b = this.#buf;
+    const at = this.#pos;
+    if (at >= b.length) return false;
+    if (b[at] === TAG_STRING) {
+      const end = at + 5 + b.readUInt32LE(at + 1);
+      if (end > b.length) throw new CorruptDataError('truncated record', { retryable: true });
+      this.key = undefined;
+      this.keyStart = at + 5;
+      this.keyEnd = end;
+      this.#pos = end;
+    } else {
+      this.key = this.#value();
+      this.keyStart = -1;
+      this.keyEnd = -1;
+    }
     this.value = this.#value();
     return true;
   }

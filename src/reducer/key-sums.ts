@@ -1,0 +1,153 @@
+import { compareKeys } from '../shuffle/key-order.js';
+import { mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
+
+/** Keys of at most this many bytes are packed whole into their slot. */
+const PACKED_MAX = 8;
+/** Estimated bytes a key costs besides its own: its slot at half load, its sum, its offset. */
+const KEY_OVERHEAD = 48;
+
+/**
+ * The reduce side of the built-in `sum` combine for string keys: each record's value is added to its
+ * key's sum in a table keyed by the key's UTF-8 bytes, as they come out of the shuffle. A key is
+ * decoded to a string once, when the sums are handed to `reduce`, not once per record.
+ *
+ * Shuffle keys were encoded from strings, so they are valid UTF-8: equal bytes are equal strings. A
+ * value is folded as `sum` folds two values (`0 + sum + value`, which turns -0 into 0 the same way),
+ * and a key's first value is kept as it is, as combining groups keep it: the sums come out exactly as
+ * the combining path gives them.
+ */
+export class KeySums {
+  /** Per key: entry number, then the packed bytes and ~length, or the hash, arena offset and length. */
+  readonly #slots: Slots;
+  /** Every key's bytes, back to back, in entry order. */
+  #arena = Buffer.allocUnsafe(1 << 16);
+  #arenaUsed = 0;
+  /** Where each entry's bytes start in the arena, and one more. */
+  #offsets = new Int32Array((1 << 12) + 1);
+  #sums = new Float64Array(1 << 12);
+  #size = 0;
+
+  /** @param expectedKeys presizes the slots (see Slots). */
+  constructor(expectedKeys = 0) {
+    this.#slots = new Slots(expectedKeys);
+  }
+
+  /** Distinct keys held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Estimated bytes held, for the memory budget. */
+  get bytes(): number {
+    return this.#size * KEY_OVERHEAD + this.#arenaUsed;
+  }
+
+  /** Adds `value` to the sum of the key whose UTF-8 is `src[start..end)`. */
+  add(src: Uint8Array, start: number, end: number, value: number): void {
+    const n = end - start;
+    const { mask, data: slots } = this.#slots;
+    if (n <= PACKED_MAX) {
+      let lo = 0;
+      let hi = 0;
+      const mid = Math.min(n, 4);
+      for (let k = 0; k < mid; k++) lo |= (src[start + k] as number) << (k << 3);
+      for (let k = 4; k < n; k++) hi |= (src[start + k] as number) << ((k - 4) << 3);
+      const tag = ~n;
+      const h = mixPacked(lo, hi, n);
+      for (let s = h & mask; ; s = (s + 1) & mask) {
+        const b = s * SLOT;
+        const e = slots[b] as number;
+        if (e === 0) {
+          this.#add(src, start, end, value, h, lo, hi, tag);
+          return;
+        }
+        if (slots[b + 3] === tag && slots[b + 1] === lo && slots[b + 2] === hi) {
+          this.#fold(e - 1, value);
+          return;
+        }
+      }
+    }
+    let h = 0x811c9dc5;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ (src[k] as number), 0x01000193);
+    h ^= h >>> 16;
+    const arena = this.#arena;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const b = s * SLOT;
+      const e = slots[b] as number;
+      if (e === 0) {
+        this.#add(src, start, end, value, h, h, this.#arenaUsed, n);
+        return;
+      }
+      if (slots[b + 1] === h && slots[b + 3] === n) {
+        const off = slots[b + 2] as number;
+        let k = 0;
+        while (k < n && arena[off + k] === src[start + k]) k++;
+        if (k === n) {
+          this.#fold(e - 1, value);
+          return;
+        }
+      }
+    }
+  }
+
+  #fold(entry: number, value: number): void {
+    const sums = this.#sums;
+    sums[entry] = 0 + (sums[entry] as number) + value;
+  }
+
+  /** Appends a new key with its first value; `h` places it, the fields identify it. */
+  #add(
+    src: Uint8Array,
+    start: number,
+    end: number,
+    value: number,
+    h: number,
+    f1: number,
+    f2: number,
+    f3: number,
+  ): void {
+    const n = end - start;
+    if (this.#arenaUsed + n > this.#arena.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#arenaUsed + n));
+      this.#arena.copy(next, 0, 0, this.#arenaUsed);
+      this.#arena = next;
+    }
+    const arena = this.#arena;
+    const off = this.#arenaUsed;
+    for (let k = 0; k < n; k++) arena[off + k] = src[start + k] as number;
+    this.#arenaUsed += n;
+    if (this.#size === this.#sums.length) {
+      const sums = new Float64Array(this.#sums.length * 2);
+      sums.set(this.#sums);
+      this.#sums = sums;
+      const offsets = new Int32Array(sums.length + 1);
+      offsets.set(this.#offsets);
+      this.#offsets = offsets;
+    }
+    this.#sums[this.#size] = value;
+    this.#offsets[this.#size] = off;
+    this.#size++;
+    if (!this.#slots.fits(this.#size)) this.#slots.grow(slotHash);
+    this.#slots.place(this.#size, h, f1, f2, f3);
+  }
+
+  /** Every key with its sum, as [key, [sum]] like KeyGroups, in the order keys arrived. */
+  *entries(): IterableIterator<[unknown, unknown[]]> {
+    const offsets = this.#offsets;
+    offsets[this.#size] = this.#arenaUsed;
+    for (let e = 0; e < this.#size; e++) {
+      yield [this.#arena.toString('utf8', offsets[e], offsets[e + 1]), [this.#sums[e]]];
+    }
+  }
+
+  /** Entries in key order (see compareKeys), for sorted spill runs. */
+  sortedEntries(): [unknown, unknown[]][] {
+    return [...this.entries()].sort((a, b) => compareKeys(a[0], b[0]));
+  }
+
+  clear(): void {
+    this.#slots.clear();
+    this.#arenaUsed = 0;
+    this.#size = 0;
+  }
+}
