@@ -4,13 +4,7 @@
  * stay exact; only the final value is in currency units. Output records:
  * `{ key: country, value: revenue }`, e.g. `{ "key": "DE", "value": 12345.67 }`.
  */
-import { defineJob } from 'fanout';
-
-const sum = (cents: Iterable<number>): number => {
-  let total = 0;
-  for (const c of cents) total += c;
-  return total;
-};
+import { defineJob, sum } from 'fanout';
 
 export default defineJob({
   name: 'revenue-by-country',
@@ -23,8 +17,11 @@ export default defineJob({
     }
     emit(row.country, cents);
   },
-  combine: (_country: string, cents: number[]) => sum(cents),
+  // The built-in sum adds a key's values; the reduce gets one value per key, already summed.
+  combine: sum,
   reduce(country, cents, emit) {
-    emit(country, sum(cents) / 100);
+    let total = 0;
+    for (const c of cents) total += c;
+    emit(country, total / 100);
   },
 });

@@ -45,7 +45,11 @@ function text(n: number): string[] {
   return lines;
 }
 
-async function run(emitted: (line: string) => Pair[], lines: string[], extra: { memoryBudget?: number } = {}) {
+async function run(
+  emitted: (line: string) => Pair[],
+  lines: string[],
+  extra: { memoryBudget?: number } = {},
+) {
   const dir = temp().path;
   const input = join(dir, 'in.txt');
   writeFileSync(input, `${lines.join('\n')}\n`);
