@@ -84,3 +84,24 @@ export function mixPacked(lo: number, hi: number, n: number): number {
 export function slotHash(f1: number, f2: number, f3: number): number {
   return f3 < 0 ? mixPacked(f1, f2, ~f3) : f1;
 }
+
+/** Bytes of keys kept back to back, for tables that compare long keys against them. */
+export class ByteArena {
+  bytes = Buffer.allocUnsafe(1 << 16);
+  used = 0;
+
+  /** Copies `src[start..end)` in; returns its offset. `bytes` may be a new buffer afterwards. */
+  append(src: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.used + n > this.bytes.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + n));
+      this.bytes.copy(next, 0, 0, this.used);
+      this.bytes = next;
+    }
+    const off = this.used;
+    const bytes = this.bytes;
+    for (let k = 0; k < n; k++) bytes[off + k] = src[start + k] as number;
+    this.used += n;
+    return off;
+  }
+}
