@@ -1,6 +1,5 @@
 import { toFanoutError, UserCodeError } from '../errors.js';
 import type { Job } from '../job/types.js';
-import { runTask } from '../runtime/run-task.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
 import type { Invoker } from './invoker.js';
 
@@ -17,6 +16,8 @@ export class InlineInvoker implements Invoker {
   }
 
   async invoke(task: Task): Promise<TaskResult> {
+    // Loaded on first use: a program that only runs job files never needs the task code here.
+    const { runTask } = await import('../runtime/run-task.js');
     try {
       return await runTask(this.#job, task);
     } catch (err) {

@@ -2,14 +2,14 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { deserializeError, WorkerCrashedError } from '../errors.js';
+import { removeSpillDirs } from '../runtime/spill-dir.js';
+import type { Task, TaskResult } from '../runtime/task-types.js';
 import {
   WORKER_MARK,
   type WorkerData,
   type WorkerReply,
   type WorkerRequest,
-} from '../runtime/local-worker.js';
-import { removeSpillDirs } from '../runtime/spill-dir.js';
-import type { Task, TaskResult } from '../runtime/task-types.js';
+} from '../runtime/worker-protocol.js';
 import type { Invoker } from './invoker.js';
 
 export interface LocalPoolOptions {

@@ -1,25 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { type SerializedError, serializeError } from '../errors.js';
+import { serializeError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import { isStream } from '../stream/define-stream.js';
 import { runTask } from './run-task.js';
-import type { Task, TaskResult } from './task-types.js';
-
-/** Marks a worker started by the local pool, so importing this module anywhere else does nothing. */
-export const WORKER_MARK = 'fanout.local-worker';
-
-/** What the pool hands each worker: the job bundle to import once. */
-export interface WorkerData {
-  mark: typeof WORKER_MARK;
-  jobBundle: string;
-}
-
-export type WorkerRequest = { id: number; task: Task };
-export type WorkerReply =
-  | { id: number; ok: true; result: TaskResult }
-  | { id: number; ok: false; error: SerializedError }
-  | 'ready';
+import { WORKER_MARK, type WorkerData, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 /** Imports the job bundle, then runs every task posted to this worker with `runTask`. */
 async function serve(data: WorkerData): Promise<void> {
