@@ -1,14 +1,16 @@
 /**
  * The reduce side of the built-in `sum` combine adds string keys' values by their bytes (KeySums) and
- * falls back to ordinary combining when a record has another kind of key or value. Every case is
- * checked against sums computed directly in the test.
+ * falls back to ordinary combining when a record has another kind of key or value; the map side of
+ * `countTokens` with `sum` writes its records from bytes unless the stage has its own partitioner.
+ * Every case is checked against results computed directly in the test.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineJob, emitSum, runJob, sum } from '../../src/index.js';
+import { countTokens, defineJob, emitSum, runJob, sum } from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
+import { countWords, wordText } from '../helpers/words.js';
 
 const temp = tempDirs('builtin-sum');
 
@@ -98,5 +100,35 @@ describe('the built-in sum on the reduce side', () => {
     const { result, output } = await run(many, lines, { memoryBudget: 4096 });
     expect(output).toEqual(oracle(lines, many));
     expect(result.counters.spills).toBeGreaterThan(0);
+  });
+});
+
+describe('countTokens with sum and a partitioner of the job', () => {
+  it('counts exactly and puts each token in the part its partitioner names', async () => {
+    const dir = temp().path;
+    const text = `${wordText(2000, 400, 3)}caf\u00e9 na\u00efve caf\u00e9\n`;
+    writeFileSync(join(dir, 'in.txt'), text);
+    const partitioner = (word: string, n: number) => word.length % n;
+    const job = defineJob({
+      name: 'tokens-by-length',
+      map: countTokens,
+      combine: sum,
+      reduce: emitSum,
+      partitions: 4,
+      partitioner,
+    });
+    await runJob(job, {
+      input: [join(dir, 'in.txt')],
+      output: join(dir, 'out'),
+      workDir: join(dir, 'work'),
+      splitSize: 4096,
+    });
+    expect(await readOutput(join(dir, 'out'))).toEqual(countWords(text));
+    for (let p = 0; p < 4; p++) {
+      const lines = readFileSync(join(dir, 'out', `part-0000${p}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      for (const line of lines) expect(partitioner((JSON.parse(line) as { key: string }).key, 4)).toBe(p);
+    }
   });
 });
