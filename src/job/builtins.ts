@@ -1,14 +1,16 @@
 /**
- * Built-in job functions. Each is an ordinary function that works anywhere a job's own would; the
- * map and combine also carry a tag the engine recognises: a stage whose map is `countTokens` and
- * whose combine is `sum` runs over the raw bytes of its text input instead of calling `map` per line
- * (see mapper/token-count.ts), with the same output.
+ * Built-in job functions. Each is an ordinary function that works anywhere a job's own would, and
+ * carries a tag the engine recognises to run it over bytes, with the same output:
+ * - a stage whose map is `countTokens` and whose combine is `sum` counts the tokens of its text input
+ *   without a call per line (see mapper/token-count.ts);
+ * - a stage whose combine is `sum` adds string keys' values by their bytes on the reduce side (see
+ *   reducer/key-sums.ts), and with `emitSum` as its reduce writes the part file from those bytes.
  */
 import type { Emit } from './types.js';
 
 const BUILTIN = Symbol.for('fanout.builtin');
 
-type Builtin = 'count-tokens' | 'sum';
+type Builtin = 'count-tokens' | 'sum' | 'emit-sum';
 
 function tag<F extends object>(fn: F, name: Builtin): F {
   Object.defineProperty(fn, BUILTIN, { value: name });
@@ -36,8 +38,11 @@ export const sum = tag((_key: unknown, values: number[]): number => {
 }, 'sum');
 
 /** A reduce that emits each key with the sum of its values. */
-export function emitSum<K>(key: K, values: Iterable<number>, emit: Emit<K, number>): void {
-  let total = 0;
-  for (const v of values) total += v;
-  emit(key, total);
-}
+export const emitSum: <K>(key: K, values: Iterable<number>, emit: Emit<K, number>) => void = tag(
+  <K>(key: K, values: Iterable<number>, emit: Emit<K, number>): void => {
+    let total = 0;
+    for (const v of values) total += v;
+    emit(key, total);
+  },
+  'emit-sum',
+);

@@ -1,6 +1,17 @@
 import { compareKeys } from '../shuffle/key-order.js';
 import { ByteArena, mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
 
+/** JSON's two-character escapes of control characters (\b \t \n \f \r), by character; 0 for none. */
+const SHORT_ESCAPES = (() => {
+  const t = new Uint8Array(0x20);
+  t[0x08] = 0x62;
+  t[0x09] = 0x74;
+  t[0x0a] = 0x6e;
+  t[0x0c] = 0x66;
+  t[0x0d] = 0x72;
+  return t;
+})();
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** Keys of at most this many bytes are packed whole into their slot. */
 const PACKED_MAX = 8;
 /** Estimated bytes a key costs besides its own: its slot at half load, its sum, its offset. */
@@ -133,6 +144,59 @@ export class KeySums {
     for (let e = 0; e < this.#size; e++) {
       yield [this.#arena.bytes.toString('utf8', offsets[e], offsets[e + 1]), [this.#sums[e]]];
     }
+  }
+
+  /**
+   * The part file lines `emitSum` would write for every key, `{"key":K,"value":V}` and a newline, in
+   * chunks of about `chunkBytes`: the key's JSON string is made from its bytes, escaped as
+   * JSON.stringify escapes (valid UTF-8 holds no lone surrogate, the one thing it escapes beyond
+   * quotes, backslashes and control characters). Yields [chunk, lines in it].
+   */
+  *jsonLines(chunkBytes = 1 << 20): Generator<[Buffer, number]> {
+    const offsets = this.#offsets;
+    offsets[this.#size] = this.#arena.used;
+    const arena = this.#arena.bytes;
+    let buf = Buffer.allocUnsafe(chunkBytes + 64);
+    let pos = 0;
+    let lines = 0;
+    for (let e = 0; e < this.#size; e++) {
+      const from = offsets[e] as number;
+      const to = offsets[e + 1] as number;
+      // emitSum adds the one value to 0; a number JSON cannot hold is null, as JSON.stringify has it.
+      const total = 0 + (this.#sums[e] as number);
+      const value = Number.isFinite(total) ? String(total) : 'null';
+      // Worst case: every key byte escaped as \u00XX.
+      const need = 8 + (to - from) * 6 + 10 + value.length + 2;
+      if (pos + need > buf.length) {
+        if (pos > 0) {
+          yield [buf.subarray(0, pos), lines];
+          buf = Buffer.allocUnsafe(Math.max(chunkBytes + 64, need));
+          pos = 0;
+          lines = 0;
+        } else buf = Buffer.allocUnsafe(need);
+      }
+      pos += buf.write('{"key":"', pos, 'latin1');
+      for (let k = from; k < to; k++) {
+        const c = arena[k] as number;
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+          buf[pos++] = c;
+          continue;
+        }
+        buf[pos++] = 0x5c;
+        const short = c === 0x22 || c === 0x5c ? c : SHORT_ESCAPES[c];
+        if (short !== undefined && short !== 0) buf[pos++] = short;
+        else {
+          buf[pos++] = 0x75; // u00XX, lowercase hex as JSON.stringify writes it
+          buf[pos++] = 0x30;
+          buf[pos++] = 0x30;
+          buf[pos++] = HEX[c >> 4] as number;
+          buf[pos++] = HEX[c & 15] as number;
+        }
+      }
+      pos += buf.write(`","value":${value}}\n`, pos, 'latin1');
+      lines++;
+    }
+    if (pos > 0) yield [buf.subarray(0, pos), lines];
   }
 
   /** Entries in key order (see compareKeys), for sorted spill runs. */

@@ -43,6 +43,14 @@ export class PartWriter {
     await this.#out.write(chunk);
   }
 
+  /** Writes `records` whole lines already encoded (each ending in a newline), after any emitted. */
+  async writeLines(chunk: Uint8Array, records: number): Promise<void> {
+    await this.flush();
+    this.records += records;
+    this.bytes += chunk.length;
+    await this.#out.write(chunk);
+  }
+
   async close(): Promise<void> {
     await this.flush();
     await this.#out.close();

@@ -82,7 +82,10 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
           if (out.full) await out.flush();
         }
       };
-      await reduceAll(runs.length === 0 ? held.entries() : mergedEntries(runs));
+      if (sums && runs.length === 0 && builtinOf(stage.reduce) === 'emit-sum') {
+        // The built-in sum into the built-in emitSum: lines written from the keys' bytes.
+        for (const [chunk, lines] of sums.jsonLines()) await out.writeLines(chunk, lines);
+      } else await reduceAll(runs.length === 0 ? held.entries() : mergedEntries(runs));
       await out.close();
     } catch (err) {
       await out.abort();

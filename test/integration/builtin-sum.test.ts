@@ -24,6 +24,8 @@ function pairsOf(line: string): Pair[] {
   // Keys longer than a packed one, and non-ASCII ones.
   pairs.push([`${word}-${'long'.repeat(word.length % 4)}`, 1]);
   pairs.push([`café-${word.length % 5}`, 2 ** 33]);
+  // Characters JSON escapes.
+  pairs.push([`"q\\${word.length % 3}\t\u0001`, 1]);
   return pairs;
 }
 
