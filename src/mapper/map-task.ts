@@ -33,6 +33,18 @@ interface Spill {
 let keysSeen = 0;
 
 /**
+ * Keys to presize a task's table for: as many as a task in this thread held before, and before any
+ * has, one per 256 bytes of input up to 2^18 (a table of 8 MiB). Growing from empty to the word count
+ * bench's 250,000 keys took each worker's first 64 MiB task about 100 ms of rehashing; presized, the
+ * first task took 0.81 s against 0.89 s (4 runs each). Slots a table never touches cost next to
+ * nothing: the pages behind them are never written.
+ */
+function expectedKeys(task: MapTask): number {
+  const bytes = task.splits.reduce((n, s) => n + (s.end - s.start), 0);
+  return Math.max(keysSeen, Math.min(Math.floor(bytes / 256), 1 << 18));
+}
+
+/**
  * Runs one map task attempt: reads its splits, calls `map` per record, combines in memory under the
  * memory budget (spilling partitioned runs to local disk past it), and writes exactly one shuffle
  * object with a partition index. The same function runs in a worker thread and on Lambda.
@@ -46,9 +58,9 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     task.input.format === 'text' &&
     builtinOf(stage.map) === 'count-tokens' &&
     builtinOf(stage.combine) === 'sum'
-      ? new TokenCounter(keysSeen)
+      ? new TokenCounter(expectedKeys(task))
       : undefined;
-  const groups = counter ? undefined : createKeyGroups(combine, keysSeen);
+  const groups = counter ? undefined : createKeyGroups(combine, expectedKeys(task));
   const held = (counter ?? groups) as Held;
   const partitionOf = makePartitioner(stage, task.partitions);
   let inputRecords = 0;
