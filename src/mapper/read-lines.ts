@@ -66,7 +66,8 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
 
 /**
  * Cuts a byte stream that begins at absolute offset `base` into runs of whole lines, keeping the
- * lines that start before `end`, skipping the partial first line when `skipFirst`.
+ * lines that start before `end`, skipping the partial first line when `skipFirst`. A line cut by a
+ * chunk's end is joined with its rest on its own, so no chunk is copied whole.
  */
 async function* runsOf(
   chunks: AsyncIterable<Uint8Array>,
@@ -76,48 +77,60 @@ async function* runsOf(
 ): AsyncGenerator<Buffer> {
   // Bytes of an unfinished line; kept as parts so a record longer than many chunks is copied once.
   let carry: Buffer[] = [];
-  let pos = base; // absolute offset of the first byte of `buf` below
+  let pos = base; // absolute offset of the next byte to cut (the first of `carry`, if any)
   let skipping = skipFirst;
-  for await (const chunk of chunks) {
-    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (carry.length > 0) {
-      if (buf.indexOf(NL) < 0) {
-        carry.push(buf);
-        continue;
-      }
-      buf = Buffer.concat([...carry, buf]);
-      carry = [];
-    }
+  let done = false;
+  /** Cuts `buf`, which starts at `pos`, into its run of whole lines; keeps the partial last one. */
+  function* cut(buf: Buffer): Generator<Buffer> {
     let from = 0;
     if (skipping) {
       const nl = buf.indexOf(NL);
       if (nl < 0) {
         pos += buf.length;
-        continue;
+        return;
       }
       from = nl + 1;
       skipping = false;
     }
     // The first line starting at or past `end` belongs to the next split: stop before it.
-    if (pos + from >= end) return;
+    if (pos + from >= end) {
+      done = true;
+      return;
+    }
     const lastNl = buf.lastIndexOf(NL);
     if (lastNl < from) {
       carry = [buf.subarray(from)];
       pos += from;
-      continue;
+      return;
     }
     // Lines that start before `end` end at the first newline at or after `end - 1`.
     let stopAt = lastNl + 1;
-    let finished = false;
     if (pos + lastNl + 1 >= end) {
-      const boundaryNl = buf.indexOf(NL, Math.max(from, end - 1 - pos));
-      stopAt = boundaryNl + 1;
-      finished = true;
+      stopAt = buf.indexOf(NL, Math.max(from, end - 1 - pos)) + 1;
+      done = true;
     }
     yield buf.subarray(from, stopAt - 1);
-    if (finished) return;
     if (stopAt < buf.length) carry = [buf.subarray(stopAt)];
     pos += stopAt;
+  }
+  for await (const chunk of chunks) {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (carry.length > 0) {
+      const nl = buf.indexOf(NL);
+      if (nl < 0) {
+        carry.push(buf);
+        continue;
+      }
+      const line = Buffer.concat([...carry, buf.subarray(0, nl + 1)]);
+      carry = [];
+      yield* cut(line);
+      if (done) return;
+      buf = buf.subarray(nl + 1);
+      // Nothing after the line: an empty carry would read as one more (empty) line at the end.
+      if (buf.length === 0) continue;
+    }
+    yield* cut(buf);
+    if (done) return;
   }
   if (!skipping && carry.length > 0 && pos < end) yield Buffer.concat(carry);
 }
