@@ -1,6 +1,7 @@
 /**
  * Writes the sample inputs under `jobs/data/<job>/` that `mr run jobs/<job>.ts` reads when given no
  * `--input`. Deterministic: the same seeds give byte-identical files, so re-running it shows no diff.
+ * `jobs/data/wordcount-js` is a link to the word count's folder: both jobs read the same sample.
  *
  *   node --import tsx scripts/make-samples.ts
  */
