@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { fnv1aBytes } from '../shuffle/hash.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import type { RecordWriter } from '../shuffle/record-codec.js';
 import { ByteArena, mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
@@ -210,18 +211,22 @@ export class TokenCounter {
     slots[b] = 1;
   }
 
+  /** The count of the key in the slot at `b`, whose bytes are `bytes`: the slot's and any moved aside. */
+  #countAt(b: number, bytes: Buffer): number {
+    const count = this.#slots.data[b] as number;
+    const overflow = this.#overflow;
+    return overflow.size > 0 ? count + (overflow.get(bytes.toString('latin1')) ?? 0) : count;
+  }
+
   /** Every token with its count, as [key, [count]] like KeyGroups; decodes each key once. */
   *entries(): IterableIterator<[unknown, unknown[]]> {
     const slots = this.#slots.data;
     const scratch = Buffer.alloc(8);
-    const overflow = this.#overflow;
-    const countAt = (b: number, bytes: Buffer): number =>
-      (slots[b] as number) + (overflow.size > 0 ? (overflow.get(bytes.toString('latin1')) ?? 0) : 0);
     if (!this.#invalidUtf8) {
       for (let b = 0; b < slots.length; b += SLOT) {
         if (slots[b] === 0) continue;
         const bytes = this.#keyBytes(b, scratch);
-        yield [bytes.toString('utf8'), [countAt(b, bytes)]];
+        yield [bytes.toString('utf8'), [this.#countAt(b, bytes)]];
       }
       return;
     }
@@ -230,7 +235,7 @@ export class TokenCounter {
       if (slots[b] === 0) continue;
       const bytes = this.#keyBytes(b, scratch);
       const key = bytes.toString('utf8');
-      merged.set(key, (merged.get(key) ?? 0) + countAt(b, bytes));
+      merged.set(key, (merged.get(key) ?? 0) + this.#countAt(b, bytes));
     }
     for (const [key, count] of merged) yield [key, [count]];
   }
@@ -250,25 +255,15 @@ export class TokenCounter {
     }
     const slots = this.#slots.data;
     const scratch = Buffer.alloc(8);
-    const overflow = this.#overflow;
     for (let b = 0; b < slots.length; b += SLOT) {
-      const count = slots[b] as number;
-      if (count === 0) continue;
+      if (slots[b] === 0) continue;
       const bytes = this.#keyBytes(b, scratch);
       const len = bytes.length;
-      // hashPartition hashes UTF-16 code units: for ASCII those are the bytes.
-      let p = 0;
-      if (n > 1) {
-        if (isAscii(bytes, 0, len)) {
-          let h = 0x811c9dc5;
-          for (let k = 0; k < len; k++) h = Math.imul(h ^ (bytes[k] as number), 0x01000193);
-          p = (h >>> 0) % n;
-        } else {
-          p = hashPartition(bytes.toString('utf8'), n);
-        }
-      }
-      const total = overflow.size > 0 ? count + (overflow.get(bytes.toString('latin1')) ?? 0) : count;
-      (writers[p] as RecordWriter).writeUtf8Key(bytes, 0, len, total);
+      // hashPartition hashes the key's UTF-16 code units: for ASCII, fnv1aBytes gives the same hash.
+      const p = isAscii(bytes, 0, len)
+        ? fnv1aBytes(bytes, 0, len) % n
+        : hashPartition(bytes.toString('utf8'), n);
+      (writers[p] as RecordWriter).writeUtf8Key(bytes, 0, len, this.#countAt(b, bytes));
     }
   }
 

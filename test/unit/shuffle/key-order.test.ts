@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fnv1a, fnv1aBytes } from '../../../src/shuffle/hash.js';
 import { compareKeys, hashPartition } from '../../../src/shuffle/key-order.js';
 
 describe('hashPartition', () => {
@@ -21,6 +22,20 @@ describe('hashPartition', () => {
     }
     expect(counts.size).toBe(8);
     for (const c of counts.values()) expect(c).toBeGreaterThan(8_000);
+  });
+});
+
+describe('fnv1aBytes', () => {
+  it('hashes ASCII bytes as fnv1a hashes the string they spell', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }),
+        (s) => {
+          const b = Buffer.from(`<${s}>`, 'latin1');
+          expect(fnv1aBytes(b, 1, b.length - 1)).toBe(fnv1a(s));
+        },
+      ),
+    );
   });
 });
 
