@@ -15,6 +15,11 @@ export class FanoutError extends Error {
   override name = 'FanoutError';
   readonly retryable: boolean;
   readonly context: ErrorContext;
+  /**
+   * What else went wrong while the run handled this error (saving its state, cleaning up): shown
+   * after it, never instead of it, so the first cause is the one a user reads.
+   */
+  readonly also: string[] = [];
 
   constructor(
     message: string,
@@ -84,6 +89,15 @@ export class DeadLetterError extends FanoutError {
 /** A tumbling window's state grew past its limit (1 MB, as Lambda): deterministic, never retried. */
 export class WindowStateTooLargeError extends FanoutError {
   override name = 'WindowStateTooLargeError';
+}
+
+/**
+ * Records a later failure on the error being handled, as a note, so it never hides that error.
+ * `what` says what could not be done, e.g. `could not save the task status`.
+ */
+export function noteAlso(err: unknown, what: string, later: unknown): void {
+  if (err instanceof FanoutError)
+    err.also.push(`${what}: ${later instanceof Error ? later.message : String(later)}`);
 }
 
 /** Plain data form of an error, safe to post between threads or send over the wire. */

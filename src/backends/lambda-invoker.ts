@@ -8,6 +8,7 @@ import {
   type LambdaClientConfig,
 } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { formatDuration } from '../duration.js';
 import { deserializeError, type ErrorContext, FanoutError, WorkerCrashedError } from '../errors.js';
 import type { BundleRef, LambdaEvent, LambdaReply } from '../runtime/lambda-protocol.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
@@ -21,7 +22,7 @@ import { lambdaSendError } from './lambda-send-error.js';
 export const MAX_INVOKE_PAYLOAD_BYTES = 256 * 1024;
 
 /** Lambda's own maximum timeout is 15 minutes; this stays under it. */
-const DEFAULT_TASK_TIMEOUT_MS = 14 * 60_000;
+export const DEFAULT_LAMBDA_TASK_TIMEOUT_MS = 14 * 60_000;
 
 export interface LambdaInvokerOptions {
   /** Name or ARN of the deployed runtime function. */
@@ -75,7 +76,7 @@ export class LambdaInvoker implements Invoker {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
     }
-    const timeout = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    const timeout = options.taskTimeoutMs ?? DEFAULT_LAMBDA_TASK_TIMEOUT_MS;
     if (!(timeout > 0)) throw new RangeError(`taskTimeoutMs must be positive, got ${options.taskTimeoutMs}`);
     this.concurrency = options.concurrency;
     this.#functionName = options.functionName;
@@ -112,11 +113,14 @@ export class LambdaInvoker implements Invoker {
       );
     } catch (err) {
       if (abort.signal.aborted) {
-        throw new WorkerCrashedError(`${where} timed out after ${this.#timeoutMs} ms on Lambda`, {
-          retryable: true,
-          context,
-          cause: err,
-        });
+        throw new WorkerCrashedError(
+          `${where} timed out after ${formatDuration(this.#timeoutMs)} on Lambda (--task-timeout)`,
+          {
+            retryable: true,
+            context,
+            cause: err,
+          },
+        );
       }
       throw lambdaSendError(err, this.#functionName, where, context);
     } finally {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { formatDuration } from '../duration.js';
 import { deserializeError, WorkerCrashedError } from '../errors.js';
 import { removeSpillDirs } from '../runtime/spill-dir.js';
 import type { Task, TaskResult } from '../runtime/task-types.js';
@@ -19,6 +20,11 @@ export interface LocalPoolOptions {
   size: number;
   /** Heap limit per worker; a worker past it fails its attempt, not the process. @default 4096 */
   workerMemoryMb?: number;
+  /**
+   * An attempt running longer is abandoned: its thread is terminated (the only way to stop a map
+   * stuck in a loop) and replaced, and the attempt fails as retryable. @default no limit
+   */
+  taskTimeoutMs?: number;
 }
 
 /**
@@ -56,7 +62,13 @@ const MAX_STARTUP_FAILURES = 3;
 interface Slot {
   worker: Worker;
   ready: boolean;
-  busy?: { id: number; task: Task; resolve: (r: TaskResult) => void; reject: (e: Error) => void };
+  busy?: {
+    id: number;
+    task: Task;
+    resolve: (r: TaskResult) => void;
+    reject: (e: Error) => void;
+    timer?: ReturnType<typeof setTimeout>;
+  };
 }
 
 /**
@@ -100,6 +112,7 @@ export class LocalWorkerPool implements Invoker {
       const busy = slot.busy;
       if (!busy || busy.id !== reply.id) return;
       slot.busy = undefined;
+      clearTimeout(busy.timer);
       if (reply.ok) busy.resolve(reply.result);
       else
         busy.reject(deserializeError(reply.error, { taskId: busy.task.taskId, attempt: busy.task.attempt }));
@@ -110,6 +123,7 @@ export class LocalWorkerPool implements Invoker {
       if (i < 0) return;
       const busy = slot.busy;
       slot.busy = undefined;
+      clearTimeout(busy?.timer);
       // The dead thread never reached its own cleanup.
       if (busy) this.#cleanups.push(removeSpillDirs(busy.task));
       if (this.#closed) return;
@@ -165,9 +179,34 @@ export class LocalWorkerPool implements Invoker {
       const next = this.#waiting.shift();
       if (!next) return;
       const id = this.#nextId++;
-      slot.busy = { id, ...next };
+      const timeoutMs = this.#options.taskTimeoutMs;
+      slot.busy = {
+        id,
+        ...next,
+        ...(timeoutMs !== undefined && { timer: setTimeout(() => this.#timeOut(slot, id), timeoutMs) }),
+      };
       slot.worker.postMessage({ id, task: next.task } satisfies WorkerRequest);
     }
+  }
+
+  /** Ends an attempt that ran past its time: the thread goes (its exit respawns the slot). */
+  #timeOut(slot: Slot, id: number): void {
+    const busy = slot.busy;
+    if (!busy || busy.id !== id) return;
+    slot.busy = undefined;
+    const { task } = busy;
+    busy.reject(
+      new WorkerCrashedError(
+        `${task.taskId} attempt ${task.attempt} timed out after ${formatDuration(this.#options.taskTimeoutMs ?? 0)} (--task-timeout); its worker thread was stopped`,
+        { retryable: true, context: { taskId: task.taskId, attempt: task.attempt } },
+      ),
+    );
+    this.#cleanups.push(
+      slot.worker
+        .terminate()
+        .then(() => removeSpillDirs(task))
+        .catch(() => {}),
+    );
   }
 
   async close(): Promise<void> {
@@ -175,7 +214,10 @@ export class LocalWorkerPool implements Invoker {
     const slots = this.#slots.splice(0);
     for (const w of this.#waiting.splice(0)) w.reject(new Error('worker pool closed'));
     const stopped = slots.flatMap((s) => (s.busy ? [s.busy.task] : []));
-    for (const s of slots) s.busy?.reject(new Error('worker pool closed'));
+    for (const s of slots) {
+      clearTimeout(s.busy?.timer);
+      s.busy?.reject(new Error('worker pool closed'));
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
     await Promise.all([...this.#cleanups, ...stopped.map((task) => removeSpillDirs(task))]);
   }

@@ -24,9 +24,15 @@ export interface BackendOptions {
   workerMemoryMb: number;
   /** aws: name or ARN of the runtime function. */
   functionName: string;
-  /** aws: how long one attempt may run before it is abandoned. @default a little under the function's timeout */
+  /**
+   * How long one attempt may run before it is abandoned (a worker thread is terminated) and retried.
+   * @default 15 minutes locally (Lambda's own limit); on aws a little under the function's timeout
+   */
   taskTimeoutMs?: number;
 }
+
+/** Lambda's own limit on an invocation, and so the local backend's default attempt timeout. */
+export const DEFAULT_TASK_TIMEOUT_MS = 15 * 60_000;
 
 /** The job definition the driver plans with, the invoker that runs its tasks, and what it runs on. */
 export interface OpenedBackend {
@@ -34,6 +40,8 @@ export interface OpenedBackend {
   invoker: Invoker;
   /** aws: the deployed function's limits and size, as far as they could be read. */
   lambda?: FunctionFacts;
+  /** How long an attempt may run before the invoker abandons it, when it enforces a limit. */
+  taskTimeoutMs?: number;
 }
 
 /**
@@ -47,7 +55,8 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
     if (o.backend !== 'local') {
       throw new UsageError('the aws backend runs job files, not job objects: pass the path of the job file');
     }
-    return { job, invoker: new InlineInvoker(job) };
+    const taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    return { job, invoker: new InlineInvoker(job, { taskTimeoutMs }), taskTimeoutMs };
   }
   const file = resolve(job instanceof URL ? job.pathname : job);
   const bundle = await bundleJob(file, o.bundleDir ?? join(tmpdir(), 'fanout'));
@@ -56,28 +65,34 @@ export async function openBackend(job: string | URL | Job, o: BackendOptions): P
     throw new UsageError(`${file} does not export a job: its default export must be made by defineJob`);
   }
   if (o.backend === 'local') {
+    const taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     return {
       job: definition,
       invoker: new LocalWorkerPool({
         bundlePath: bundle.path,
         size: o.concurrency,
         workerMemoryMb: o.workerMemoryMb,
+        taskTimeoutMs,
       }),
+      taskTimeoutMs,
     };
   }
   const ref = await shipBundle(bundle, o.work);
   // Loaded here, not at the top: local runs never load the AWS SDK.
-  const { describeFunction, LambdaInvoker } = await import('./lambda-invoker.js');
+  const { describeFunction, LambdaInvoker, DEFAULT_LAMBDA_TASK_TIMEOUT_MS } = await import(
+    './lambda-invoker.js'
+  );
   const facts = await describeFunction(o.functionName);
-  const taskTimeoutMs = o.taskTimeoutMs ?? facts.attemptTimeoutMs;
+  const taskTimeoutMs = o.taskTimeoutMs ?? facts.attemptTimeoutMs ?? DEFAULT_LAMBDA_TASK_TIMEOUT_MS;
   return {
     job: definition,
     lambda: facts,
+    taskTimeoutMs,
     invoker: new LambdaInvoker({
       functionName: o.functionName,
       bundle: ref,
       concurrency: o.concurrency,
-      ...(taskTimeoutMs !== undefined && { taskTimeoutMs }),
+      taskTimeoutMs,
     }),
   };
 }

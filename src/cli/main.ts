@@ -43,6 +43,11 @@ function program(): Command {
       '--memory-budget <size>',
       'memory a task uses for records before spilling to disk (default 256MiB)',
     )
+    .option(
+      '--task-timeout <duration>',
+      "abandon and retry an attempt running longer, e.g. 90s, 15m (default 15m; aws: just under the function's timeout)",
+    )
+    .option('--allow-incomplete', 'read input folders of Fanout jobs that did not finish (no _SUCCESS)')
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
@@ -135,22 +140,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // The first cause is the line a user reads; what failed while handling it comes after.
+    const also = err instanceof FanoutError ? err.also.map((note) => `mr: also: ${note}\n`).join('') : '';
     if (err instanceof UsageError) {
-      process.stderr.write(`mr: ${err.message}\n`);
+      process.stderr.write(`mr: ${err.message}\n${also}`);
       return EXIT.usage;
     }
     if (err instanceof JobCancelledError) {
-      process.stderr.write('mr: cancelled; the output has no _SUCCESS\n');
+      process.stderr.write(`mr: cancelled; the output has no _SUCCESS\n${also}`);
       return EXIT.cancelled;
     }
     if (err instanceof TaskFailedError) {
-      process.stderr.write(`mr: job failed: ${err.message}\n`);
+      process.stderr.write(`mr: job failed: ${err.message}\n${also}`);
       if (process.env.FANOUT_DEBUG && err.cause instanceof Error)
         process.stderr.write(`${err.cause.stack}\n`);
       return EXIT.failed;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`mr: ${err instanceof FanoutError ? '' : 'internal error: '}${message}\n`);
+    process.stderr.write(`mr: ${err instanceof FanoutError ? '' : 'internal error: '}${message}\n${also}`);
     if (process.env.FANOUT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return EXIT.failed;
   }

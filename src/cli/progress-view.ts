@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Phase, ProgressEvent } from '../driver/progress.js';
+import { formatDuration } from '../duration.js';
 import { formatBytes } from './parse-size.js';
 
 /** Renders progress events: live bars on a terminal, a few plain lines otherwise. Writes to stderr. */
@@ -15,9 +16,21 @@ interface PhaseState {
   tasks: number;
 }
 
-export function createProgressView(mode: 'tty' | 'plain' | 'none'): ProgressView {
-  if (mode === 'none') return { onEvent() {}, stop() {} };
+/**
+ * `tty` draws bars, `plain` prints lines, `warnings` prints only warnings (for `--json`, whose
+ * stdout is the summary), `none` prints nothing.
+ */
+export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'): ProgressView {
   const out = process.stderr;
+  if (mode === 'none') return { onEvent() {}, stop() {} };
+  if (mode === 'warnings') {
+    return {
+      onEvent(e) {
+        if (e.type === 'warning') out.write(`mr: warning: ${e.message}\n`);
+      },
+      stop() {},
+    };
+  }
   const phases = new Map<string, PhaseState>();
   const multi =
     mode === 'tty'
@@ -66,6 +79,20 @@ export function createProgressView(mode: 'tty' | 'plain' | 'none'): ProgressView
           return;
         case 'task-speculated': {
           const line = `straggler ${e.taskId}: speculative attempt ${e.attempt}\n`;
+          if (multi) multi.log(line);
+          else out.write(line);
+          return;
+        }
+        case 'task-slow': {
+          const median = e.medianMs === undefined ? '' : `, median ${formatDuration(e.medianMs)}`;
+          const timeout = e.timeoutMs === undefined ? '' : `; retried after ${formatDuration(e.timeoutMs)}`;
+          const line = `slow: ${e.taskId} attempt ${e.attempt} running ${formatDuration(e.runningMs)}${median}${timeout}\n`;
+          if (multi) multi.log(line);
+          else out.write(line);
+          return;
+        }
+        case 'warning': {
+          const line = `mr: warning: ${e.message}\n`;
           if (multi) multi.log(line);
           else out.write(line);
           return;

@@ -3,6 +3,7 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { isUrl } from '../backends/open-store.js';
 import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
+import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
 import { createProgressView } from './progress-view.js';
@@ -17,6 +18,8 @@ export interface RunFlags {
   splitSize?: string;
   maxAttempts?: string;
   memoryBudget?: string;
+  taskTimeout?: string;
+  allowIncomplete?: boolean;
   backend?: string;
   function?: string;
   region?: string;
@@ -64,9 +67,13 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     ...(flags.memoryBudget !== undefined && {
       memoryBudget: parseSize(flags.memoryBudget, '--memory-budget'),
     }),
+    ...(flags.taskTimeout !== undefined && {
+      taskTimeoutMs: parseDuration(flags.taskTimeout, '--task-timeout'),
+    }),
+    ...(flags.allowIncomplete && { allowIncomplete: true }),
   };
   const view = createProgressView(
-    flags.quiet || flags.json ? 'none' : process.stderr.isTTY ? 'tty' : 'plain',
+    flags.quiet ? 'none' : flags.json ? 'warnings' : process.stderr.isTTY ? 'tty' : 'plain',
   );
   // Ctrl-C cancels the run cleanly (workers stop, no _SUCCESS); a second Ctrl-C exits at once.
   const cancel = new AbortController();

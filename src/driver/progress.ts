@@ -26,5 +26,20 @@ export type ProgressEvent =
       delayMs: number;
     }
   | { type: 'task-speculated'; stage: number; phase: Phase; taskId: string; attempt: number }
+  | {
+      /** An attempt running far longer than its peers; repeated each time its running time doubles. */
+      type: 'task-slow';
+      stage: number;
+      phase: Phase;
+      taskId: string;
+      attempt: number;
+      runningMs: number;
+      /** Median time of the phase's finished attempts, when any have finished. */
+      medianMs?: number;
+      /** When the backend abandons the attempt (and retries it), counted from its start. */
+      timeoutMs?: number;
+    }
+  /** Something the user should know that does not stop the run, such as a wasteful option. */
+  | { type: 'warning'; message: string }
   | { type: 'phase-done'; stage: number; phase: Phase; ms: number }
   | { type: 'concurrency'; stage: number; phase: Phase; limit: number; reason: 'throttled' | 'recovered' };

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Invoker } from '../backends/invoker.js';
 import type { ObjectStore } from '../backends/object-store.js';
 import { openBackend } from '../backends/open-backend.js';
 import { isUrl, openStore } from '../backends/open-store.js';
-import { JobCancelledError, JobDefinitionError, UsageError } from '../errors.js';
+import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
@@ -13,6 +14,7 @@ import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost } from './cost.js';
 import { JobState, type TaskStatus } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
+import { claimOutput, releaseOutput, SUCCESS_MARKER, TEMPORARY_DIR } from './output-claim.js';
 import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
@@ -79,12 +81,14 @@ export interface JobResult {
 export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
   const opts = resolveOptions(options);
+  const emit = safeEmitter(opts.onProgress);
   const local = !isUrl(opts.workDir);
   const work = openStore(local ? resolve(opts.workDir) : opts.workDir);
   const {
     job: definition,
     invoker,
     lambda,
+    taskTimeoutMs,
   } = await openBackend(job, {
     backend: opts.backend,
     concurrency: opts.concurrency,
@@ -96,49 +100,86 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     ...(opts.taskTimeoutMs !== undefined && { taskTimeoutMs: opts.taskTimeoutMs }),
   });
 
+  let failure: unknown;
   try {
     const jobId = `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const output = opts.output ?? resolve('out', jobId);
     if (opts.backend === 'aws') requireRemote(output, opts.input);
-    const out = openStore(output);
-    await ensureEmptyOutput(out, output);
-    const inputs = await listInputs(opts.input);
-    const state = new JobState(work, jobId);
-    await state.start({ name: definition.name, input: opts.input, output, options: summarize(opts) });
-    const emit = safeEmitter(opts.onProgress);
-    emit({
-      type: 'job-start',
-      jobId,
-      name: definition.name,
-      stages: definition.stages.length,
-      inputFiles: inputs.length,
-      inputBytes: inputs.reduce((n, o) => n + o.size, 0),
+    const workRoot = local ? resolve(opts.workDir) : opts.workDir;
+    const inputs = await listInputs(opts.input, {
+      // The run's own folders may sit inside an input folder: never read them as input.
+      exclude: [output, ...WORK_FOLDERS.map((f) => joinLocation(workRoot, f))],
+      allowIncomplete: opts.allowIncomplete,
     });
+    const out = openStore(output);
+    await claimOutput(out, output, jobId);
+    if (opts.backend === 'local' && opts.concurrency > 2 * availableParallelism()) {
+      emit({
+        type: 'warning',
+        message: `concurrency ${opts.concurrency} starts that many worker threads on ${availableParallelism()} cores: threads beyond the cores add memory and contention, not speed`,
+      });
+    }
+    const state = new JobState(work, jobId);
+    const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
+    run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
+    run.taskTimeoutMs = taskTimeoutMs;
     try {
-      const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
-      run.pricing = lambda?.memoryMb
-        ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' }
-        : undefined;
+      await state.start({ name: definition.name, input: opts.input, output, options: summarize(opts) });
+      emit({
+        type: 'job-start',
+        jobId,
+        name: definition.name,
+        stages: definition.stages.length,
+        inputFiles: inputs.length,
+        inputBytes: inputs.reduce((n, o) => n + o.size, 0),
+      });
       const result = await run.execute(inputs, started, output);
       await state.finish('succeeded', result);
       return result;
     } catch (err) {
-      await out.deletePrefix('_temporary/').catch(() => {});
+      // Clean-up failures are notes on the error, never in its place: the first cause is what the
+      // user must read.
+      await out
+        .deletePrefix(`${TEMPORARY_DIR}/`)
+        .catch((e: unknown) => noteAlso(err, `could not remove ${output}/${TEMPORARY_DIR}/`, e));
+      // Nothing moved into place: the folder is empty again. Otherwise the marker stays, so the
+      // partial output is refused as input (listInputs) until a run completes it.
+      if (!run.touchedOutput) {
+        await releaseOutput(out).catch((e: unknown) => noteAlso(err, `could not release ${output}`, e));
+      }
       const outcome = err instanceof JobCancelledError ? 'cancelled' : 'failed';
       await state
         .finish(outcome, { error: err instanceof Error ? err.message : String(err) })
-        .catch(() => {});
+        .catch((e: unknown) => noteAlso(err, 'could not record the job status', e));
       throw err;
     }
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    await invoker.close();
+    await invoker.close().catch((e: unknown) => {
+      if (failure === undefined) throw e;
+      noteAlso(failure, 'could not stop the workers', e);
+    });
   }
+}
+
+/** Top-level folders the engine writes in a work store (job state and data, bundles, stream state). */
+const WORK_FOLDERS = ['jobs', 'bundles', 'streams'] as const;
+
+/** A folder inside a location that is a local path or a URL. */
+function joinLocation(root: string, folder: string): string {
+  return isUrl(root) ? `${root.replace(/\/$/, '')}/${folder}` : join(root, folder);
 }
 
 /** One run of one job: the stages, their tasks, commits and cleanup. */
 class JobRun {
   /** Set for aws runs: the function's size, for the cost estimate. */
   pricing: { memoryMb: number; arch: 'arm64' | 'x86_64' } | undefined;
+  /** How long an attempt may run before the backend abandons it, shown beside slow attempts. */
+  taskTimeoutMs: number | undefined;
+  /** Set once the last stage starts moving part files into the output folder. */
+  touchedOutput = false;
   /** Counted for the cost estimate: every invocation, task time inside the function, S3 requests. */
   readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0 };
   readonly #counters: JobCounters = {
@@ -189,7 +230,7 @@ class JobRun {
       ...(this.pricing && { cost: estimateCost({ ...this.pricing, ...this.#usage }) }),
     };
     // `_SUCCESS` goes last: its presence is what says the output is complete.
-    await this.out.put('_SUCCESS', `${JSON.stringify(result, null, 2)}\n`);
+    await this.out.put(SUCCESS_MARKER, `${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
 
@@ -250,12 +291,13 @@ class JobRun {
 
     // Commit: move each committed attempt's part file into place, then drop the attempts' folder.
     const outputs: InputObject[] = [];
+    if (last) this.touchedOutput = true;
     for (const { result } of reduces) {
       const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
       await target.rename(result.outputKey, `${outPrefix}${name}`);
       outputs.push({ store: target.url, key: `${outPrefix}${name}`, size: result.metrics.outputBytes });
     }
-    await target.deletePrefix(`${outPrefix}_temporary/`);
+    await target.deletePrefix(`${outPrefix}${TEMPORARY_DIR}/`);
     if (!this.opts.keepIntermediate) await this.work.deletePrefix(`${dataPrefix}shuffle/`);
 
     // S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per shuffle
@@ -344,23 +386,32 @@ class JobRun {
         onDuplicate: discard,
         onConcurrency: (limit, reason) => this.emit({ type: 'concurrency', stage, phase, limit, reason }),
         ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
+        onSlow: (spec, attempt, runningMs, medianMs) =>
+          this.emit({
+            type: 'task-slow',
+            stage,
+            phase,
+            taskId: spec.taskId,
+            attempt,
+            runningMs,
+            ...(medianMs !== undefined && { medianMs }),
+            ...(this.taskTimeoutMs !== undefined && { timeoutMs: this.taskTimeoutMs }),
+          }),
         onSpeculate: (spec, attempt) => {
           this.#counters.speculated++;
           this.emit({ type: 'task-speculated', stage, phase, taskId: spec.taskId, attempt });
         },
       });
-    } finally {
-      await this.state.saveTaskStatus(stage, phase, status);
+    } catch (err) {
+      await this.state
+        .saveTaskStatus(stage, phase, status)
+        .catch((e: unknown) => noteAlso(err, `could not save the status of the ${phase} tasks`, e));
+      throw err;
     }
+    await this.state.saveTaskStatus(stage, phase, status);
     const ms = Date.now() - t0;
     this.emit({ type: 'phase-done', stage, phase, ms });
     return ms;
-  }
-}
-
-async function ensureEmptyOutput(out: ObjectStore, location: string): Promise<void> {
-  for await (const _ of out.list('')) {
-    throw new UsageError(`output ${location} already exists and is not empty; choose another --output`);
   }
 }
 

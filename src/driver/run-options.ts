@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Backend } from '../backends/open-backend.js';
 import { UsageError } from '../errors.js';
+import { MAX_PARTITIONS } from '../job/define-job.js';
 import type { ProgressEvent } from './progress.js';
 
 /** Options of one run. Every field has a default except the input. */
@@ -18,7 +19,11 @@ export interface RunOptions {
   backend?: Backend;
   /** aws: name or ARN of the runtime function made by `mr deploy`. @default 'fanout-runtime' */
   functionName?: string;
-  /** aws: how long one attempt may run before it is abandoned and retried. @default 14 minutes */
+  /**
+   * How long one attempt may run before it is abandoned and retried: locally its worker thread is
+   * terminated, on aws the invocation is dropped.
+   * @default 15 minutes locally (Lambda's own limit); on aws a little under the function's timeout
+   */
   taskTimeoutMs?: number;
   /**
    * Launch a speculative copy of an attempt that has run this long and more than twice the median,
@@ -41,6 +46,11 @@ export interface RunOptions {
   retryBaseMs?: number;
   /** Keep shuffle objects and intermediate stage outputs after success. @default false */
   keepIntermediate?: boolean;
+  /**
+   * Read input folders that a Fanout job began to write and did not finish (no `_SUCCESS`); they
+   * are refused by default, as a partial output would give a wrong answer. @default false
+   */
+  allowIncomplete?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   /** Cancels the run: no new attempts start, workers stop, and the output is left without `_SUCCESS`. */
   signal?: AbortSignal;
@@ -87,13 +97,14 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     taskTimeoutMs: o.taskTimeoutMs === undefined ? undefined : positiveInt('taskTimeoutMs', o.taskTimeoutMs),
     speculateAfterMs: speculation(o.speculateAfterMs, o.backend ?? DEFAULTS.backend),
     concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
-    partitions: o.partitions === undefined ? undefined : positiveInt('partitions', o.partitions),
+    partitions: o.partitions === undefined ? undefined : partitionCount(o.partitions),
     splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
     maxAttempts: positiveInt('maxAttempts', o.maxAttempts ?? DEFAULTS.maxAttempts),
     memoryBudget: positiveInt('memoryBudget', o.memoryBudget ?? DEFAULTS.memoryBudget),
     workerMemoryMb: positiveInt('workerMemoryMb', o.workerMemoryMb ?? DEFAULTS.workerMemoryMb),
     retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? DEFAULTS.retryBaseMs),
     keepIntermediate: o.keepIntermediate ?? false,
+    allowIncomplete: o.allowIncomplete ?? false,
     onProgress: o.onProgress,
     signal: o.signal,
   };
@@ -108,6 +119,14 @@ function backendOf(b: string): Backend {
   if (b !== 'local' && b !== 'aws')
     throw new UsageError(`backend must be 'local' or 'aws', got ${JSON.stringify(b)}`);
   return b;
+}
+
+/** The same bound as a stage's own `partitions` (see defineJob). */
+function partitionCount(v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1 || v > MAX_PARTITIONS) {
+    throw new UsageError(`partitions must be an integer in 1..${MAX_PARTITIONS}, got ${v}`);
+  }
+  return v;
 }
 
 function positiveInt(name: string, v: number): number {

@@ -45,6 +45,14 @@ export interface ScheduleOptions<R extends TaskResult> {
   speculateAfterMs?: number;
   /** A speculative copy of a straggler was launched. */
   onSpeculate?(spec: TaskSpec, attempt: number): void;
+  /**
+   * An attempt is running far longer than its peers: past `slowAfterMs` and three times the median
+   * finished attempt (or six times `slowAfterMs` while none has finished). Called again each time
+   * its running time doubles, so a hung attempt is never silent until its timeout.
+   */
+  onSlow?(spec: TaskSpec, attempt: number, runningMs: number, medianMs: number | undefined): void;
+  /** The least running time that counts as slow. @default 10000 */
+  slowAfterMs?: number;
 }
 
 const MAX_DELAY_MS = 10_000;
@@ -84,7 +92,10 @@ export async function runAll<R extends TaskResult>(
   /** Attempt numbers are never reused: attempt-scoped output keys must not collide. */
   const lastAttempt = new Map<string, number>();
   const failures = new Map<string, number>();
-  const running = new Map<string, { spec: TaskSpec; started: number; speculative: boolean }>();
+  const running = new Map<
+    string,
+    { spec: TaskSpec; attempt: number; started: number; speculative: boolean; slowAtMs?: number }
+  >();
   const speculated = new Set<string>();
   const durations: number[] = [];
   let watch: ReturnType<typeof setInterval> | undefined;
@@ -114,7 +125,7 @@ export async function runAll<R extends TaskResult>(
       if (failed || o.ledger.isCommitted(spec.taskId)) return;
       const id = `${spec.taskId}#${attempt}`;
       const started = Date.now();
-      running.set(id, { spec, started, speculative });
+      running.set(id, { spec, attempt, started, speculative });
       try {
         o.onAttempt?.(spec, attempt);
         const result = (await o.invoker.invoke(spec.attempt(attempt))) as R;
@@ -174,8 +185,7 @@ export async function runAll<R extends TaskResult>(
     const speculate = (afterMs: number) => {
       if (failed || limit.pendingCount > 0 || limit.activeCount >= limit.concurrency || durations.length < 3)
         return;
-      const sorted = [...durations].sort((a, b) => a - b);
-      const threshold = Math.max(afterMs, 2 * (sorted[sorted.length >> 1] as number));
+      const threshold = Math.max(afterMs, 2 * medianOf(durations));
       const now = Date.now();
       for (const { spec, started, speculative } of running.values()) {
         if (speculative || speculated.has(spec.taskId) || now - started < threshold) continue;
@@ -187,12 +197,35 @@ export async function runAll<R extends TaskResult>(
       }
     };
 
+    /** Reports attempts that run far longer than their peers (see `onSlow`). */
+    const reportSlow = (slowAfterMs: number) => {
+      const median = durations.length > 0 ? medianOf(durations) : undefined;
+      const threshold = median === undefined ? 6 * slowAfterMs : Math.max(slowAfterMs, 3 * median);
+      const now = Date.now();
+      for (const r of running.values()) {
+        const ms = now - r.started;
+        if (ms < Math.max(threshold, r.slowAtMs ?? 0)) continue;
+        r.slowAtMs = 2 * ms;
+        o.onSlow?.(r.spec, r.attempt, ms, median);
+      }
+    };
+
     if (o.signal?.aborted) return cancel();
     o.signal?.addEventListener('abort', cancel, { once: true });
     if (pending === 0) return resolve();
     const afterMs = o.speculateAfterMs;
-    if (afterMs !== undefined)
-      watch = setInterval(() => speculate(afterMs), Math.min(1000, Math.max(10, afterMs / 4)));
+    const slowAfterMs = o.slowAfterMs ?? 10_000;
+    const tickMs = Math.min(1000, Math.max(10, Math.min(afterMs ?? slowAfterMs, slowAfterMs) / 4));
+    watch = setInterval(() => {
+      if (afterMs !== undefined) speculate(afterMs);
+      if (o.onSlow) reportSlow(slowAfterMs);
+    }, tickMs);
+    watch.unref?.();
     for (const spec of specs) submit(spec, nextAttempt(spec.taskId), 0, false);
   });
+}
+
+function medianOf(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] as number;
 }

@@ -1,6 +1,7 @@
 import type { InputSpec } from '../job/types.js';
 import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../runtime/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
+import { TEMPORARY_DIR } from './output-claim.js';
 import { describeInput, type MapInput } from './plan-splits.js';
 import type { TaskSpec } from './schedule.js';
 
@@ -90,7 +91,7 @@ export function reduceTaskSpecs(
         partition: p,
         inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx, p), count },
         outputStore: output.store,
-        outputKey: `${output.prefix}_temporary/${taskId}-a${attempt}/${partFileName(p)}`,
+        outputKey: `${output.prefix}${TEMPORARY_DIR}/${taskId}-a${attempt}/${partFileName(p)}`,
       }),
     };
   });
