@@ -189,11 +189,16 @@ export class LocalWorkerPool implements Invoker {
     }
   }
 
-  /** Ends an attempt that ran past its time: the thread goes (its exit respawns the slot). */
+  /**
+   * Ends an attempt that ran past its time. Its thread is replaced at once, before it has stopped,
+   * so no further task is sent to it; its exit then finds no slot to respawn.
+   */
   #timeOut(slot: Slot, id: number): void {
     const busy = slot.busy;
-    if (!busy || busy.id !== id) return;
+    const i = this.#slots.indexOf(slot);
+    if (!busy || busy.id !== id || i < 0) return;
     slot.busy = undefined;
+    this.#slots[i] = this.#spawn();
     const { task } = busy;
     busy.reject(
       new WorkerCrashedError(

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOutput } from '../helpers/read-output.js';
@@ -133,8 +134,77 @@ describe('mr run', () => {
     expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
   });
 
+  it('abandons an attempt past --task-timeout and names the timeout', () => {
+    const input = d.file('hang/in.txt', 'hang!\n');
+    const r = mr([
+      'run',
+      'test/fixtures/jobs/hang-map.ts',
+      '-i',
+      input,
+      '-o',
+      join(d.path, 'hang/out'),
+      '--task-timeout',
+      '1s',
+      '--max-attempts',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^mr: job failed: task s0-m00000 .* timed out after 1\.0 s \(--task-timeout\)/m);
+  });
+
+  it('prints the first cause, then what failed while handling it', () => {
+    const work = join(d.path, 'broken-work');
+    const input = d.file('broken/in.txt', `${work}\n`);
+    const r = mr([
+      'run',
+      'test/fixtures/jobs/break-state.ts',
+      '-i',
+      input,
+      '-o',
+      join(d.path, 'broken/out'),
+      '--work',
+      work,
+      '--max-attempts',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l.startsWith('mr: '));
+    expect(lines[0]).toMatch(/^mr: job failed: .*map threw: the first cause$/);
+    expect(lines[1]).toMatch(/^mr: also: could not save the status of the map tasks: /);
+  });
+
+  it('warns in one line when --concurrency is far above the cores', () => {
+    const input = d.file('many/in.txt', 'x\n');
+    const n = 2 * availableParallelism() + 1;
+    const r = mr([
+      'run',
+      'jobs/wordcount.ts',
+      '-i',
+      input,
+      '-o',
+      join(d.path, 'many/out'),
+      '-c',
+      String(n),
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`^mr: warning: concurrency ${n} starts that many worker threads on \\d+ cores`, 'm'),
+    );
+    expect(r.stderr.split('\n').filter((l) => l.includes('warning'))).toHaveLength(1);
+  });
+
   it.each([
     [['run', 'jobs/wordcount.ts', '--bogus'], /unknown option '--bogus'/],
+    [
+      ['run', 'jobs/wordcount.ts', '--partitions', '200000'],
+      /partitions must be an integer in 1\.\.100000, got 200000/,
+    ],
+    [['run', 'jobs/wordcount.ts', '--task-timeout', 'soon'], /invalid duration "soon" for --task-timeout/],
+    [['run', 'jobs/wordcount.ts', '-o', 'package.json'], /output package\.json is a file, not a folder/],
     [['run', 'jobs/wordcount.ts', '--concurrency', 'two'], /invalid value "two" for --concurrency/],
     [['run', 'jobs/wordcount.ts', '--split-size', '12XB'], /invalid size "12XB" for --split-size/],
     [['run', 'jobs/missing.ts'], /job file not found: jobs\/missing\.ts/],

@@ -173,4 +173,29 @@ describe('speculative execution', () => {
     });
     expect(speculated).toEqual([]);
   });
+
+  it('reports an attempt running far longer than its peers, again each time its time doubles', async () => {
+    // t003's first attempt hangs for a while; the rest take a few milliseconds.
+    const invoker = fakeInvoker(async (t) => {
+      if (t.taskId === 't003') await new Promise((r) => setTimeout(r, 400));
+    });
+    const slow: { taskId: string; attempt: number; runningMs: number; medianMs: number | undefined }[] = [];
+    await runAll(specs(6), {
+      invoker,
+      concurrency: 6,
+      maxAttempts: 1,
+      ledger: new CommitLedger<MapResult>(),
+      slowAfterMs: 40,
+      onSlow: (spec, attempt, runningMs, medianMs) =>
+        slow.push({ taskId: spec.taskId, attempt, runningMs, medianMs }),
+    });
+    expect(new Set(slow.map((s) => `${s.taskId}#${s.attempt}`))).toEqual(new Set(['t003#1']));
+    expect(slow[0]?.runningMs).toBeGreaterThanOrEqual(40);
+    expect(slow[0]?.medianMs).toBeLessThan(40);
+    // Reported at ~40 ms, ~80, ~160, ~320: each report at least twice the time of the one before.
+    expect(slow.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < slow.length; i++) {
+      expect(slow[i]?.runningMs).toBeGreaterThanOrEqual(2 * (slow[i - 1]?.runningMs ?? 0));
+    }
+  });
 });
