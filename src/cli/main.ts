@@ -140,8 +140,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    // The first cause is the line a user reads; what failed while handling it comes after.
-    const also = err instanceof FanoutError ? err.also.map((note) => `mr: also: ${note}\n`).join('') : '';
+    // The first cause is the line a user reads; what failed while handling it is one line after.
+    const also = err instanceof FanoutError ? alsoLine(err.also) : '';
     if (err instanceof UsageError) {
       process.stderr.write(`mr: ${err.message}\n${also}`);
       return EXIT.usage;
@@ -161,4 +161,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (process.env.FANOUT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return EXIT.failed;
   }
+}
+
+/** Later failures as one line: the first of them, and how many more there were. */
+function alsoLine(notes: readonly string[]): string {
+  if (notes.length === 0) return '';
+  const more =
+    notes.length > 1
+      ? ` (and ${notes.length - 1} more failure${notes.length > 2 ? 's' : ''} cleaning up)`
+      : '';
+  return `mr: also: ${notes[0]}${more}\n`;
 }
