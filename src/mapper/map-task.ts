@@ -5,6 +5,7 @@ import { UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import { recordParser } from '../job/record-parser.js';
 import type { Job, StageDefinition } from '../job/types.js';
+import { checkKey } from '../runtime/emit-checks.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { MapResult, MapTask } from '../runtime/task-types.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
@@ -67,7 +68,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   let outputRecords = 0;
   let inputBytes = 0;
   const emit = (key: unknown, value: unknown): void => {
-    if (key === undefined) throw new UserCodeError('map emitted an undefined key', { retryable: false });
+    if (typeof key !== 'string') checkKey('map', key);
     (groups as KeyGroups).add(key, value);
     outputRecords++;
   };

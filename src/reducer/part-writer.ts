@@ -1,5 +1,5 @@
 import type { ObjectWriter } from '../backends/object-store.js';
-import { UserCodeError } from '../errors.js';
+import { checkKey } from '../runtime/emit-checks.js';
 
 const FLUSH_CHARS = 1 << 20;
 
@@ -16,7 +16,7 @@ export class PartWriter {
   }
 
   readonly emit = (key: unknown, value: unknown): void => {
-    if (key === undefined) throw new UserCodeError('reduce emitted an undefined key', { retryable: false });
+    if (typeof key !== 'string') checkKey('reduce', key);
     // A string key with a finite number, the common record, skips building an object to stringify;
     // a number prints as JSON does.
     const line =

@@ -168,6 +168,47 @@ describe('failures and retries on the local backend', () => {
     expect(retries).toEqual([]);
   });
 
+  it.each([
+    ['map', 'NaN', Number.NaN],
+    ['map', 'Infinity', Number.POSITIVE_INFINITY],
+    ['map', '-Infinity', Number.NEGATIVE_INFINITY],
+    ['reduce', 'NaN', Number.NaN],
+    ['reduce', 'Infinity', Number.POSITIVE_INFINITY],
+  ])(
+    'fails after 1 attempt when %s emits %s as a key, which JSON would write as null',
+    async (where, name, bad) => {
+      const d = setup();
+      d.file('in/a.txt', 'a\nbad\nb\n');
+      const job = defineJob({
+        name: 'non-finite-keys',
+        map(line, emit) {
+          emit(where === 'map' && line === 'bad' ? bad : line, 1);
+        },
+        reduce(key, ones, emit) {
+          emit(where === 'reduce' && key === 'bad' ? bad : key, [...ones].length);
+        },
+      });
+      const retries: string[] = [];
+      const err = await runJob(job, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: ${where} emitted a key that is not a finite number \\(${name}\\)`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    },
+  );
+
   it('rejects user mistakes with a UsageError', async () => {
     const d = setup();
     d.file('in/a.txt', 'x\n');

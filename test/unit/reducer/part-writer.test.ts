@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObjectWriter } from '../../../src/backends/object-store.js';
+import { UserCodeError } from '../../../src/errors.js';
 import { PartWriter } from '../../../src/reducer/part-writer.js';
 
 /** Writes records through a PartWriter into memory and returns the part file's text. */
@@ -52,5 +53,18 @@ describe('PartWriter', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+  ])('refuses %s as a key, which JSON would write as null, without retries', async (name, key) => {
+    const err = await partText([[key, 1]]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserCodeError);
+    expect((err as UserCodeError).message).toBe(
+      `reduce emitted a key that is not a finite number (${name}): keys must be JSON values`,
+    );
+    expect((err as UserCodeError).retryable).toBe(false);
   });
 });
