@@ -1,11 +1,11 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
-import { UserCodeError } from '../errors.js';
+import { NotJsonError, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import { recordParser } from '../job/record-parser.js';
 import type { Job, StageDefinition } from '../job/types.js';
-import { checkKey } from '../runtime/emit-checks.js';
+import { checkKey, checkValue } from '../runtime/emit-checks.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { MapResult, MapTask } from '../runtime/task-types.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
@@ -69,21 +69,29 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   let inputBytes = 0;
   const emit = (key: unknown, value: unknown): void => {
     if (typeof key !== 'string') checkKey('map', key);
+    if (typeof value !== 'number') checkValue('map', value);
     (groups as KeyGroups).add(key, value);
     outputRecords++;
   };
 
-  /** What the task holds, as records in one writer per partition; the holder is emptied. */
+  /**
+   * What the task holds, as records in one writer per partition; the holder is emptied. A value
+   * found here not to be JSON (circular, holding a BigInt) is the map's mistake, named as such.
+   */
   const encode = (): RecordWriter[] => {
     const n = task.partitions;
     const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
-    // The token counter writes its keys from their bytes when the default partitioner places them.
-    if (counter && !stage.partitioner) counter.writeRecords(writers);
-    else {
-      for (const [key, values] of held.entries()) {
-        const w = writers[partitionOf(key)] as RecordWriter;
-        for (const v of values) w.write(key, v);
+    try {
+      // The token counter writes its keys from their bytes when the default partitioner places them.
+      if (counter && !stage.partitioner) counter.writeRecords(writers);
+      else {
+        for (const [key, values] of held.entries()) {
+          const w = writers[partitionOf(key)] as RecordWriter;
+          for (const v of values) w.write(key, v);
+        }
       }
+    } catch (err) {
+      throw err instanceof NotJsonError ? userCodeError('map', err) : err;
     }
     held.clear();
     return writers;
@@ -150,11 +158,12 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       }
     }
 
+    // Encoded before the writer opens: an encoding that fails must not leave it open.
+    const memory = encode();
     const out = new ShuffleObjectWriter(
       await openStore(task.shuffleStore).openWriter(task.shuffleKey),
       task.partitions,
     );
-    const memory = encode();
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
     try {
       for (let p = 0; p < task.partitions; p++) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
+import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job } from '../job/types.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
@@ -41,7 +42,12 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const runs: string[] = [];
     const spill = () => {
       const path = join(dir, `run-${runs.length}`);
-      writeSortedRun(path, held.sortedEntries());
+      try {
+        writeSortedRun(path, held.sortedEntries());
+      } catch (err) {
+        // Values read from the shuffle are JSON: one that is not came out of combine.
+        throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
+      }
       held.clear();
       runs.push(path);
     };

@@ -67,4 +67,53 @@ describe('PartWriter', () => {
     );
     expect((err as UserCodeError).retryable).toBe(false);
   });
+
+  it.each([
+    [
+      'a function value',
+      'k',
+      () => 1,
+      'reduce emitted a value of type function; keys and values must be JSON values',
+    ],
+    [
+      'a symbol value',
+      'k',
+      Symbol('v'),
+      'reduce emitted a value of type symbol; keys and values must be JSON values',
+    ],
+    [
+      'a symbol key',
+      Symbol('k'),
+      1,
+      'reduce emitted a key of type symbol; keys and values must be JSON values',
+    ],
+    ['a BigInt value', 'k', 1n, 'reduce emitted a value of type bigint; keys and values must be JSON values'],
+    [
+      'a value holding a BigInt',
+      'k',
+      { n: 1n },
+      'emitted a value that cannot be written as JSON (it holds a BigInt)',
+    ],
+    ['a circular key', circular(), 1, 'emitted a key that cannot be written as JSON (circular structure)'],
+    [
+      'a circular value',
+      'k',
+      circular(),
+      'emitted a value that cannot be written as JSON (circular structure)',
+    ],
+  ])(
+    'refuses %s, which JSON.stringify would drop or throw on, without retries',
+    async (_name, key, value, message) => {
+      const err = await partText([[key, value]]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserCodeError);
+      expect((err as UserCodeError).message).toBe(message);
+      expect((err as UserCodeError).retryable).toBe(false);
+    },
+  );
 });
+
+function circular(): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  o.self = o;
+  return o;
+}

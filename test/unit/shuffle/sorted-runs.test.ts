@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NotJsonError } from '../../../src/errors.js';
 import { createKeyGroups } from '../../../src/shuffle/key-groups.js';
 import { mergeSortedRuns, writeSortedRun } from '../../../src/shuffle/sorted-runs.js';
 import { tempDirs } from '../../helpers/temp.js';
@@ -68,5 +69,32 @@ describe('KeyGroups', () => {
     g.add(1, 'number');
     g.add(['1'], 'array');
     expect(g.size).toBe(3);
+  });
+
+  it.each([
+    ['combining', (_k: unknown, vs: unknown[]) => vs[0]],
+    ['collecting', undefined],
+  ])('refuses a circular value when %s, where a walk of it would never end', (_name, combine) => {
+    const g = createKeyGroups(combine);
+    const v: Record<string, unknown> = { a: [1], b: 'x' };
+    v.self = v;
+    expect(() => g.add('k', v)).toThrow(
+      new NotJsonError('emitted a value that cannot be written as JSON (circular structure)'),
+    );
+  });
+
+  it('refuses a circular object key', () => {
+    const g = createKeyGroups();
+    const k: Record<string, unknown> = {};
+    k.self = [k];
+    expect(() => g.add(k, 1)).toThrow(/emitted a key that cannot be written as JSON \(circular structure\)/);
+  });
+
+  it('sizes a deeply nested value that is not circular', () => {
+    const g = createKeyGroups();
+    let v: unknown = 'leaf';
+    for (let i = 0; i < 500; i++) v = { v };
+    g.add('k', v);
+    expect(g.bytes).toBeGreaterThan(500 * 8);
   });
 });
