@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
-import { defineJob } from '../../../src/index.js';
+import { CorruptDataError, defineJob } from '../../../src/index.js';
 import type { Job } from '../../../src/job/types.js';
 import { runReduceTask } from '../../../src/reducer/reduce-task.js';
+import { encodeInputList } from '../../../src/runtime/reduce-inputs.js';
 import type { ReduceInput, ReduceTask } from '../../../src/runtime/task-types.js';
 import { RecordWriter } from '../../../src/shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../../../src/shuffle/shuffle-object.js';
@@ -35,7 +36,8 @@ async function reduceTaskOver(
     const slice = slices[0];
     if (slice && slice.length > 0) list.push({ store: store.url, key, slice });
   }
-  await store.put('reduce-inputs/s0-r00000.json', JSON.stringify(list));
+  const stored = encodeInputList(list);
+  await store.put('reduce-inputs/s0-r00000.json', stored.bytes);
   return {
     kind: 'reduce',
     jobId: 'reduce-test',
@@ -44,7 +46,7 @@ async function reduceTaskOver(
     attempt: 1,
     memoryBudget,
     partition: 0,
-    inputs: { store: store.url, key: 'reduce-inputs/s0-r00000.json', count: list.length },
+    inputs: { store: store.url, key: 'reduce-inputs/s0-r00000.json', count: stored.count, crc: stored.crc },
     outputStore: store.url,
     outputKey: 'out/part-00000.jsonl',
   };
@@ -110,5 +112,64 @@ describe('runReduceTask', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  /** Three map outputs of two records each, and the reduce task over them. */
+  const threeOutputs = (root: string) =>
+    reduceTaskOver(
+      root,
+      [0, 1, 2].map((m): [unknown, unknown][] => [
+        [`k${m}`, m],
+        ['shared', m],
+      ]),
+      1 << 20,
+    );
+
+  it('reads every map output its input list names', async () => {
+    const root = temp().path;
+    await runReduceTask(listValues, await threeOutputs(root));
+    const records = partRecords(root).map((r) => [JSON.stringify(r.key), r.value]);
+    expect(new Map(records as [string, unknown][])).toEqual(
+      new Map([
+        ['["string","k0"]', [0]],
+        ['["string","k1"]', [1]],
+        ['["string","k2"]', [2]],
+        ['["string","shared"]', [0, 1, 2]],
+      ]),
+    );
+  });
+
+  it('fails, not retryable, on an input list with an entry fewer than the task was given', async () => {
+    const root = temp().path;
+    const task = await threeOutputs(root);
+    // The list rewritten without its last entry, and a checksum to match: only the count tells.
+    const store = new LocalDirStore(root);
+    const list = JSON.parse(readFileSync(join(root, task.inputs.key), 'utf8')) as ReduceInput[];
+    const short = encodeInputList(list.slice(0, -1));
+    await store.put(task.inputs.key, short.bytes);
+    const err = await runReduceTask(listValues, {
+      ...task,
+      inputs: { ...task.inputs, crc: short.crc },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptDataError);
+    expect((err as CorruptDataError).message).toBe(
+      'reduce input list reduce-inputs/s0-r00000.json holds 2 slices, expected 3',
+    );
+    expect((err as CorruptDataError).retryable).toBe(false);
+  });
+
+  it('fails, not retryable, on an input list whose bytes changed after it was written', async () => {
+    const root = temp().path;
+    const task = await threeOutputs(root);
+    const path = join(root, task.inputs.key);
+    // One entry dropped from the stored text: the count would say so too, the checksum says first.
+    const list = JSON.parse(readFileSync(path, 'utf8')) as ReduceInput[];
+    writeFileSync(path, JSON.stringify(list.slice(1)));
+    const err = await runReduceTask(listValues, task).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptDataError);
+    expect((err as CorruptDataError).message).toBe(
+      'checksum mismatch in reduce input list reduce-inputs/s0-r00000.json',
+    );
+    expect((err as CorruptDataError).retryable).toBe(false);
   });
 });
