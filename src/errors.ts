@@ -46,6 +46,15 @@ export class UserCodeError extends FanoutError {
   override name = 'UserCodeError';
 }
 
+/**
+ * An emitted key or value that JSON cannot write, found where it is serialised (a circular object, a
+ * BigInt inside one): deterministic, so never retried. The task's code turns it into a UserCodeError
+ * that names map or reduce (see userCodeError).
+ */
+export class NotJsonError extends UserCodeError {
+  override name = 'NotJsonError';
+}
+
 /** A worker thread exited or ran out of memory while running an attempt. */
 export class WorkerCrashedError extends FanoutError {
   override name = 'WorkerCrashedError';
@@ -132,6 +141,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   UsageError,
   JobDefinitionError,
   UserCodeError,
+  NotJsonError,
   WorkerCrashedError,
   CorruptDataError,
   BadRecordError,

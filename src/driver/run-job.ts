@@ -9,6 +9,7 @@ import { isUrl, openStore } from '../backends/open-store.js';
 import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
+import { encodeInputList } from '../runtime/reduce-inputs.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost } from './cost.js';
@@ -271,17 +272,13 @@ class JobRun {
     const lists = reduceInputs(
       ctx,
       maps.map((m) => m.result),
-    );
+    ).map(encodeInputList);
     const writeList = pLimit(16);
     await Promise.all(
-      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(ctx, p), JSON.stringify(list)))),
+      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(ctx, p), list.bytes))),
     );
     const reduceLedger = new CommitLedger<ReduceResult>();
-    const reduceSpecs = reduceTaskSpecs(
-      ctx,
-      lists.map((l) => l.length),
-      { store: target.url, prefix: outPrefix },
-    );
+    const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const reduceMs = await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, (r) =>
       target.delete(r.outputKey),
@@ -303,7 +300,7 @@ class JobRun {
     // S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per shuffle
     // object, per reducer input list, part file and its move, a GET per slice read, and the state files.
     const splits = mapInputs.reduce((n, mi) => n + mi.splits.length, 0);
-    this.#usage.s3Gets += 2 * splits + partitions + lists.reduce((n, l) => n + l.length, 0);
+    this.#usage.s3Gets += 2 * splits + partitions + lists.reduce((n, l) => n + l.count, 0);
     this.#usage.s3Puts += maps.length + 3 * partitions + 6;
 
     const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);

@@ -68,15 +68,16 @@ export const reduceInputsKey = (ctx: StageContext, p: number): string =>
   `${ctx.dataPrefix}reduce-inputs/${reduceTaskId(ctx.stage, p)}.json`;
 
 /**
- * The reduce tasks of a stage. Each writes its part file under an attempt-scoped key below
+ * The reduce tasks of a stage, one per stored input list (its slice count and CRC-32, which the task
+ * checks the list against). Each writes its part file under an attempt-scoped key below
  * `outPrefix` + `_temporary/` in the output store; the driver moves the committed one into place.
  */
 export function reduceTaskSpecs(
   ctx: StageContext,
-  counts: readonly number[],
+  lists: readonly { count: number; crc: number }[],
   output: { store: string; prefix: string },
 ): TaskSpec<ReduceTask>[] {
-  return counts.map((count, p) => {
+  return lists.map(({ count, crc }, p) => {
     const taskId = reduceTaskId(ctx.stage, p);
     return {
       taskId,
@@ -89,7 +90,7 @@ export function reduceTaskSpecs(
         attempt,
         memoryBudget: ctx.memoryBudget,
         partition: p,
-        inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx, p), count },
+        inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx, p), count, crc },
         outputStore: output.store,
         outputKey: `${output.prefix}${TEMPORARY_DIR}/${taskId}-a${attempt}/${partFileName(p)}`,
       }),

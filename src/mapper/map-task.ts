@@ -1,10 +1,10 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
-import { UserCodeError } from '../errors.js';
+import { NotJsonError, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import { recordParser } from '../job/record-parser.js';
 import type { Job, StageDefinition } from '../job/types.js';
+import { checkKey, checkValue } from '../runtime/emit-checks.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { MapResult, MapTask } from '../runtime/task-types.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
@@ -14,16 +14,11 @@ import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
 import { readFirstLine } from './read-first-line.js';
 import { lineRuns, readLines } from './read-lines.js';
+import { readSpillPart, type Spill, writeSpill } from './spill-file.js';
 import { TokenCounter } from './token-count.js';
 
 /** What a map task holds between spills: grouped values, or the built-in token counts. */
 type Held = Pick<KeyGroups, 'entries' | 'clear' | 'bytes' | 'size'>;
-
-/** Where one spill put each partition's bytes in its local file. */
-interface Spill {
-  path: string;
-  parts: { offset: number; length: number; records: number }[];
-}
 
 /**
  * The most distinct keys a map task in this thread (worker or warm Lambda) held, to presize the next
@@ -67,22 +62,30 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   let outputRecords = 0;
   let inputBytes = 0;
   const emit = (key: unknown, value: unknown): void => {
-    if (key === undefined) throw new UserCodeError('map emitted an undefined key', { retryable: false });
+    if (typeof key !== 'string') checkKey('map', key);
+    if (typeof value !== 'number') checkValue('map', value);
     (groups as KeyGroups).add(key, value);
     outputRecords++;
   };
 
-  /** What the task holds, as records in one writer per partition; the holder is emptied. */
+  /**
+   * What the task holds, as records in one writer per partition; the holder is emptied. A value
+   * found here not to be JSON (circular, holding a BigInt) is the map's mistake, named as such.
+   */
   const encode = (): RecordWriter[] => {
     const n = task.partitions;
     const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
-    // The token counter writes its keys from their bytes when the default partitioner places them.
-    if (counter && !stage.partitioner) counter.writeRecords(writers);
-    else {
-      for (const [key, values] of held.entries()) {
-        const w = writers[partitionOf(key)] as RecordWriter;
-        for (const v of values) w.write(key, v);
+    try {
+      // The token counter writes its keys from their bytes when the default partitioner places them.
+      if (counter && !stage.partitioner) counter.writeRecords(writers);
+      else {
+        for (const [key, values] of held.entries()) {
+          const w = writers[partitionOf(key)] as RecordWriter;
+          for (const v of values) w.write(key, v);
+        }
       }
+    } catch (err) {
+      throw err instanceof NotJsonError ? userCodeError('map', err) : err;
     }
     held.clear();
     return writers;
@@ -92,7 +95,8 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     const spills: Spill[] = [];
     const spillIfFull = () => {
       keysSeen = Math.max(keysSeen, held.size);
-      if (held.bytes > task.memoryBudget) spills.push(spillPartitioned(encode(), dir, spills.length));
+      if (held.bytes > task.memoryBudget)
+        spills.push(writeSpill(join(dir, `spill-${spills.length}`), encode()));
     };
     for (const split of task.splits) {
       const store = openStore(split.store);
@@ -149,17 +153,18 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       }
     }
 
+    // Encoded before the writer opens: an encoding that fails must not leave it open.
+    const memory = encode();
     const out = new ShuffleObjectWriter(
       await openStore(task.shuffleStore).openWriter(task.shuffleKey),
       task.partitions,
     );
-    const memory = encode();
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
     try {
       for (let p = 0; p < task.partitions; p++) {
         for (const spill of spills) {
           const part = spill.parts[p];
-          if (part && part.length > 0) await out.append(p, readSpillPart(spill.path, part), part.records);
+          if (part && part.length > 0) await out.append(p, readSpillPart(spill, p), part.records);
         }
         const w = memory[p] as RecordWriter;
         await out.append(p, w.bytes(), w.records);
@@ -205,38 +210,4 @@ function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => n
     }
     return p;
   };
-}
-
-function spillPartitioned(writers: RecordWriter[], dir: string, seq: number): Spill {
-  const path = join(dir, `spill-${seq}`);
-  const fd = openSync(path, 'w');
-  const parts: Spill['parts'] = [];
-  let offset = 0;
-  try {
-    for (const w of writers) {
-      const bytes = w.bytes();
-      if (bytes.length > 0) writeSync(fd, bytes);
-      parts.push({ offset, length: bytes.length, records: w.records });
-      offset += bytes.length;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { path, parts };
-}
-
-function readSpillPart(path: string, part: { offset: number; length: number }): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(part.length);
-    let off = 0;
-    while (off < part.length) {
-      const n = readSync(fd, buf, off, part.length - off, part.offset + off);
-      if (n === 0) throw new Error(`spill file ${path} is shorter than expected`);
-      off += n;
-    }
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,5 +1,6 @@
 import type { ObjectWriter } from '../backends/object-store.js';
-import { UserCodeError } from '../errors.js';
+import { checkKey, checkValue } from '../runtime/emit-checks.js';
+import { jsonText } from '../shuffle/json-text.js';
 
 const FLUSH_CHARS = 1 << 20;
 
@@ -16,13 +17,12 @@ export class PartWriter {
   }
 
   readonly emit = (key: unknown, value: unknown): void => {
-    if (key === undefined) throw new UserCodeError('reduce emitted an undefined key', { retryable: false });
     // A string key with a finite number, the common record, skips building an object to stringify;
     // a number prints as JSON does.
     const line =
       typeof key === 'string' && typeof value === 'number' && Number.isFinite(value)
         ? `{"key":${JSON.stringify(key)},"value":${value}}`
-        : JSON.stringify({ key, value: value === undefined ? null : value });
+        : lineOf(key, value);
     this.#lines.push(line);
     this.#chars += line.length + 1;
     this.records++;
@@ -58,5 +58,22 @@ export class PartWriter {
 
   async abort(): Promise<void> {
     await this.#out.abort();
+  }
+}
+
+/**
+ * A record's line off the fast path, after refusing what JSON cannot write: JSON.stringify would drop
+ * a function or symbol value without a word (`{"key":"a"}`) and throw a TypeError on a BigInt or a
+ * circular object. An undefined value is written as null.
+ */
+function lineOf(key: unknown, value: unknown): string {
+  if (typeof key !== 'string') checkKey('reduce', key);
+  if (typeof value !== 'number') checkValue('reduce', value, true);
+  try {
+    return jsonText({ key, value: value === undefined ? null : value }, 'value');
+  } catch (err) {
+    // Name the part at fault: the key, if it alone cannot be written, else the value.
+    if (typeof key === 'object') jsonText(key, 'key');
+    throw err;
   }
 }

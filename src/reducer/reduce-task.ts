@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
+import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job } from '../job/types.js';
+import { readInputList } from '../runtime/reduce-inputs.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../runtime/task-types.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
@@ -28,9 +30,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
   let inputBytes = 0;
 
   return withSpillDir(task, async (dir) => {
-    const inputs = JSON.parse(
-      Buffer.from(await openStore(task.inputs.store).get(task.inputs.key)).toString('utf8'),
-    ) as ReduceInput[];
+    const inputs = await readInputList(task.inputs);
     // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
     const expectedKeys = inputs.reduce((most, i) => Math.max(most, i.slice.records), 0);
     // The built-in sum adds string keys' values by their bytes (see KeySums) until a record that is
@@ -41,7 +41,12 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const runs: string[] = [];
     const spill = () => {
       const path = join(dir, `run-${runs.length}`);
-      writeSortedRun(path, held.sortedEntries());
+      try {
+        writeSortedRun(path, held.sortedEntries());
+      } catch (err) {
+        // Values read from the shuffle are JSON: one that is not came out of combine.
+        throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
+      }
       held.clear();
       runs.push(path);
     };

@@ -37,9 +37,10 @@ export interface ReduceTask extends TaskBase {
   partition: number;
   /**
    * Where the list of this partition's slices (ReduceInput[] as JSON) is stored. A pointer, not the
-   * list: with thousands of map tasks the list would outgrow an invocation payload.
+   * list: with thousands of map tasks the list would outgrow an invocation payload. `count` and `crc`
+   * (CRC-32 of the stored bytes) let the reducer check the list it reads (see readInputList).
    */
-  inputs: { store: string; key: string; count: number };
+  inputs: { store: string; key: string; count: number; crc: number };
   /** Store URL and attempt-scoped key of the part file to write. */
   outputStore: string;
   outputKey: string;

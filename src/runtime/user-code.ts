@@ -1,15 +1,44 @@
-import { FanoutError, JobDefinitionError, UserCodeError } from '../errors.js';
+import { inspect } from 'node:util';
+import { FanoutError, JobDefinitionError, NotJsonError, UserCodeError } from '../errors.js';
 import type { Job, StageDefinition, TaskContext } from '../job/types.js';
 import type { CombineFn } from '../shuffle/key-groups.js';
 import { createLogger } from './logger.js';
 
-/** Wraps an error thrown by job code so its message says where it came from; keeps the cause. */
+/**
+ * Wraps an error thrown by job code so its message says where it came from; keeps the cause. A
+ * NotJsonError found while serialising what the code emitted gets the code's name in front. A
+ * thrown value that is not an Error stays retryable (the code decides what it throws) and is shown
+ * as JSON, where `String()` would say only `[object Object]`.
+ */
 export function userCodeError(where: string, err: unknown): FanoutError {
+  if (err instanceof NotJsonError) {
+    return new UserCodeError(`${where} ${err.message}`, { cause: err, retryable: false });
+  }
   if (err instanceof FanoutError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const wrapped = new UserCodeError(`${where} threw: ${message}`, { cause: err, retryable: true });
-  if (err instanceof Error && err.stack) wrapped.stack = err.stack;
+  if (!(err instanceof Error)) {
+    return new UserCodeError(`${where} threw a non-Error value: ${describeThrown(err)}`, {
+      cause: err,
+      retryable: true,
+    });
+  }
+  const wrapped = new UserCodeError(`${where} threw: ${err.message}`, { cause: err, retryable: true });
+  if (err.stack) wrapped.stack = err.stack;
   return wrapped;
+}
+
+/** Longest text of a thrown non-Error shown in a message, which must stay one line. */
+const THROWN_CHARS = 200;
+
+/** A thrown value on one line: its JSON, or what util.inspect says where JSON has nothing. */
+function describeThrown(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    // circular or holding a BigInt: inspect shows it anyway
+  }
+  text ??= inspect(v, { breakLength: Number.POSITIVE_INFINITY, depth: 2 });
+  return text.length > THROWN_CHARS ? `${text.slice(0, THROWN_CHARS)}...` : text;
 }
 
 /** True for a promise-like result; lets sync job code run without an await per record. */

@@ -1,3 +1,4 @@
+import { jsonText } from './json-text.js';
 import { compareKeys } from './key-order.js';
 import { ownString } from './own-string.js';
 import { StringTable } from './string-table.js';
@@ -9,8 +10,15 @@ export type CombineFn = (key: unknown, values: unknown[]) => unknown;
 const KEY_OVERHEAD = 96;
 const VALUE_OVERHEAD = 16;
 
+/**
+ * Nesting past which estimateSize sizes a value by its JSON text instead: a walk of a circular value
+ * would never end, and JSON.stringify says precisely that it is circular (see jsonText). A walk goes
+ * depth first, so a cycle gets here after this many steps, whatever its branching.
+ */
+const WALK_DEPTH = 64;
+
 /** Rough in-memory size of a JSON value. */
-export function estimateSize(v: unknown): number {
+export function estimateSize(v: unknown, depth = 0): number {
   switch (typeof v) {
     case 'string':
       return 16 + v.length * 2;
@@ -19,9 +27,12 @@ export function estimateSize(v: unknown): number {
       return 8;
     case 'object': {
       if (v === null) return 8;
+      if (depth > WALK_DEPTH) return 2 * jsonText(v, 'value').length;
       let n = 32;
-      if (Array.isArray(v)) for (const x of v) n += 8 + estimateSize(x);
-      else for (const k in v) n += 16 + k.length * 2 + estimateSize((v as Record<string, unknown>)[k]);
+      if (Array.isArray(v)) for (const x of v) n += 8 + estimateSize(x, depth + 1);
+      else
+        for (const k in v)
+          n += 16 + k.length * 2 + estimateSize((v as Record<string, unknown>)[k], depth + 1);
       return n;
     }
     default:
@@ -163,7 +174,7 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   }
 
   #addComplex(key: object, value: unknown): void {
-    const id = JSON.stringify(key);
+    const id = jsonText(key, 'key');
     const slot = this.complex.get(id);
     if (slot === undefined) {
       this.complex.set(id, { key, entry: value });
@@ -185,7 +196,7 @@ class CollectingGroups extends GroupsBase<unknown[]> implements KeyGroups {
     const valueBytes = VALUE_OVERHEAD + (typeof value === 'number' ? 8 : estimateSize(value));
     let values: unknown[] | undefined;
     if (typeof key === 'object' && key !== null) {
-      const id = JSON.stringify(key);
+      const id = jsonText(key, 'key');
       const slot = this.complex.get(id);
       if (slot === undefined) {
         this.complex.set(id, { key, entry: [value] });

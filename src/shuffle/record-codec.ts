@@ -1,4 +1,5 @@
-import { CorruptDataError, UserCodeError } from '../errors.js';
+import { CorruptDataError, NotJsonError } from '../errors.js';
+import { jsonText, nonJsonKind } from './json-text.js';
 
 /**
  * The framed binary record format of shuffle objects and spill runs: each record is a key then a
@@ -88,11 +89,9 @@ export class RecordWriter {
           return;
         }
         if (typeof v !== 'object') {
-          throw new UserCodeError(`emitted a ${typeof v}, which is not JSON-serialisable`, {
-            retryable: false,
-          });
+          throw new NotJsonError(`emitted ${nonJsonKind('value', v)}`, { retryable: false });
         }
-        this.#text(TAG_JSON, JSON.stringify(v));
+        this.#text(TAG_JSON, jsonText(v, 'value'));
     }
   }
 

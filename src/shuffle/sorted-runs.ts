@@ -1,13 +1,17 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { CorruptDataError } from '../errors.js';
 import { compareKeys } from './key-order.js';
 import { RecordReader, RecordWriter } from './record-codec.js';
 
 const BLOCK_BYTES = 1 << 20;
+/** A block's head: its length and the CRC-32 of its bytes, each a u32 LE. */
+const HEAD_BYTES = 8;
 
 /**
  * Writes a sorted run of (key, value) records to a local file in length-prefixed blocks, so a reader
- * can walk it with bounded memory and never meets a record cut in two.
+ * can walk it with bounded memory and never meets a record cut in two. Each block carries a CRC-32:
+ * a changed byte in a key would otherwise merge as another key, and the answer would be wrong.
  */
 export function writeSortedRun(path: string, entries: Iterable<[unknown, unknown[]]>): number {
   const fd = openSync(path, 'w');
@@ -15,11 +19,13 @@ export function writeSortedRun(path: string, entries: Iterable<[unknown, unknown
   let bytes = 0;
   const flush = () => {
     if (w.length === 0) return;
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(w.length, 0);
+    const block = w.bytes();
+    const head = Buffer.alloc(HEAD_BYTES);
+    head.writeUInt32LE(block.length, 0);
+    head.writeUInt32LE(crc32(block), 4);
     writeSync(fd, head);
-    writeSync(fd, w.bytes());
-    bytes += 4 + w.length;
+    writeSync(fd, block);
+    bytes += HEAD_BYTES + block.length;
     w.reset();
   };
   try {
@@ -38,6 +44,7 @@ export function writeSortedRun(path: string, entries: Iterable<[unknown, unknown
 
 /** Reads a sorted run record by record, synchronously, so merged values can feed a sync iterable. */
 class RunCursor {
+  readonly #path: string;
   readonly #fd: number;
   #pos = 0;
   #reader: RecordReader | undefined;
@@ -46,8 +53,14 @@ class RunCursor {
   done = false;
 
   constructor(path: string) {
+    this.#path = path;
     this.#fd = openSync(path, 'r');
-    this.advance();
+    try {
+      this.advance();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   advance(): void {
@@ -57,20 +70,26 @@ class RunCursor {
         this.value = this.#reader.value;
         return;
       }
-      const head = Buffer.alloc(4);
-      if (readSync(this.#fd, head, 0, 4, this.#pos) < 4) {
+      const head = Buffer.alloc(HEAD_BYTES);
+      const got = readSync(this.#fd, head, 0, HEAD_BYTES, this.#pos);
+      if (got === 0) {
         this.done = true;
         closeSync(this.#fd);
         return;
       }
+      // The retry writes its runs afresh, so a bad one is worth another attempt.
+      if (got < HEAD_BYTES) throw this.#corrupt('truncated');
       const len = head.readUInt32LE(0);
       const block = Buffer.allocUnsafe(len);
-      if (readSync(this.#fd, block, 0, len, this.#pos + 4) !== len) {
-        throw new CorruptDataError('truncated spill run', { retryable: true });
-      }
-      this.#pos += 4 + len;
+      if (readSync(this.#fd, block, 0, len, this.#pos + HEAD_BYTES) !== len) throw this.#corrupt('truncated');
+      if (crc32(block) !== head.readUInt32LE(4)) throw this.#corrupt('checksum mismatch in');
+      this.#pos += HEAD_BYTES + len;
       this.#reader = new RecordReader(block);
     }
+  }
+
+  #corrupt(what: string): CorruptDataError {
+    return new CorruptDataError(`${what} spill run ${this.#path} at byte ${this.#pos}`, { retryable: true });
   }
 
   close(): void {
@@ -92,8 +111,9 @@ export interface MergedGroup {
  * so a single key may have more values than fit in memory.
  */
 export function* mergeSortedRuns(paths: readonly string[]): Generator<MergedGroup> {
-  const cursors = paths.map((p) => new RunCursor(p)).filter((c) => !c.done);
+  const cursors: RunCursor[] = [];
   try {
+    for (const p of paths) cursors.push(new RunCursor(p));
     const smallest = (): RunCursor | undefined => {
       let best: RunCursor | undefined;
       for (const c of cursors) if (!c.done && (!best || compareKeys(c.key, best.key) < 0)) best = c;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BadRecordError,
@@ -166,6 +166,184 @@ describe('failures and retries on the local backend', () => {
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
     expect(retries).toEqual([]);
+  });
+
+  it.each([
+    ['map', 'NaN', Number.NaN],
+    ['map', 'Infinity', Number.POSITIVE_INFINITY],
+    ['map', '-Infinity', Number.NEGATIVE_INFINITY],
+    ['reduce', 'NaN', Number.NaN],
+    ['reduce', 'Infinity', Number.POSITIVE_INFINITY],
+  ])(
+    'fails after 1 attempt when %s emits %s as a key, which JSON would write as null',
+    async (where, name, bad) => {
+      const d = setup();
+      d.file('in/a.txt', 'a\nbad\nb\n');
+      const job = defineJob({
+        name: 'non-finite-keys',
+        map(line, emit) {
+          emit(where === 'map' && line === 'bad' ? bad : line, 1);
+        },
+        reduce(key, ones, emit) {
+          emit(where === 'reduce' && key === 'bad' ? bad : key, [...ones].length);
+        },
+      });
+      const retries: string[] = [];
+      const err = await runJob(job, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: ${where} emitted a key that is not a finite number \\(${name}\\)`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    },
+  );
+
+  /** A circular object: JSON.stringify throws on it, a naive walk never ends. */
+  const circular = (): Record<string, unknown> => {
+    const o: Record<string, unknown> = { a: 1 };
+    o.self = o;
+    return o;
+  };
+  /** Emits (line, 1) for each line, except what `bad` emits or throws for the line "bad". */
+  const badMap = (bad: (emit: (k: unknown, v: unknown) => void) => void) =>
+    defineJob({
+      name: 'bad-map',
+      map(line, emit: (k: unknown, v: unknown) => void) {
+        if (line === 'bad') bad(emit);
+        else emit(line, 1);
+      },
+      reduce(key, ones, emit) {
+        emit(key, [...ones].length);
+      },
+    });
+  /** Counts lines, except what `bad` emits for the key "bad". */
+  const badReduce = (bad: (emit: (k: unknown, v: unknown) => void) => void) =>
+    defineJob({
+      name: 'bad-reduce',
+      map(line, emit) {
+        emit(line, 1);
+      },
+      reduce(key, ones, emit) {
+        if (key === 'bad') bad(emit);
+        else emit(key, [...ones].length);
+      },
+    });
+
+  it.each([
+    [
+      'a function key',
+      badMap((emit) => emit(() => 1, 1)),
+      'map emitted a key of type function; keys and values must be JSON values',
+    ],
+    [
+      'a symbol key',
+      badMap((emit) => emit(Symbol('k'), 1)),
+      'map emitted a key of type symbol; keys and values must be JSON values',
+    ],
+    [
+      'a BigInt key',
+      badMap((emit) => emit(10n, 1)),
+      'map emitted a key of type bigint; keys and values must be JSON values',
+    ],
+    [
+      'an undefined value',
+      badMap((emit) => emit('k', undefined)),
+      'map emitted an undefined value; keys and values must be JSON values',
+    ],
+    [
+      'a function value',
+      badMap((emit) => emit('k', () => 1)),
+      'map emitted a value of type function; keys and values must be JSON values',
+    ],
+    [
+      'a circular key',
+      badMap((emit) => emit(circular(), 1)),
+      'map emitted a key that cannot be written as JSON (circular structure)',
+    ],
+    [
+      'a circular value',
+      badMap((emit) => emit('k', circular())),
+      'map emitted a value that cannot be written as JSON (circular structure)',
+    ],
+    [
+      'a value holding a BigInt',
+      badMap((emit) => emit('k', { n: 1n })),
+      'map emitted a value that cannot be written as JSON (it holds a BigInt)',
+    ],
+    [
+      'a reduce function value',
+      badReduce((emit) => emit('k', () => 1)),
+      'reduce emitted a value of type function; keys and values must be JSON values',
+    ],
+    [
+      'a reduce BigInt key',
+      badReduce((emit) => emit(1n, 1)),
+      'reduce emitted a key of type bigint; keys and values must be JSON values',
+    ],
+    [
+      'a reduce circular value',
+      badReduce((emit) => emit('k', circular())),
+      'reduce emitted a value that cannot be written as JSON (circular structure)',
+    ],
+  ])('fails after 1 attempt with one line on %s, leaving no temporary files', async (_name, job, message) => {
+    const d = setup();
+    d.file('in/a.txt', 'a\nbad\nb\n');
+    const retries: string[] = [];
+    const err = await runJob(job, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      retryBaseMs: 1,
+      onProgress: (e) => {
+        if (e.type === 'task-retry') retries.push(e.error);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as Error).message).toMatch(/^task s0-[mr]\d{5} \(.*\) failed after 1 attempt: /);
+    expect((err as Error).message.replace(/^.*failed after 1 attempt: /, '')).toBe(message);
+    expect(retries).toEqual([]);
+    // Every writer the failed attempt opened was aborted: none left its temporary file behind.
+    const temporary = readdirSync(d.path, { recursive: true, encoding: 'utf8' }).filter((p) =>
+      basename(p).startsWith('.fanout-tmp-'),
+    );
+    expect(temporary).toEqual([]);
+  });
+
+  it('shows a thrown non-Error value as JSON, and retries it as it would an Error', async () => {
+    const d = setup();
+    d.file('in/a.txt', 'a\nbad\nb\n');
+    const retries: string[] = [];
+    const err = await runJob(
+      badMap(() => {
+        throw { code: 42 };
+      }),
+      {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        maxAttempts: 2,
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.error);
+        },
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as Error).message).toMatch(
+      /failed after 2 attempts: map threw a non-Error value: \{"code":42\}$/,
+    );
+    expect(retries).toEqual(['map threw a non-Error value: {"code":42}']);
   });
 
   it('rejects user mistakes with a UsageError', async () => {

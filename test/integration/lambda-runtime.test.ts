@@ -9,6 +9,7 @@ import { shipBundle } from '../../src/backends/ship-bundle.js';
 import { BundleIntegrityError, ThrottledError, UserCodeError, WorkerCrashedError } from '../../src/errors.js';
 import { createHandler } from '../../src/runtime/lambda-handler.js';
 import type { BundleRef } from '../../src/runtime/lambda-protocol.js';
+import { encodeInputList } from '../../src/runtime/reduce-inputs.js';
 import type { MapResult, MapTask, ReduceTask } from '../../src/runtime/task-types.js';
 import { type LambdaEmulator, startLambdaEmulator } from '../helpers/lambda-emulator.js';
 import { tempDir } from '../helpers/temp.js';
@@ -50,14 +51,15 @@ function workspace(label: string, text = TEXT) {
       map.slices.map(async (slice, p) => {
         const inputs = slice.length > 0 ? [{ store: work.url, key: map.shuffleKey, slice }] : [];
         const key = `jobs/wc-test/data/s0/reduce-inputs/s0-r0000${p}.json`;
-        await work.put(key, JSON.stringify(inputs));
+        const list = encodeInputList(inputs);
+        await work.put(key, list.bytes);
         return {
           ...base,
           kind: 'reduce' as const,
           taskId: `s0-r0000${p}`,
           attempt: 1,
           partition: p,
-          inputs: { store: work.url, key, count: inputs.length },
+          inputs: { store: work.url, key, count: list.count, crc: list.crc },
           outputStore: out.url,
           outputKey: `part-0000${p}.jsonl`,
         };

@@ -43,7 +43,7 @@ describe('invocation payloads of a 10,000-split job', () => {
   });
 
   it('stay constant for reduce tasks: the list of 10,000 slices is a stored object, not payload', () => {
-    const specs = reduceTaskSpecs(ctx, new Array<number>(512).fill(10_000), {
+    const specs = reduceTaskSpecs(ctx, new Array(512).fill({ count: 10_000, crc: 0xffff_ffff }), {
       store: 's3://out/',
       prefix: 'wc/',
     });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObjectWriter } from '../../../src/backends/object-store.js';
+import { UserCodeError } from '../../../src/errors.js';
 import { PartWriter } from '../../../src/reducer/part-writer.js';
 
 /** Writes records through a PartWriter into memory and returns the part file's text. */
@@ -53,4 +54,66 @@ describe('PartWriter', () => {
       { numRuns: 300 },
     );
   });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+  ])('refuses %s as a key, which JSON would write as null, without retries', async (name, key) => {
+    const err = await partText([[key, 1]]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserCodeError);
+    expect((err as UserCodeError).message).toBe(
+      `reduce emitted a key that is not a finite number (${name}): keys must be JSON values`,
+    );
+    expect((err as UserCodeError).retryable).toBe(false);
+  });
+
+  it.each([
+    [
+      'a function value',
+      'k',
+      () => 1,
+      'reduce emitted a value of type function; keys and values must be JSON values',
+    ],
+    [
+      'a symbol value',
+      'k',
+      Symbol('v'),
+      'reduce emitted a value of type symbol; keys and values must be JSON values',
+    ],
+    [
+      'a symbol key',
+      Symbol('k'),
+      1,
+      'reduce emitted a key of type symbol; keys and values must be JSON values',
+    ],
+    ['a BigInt value', 'k', 1n, 'reduce emitted a value of type bigint; keys and values must be JSON values'],
+    [
+      'a value holding a BigInt',
+      'k',
+      { n: 1n },
+      'emitted a value that cannot be written as JSON (it holds a BigInt)',
+    ],
+    ['a circular key', circular(), 1, 'emitted a key that cannot be written as JSON (circular structure)'],
+    [
+      'a circular value',
+      'k',
+      circular(),
+      'emitted a value that cannot be written as JSON (circular structure)',
+    ],
+  ])(
+    'refuses %s, which JSON.stringify would drop or throw on, without retries',
+    async (_name, key, value, message) => {
+      const err = await partText([[key, value]]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserCodeError);
+      expect((err as UserCodeError).message).toBe(message);
+      expect((err as UserCodeError).retryable).toBe(false);
+    },
+  );
 });
+
+function circular(): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  o.self = o;
+  return o;
+}

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fnv1a, fnv1aBytes } from '../../../src/shuffle/hash.js';
 import { compareKeys, hashPartition } from '../../../src/shuffle/key-order.js';
+import { anyKey, groupOf } from '../../helpers/keys.js';
 
 describe('hashPartition', () => {
   it('always lands in [0, n) and is stable', () => {
@@ -52,6 +53,41 @@ describe('compareKeys', () => {
         expect(Math.sign(compareKeys(b, a))).toBe(-Math.sign(c) || 0);
         if (c === 0) expect(JSON.stringify(a)).toBe(JSON.stringify(b));
       }),
+    );
+  });
+
+  it('puts NaN after every other number, equal only to NaN, and -0 equal to 0', () => {
+    const keys = [Number.NaN, 1, Number.POSITIVE_INFINITY, -0, Number.NaN, Number.NEGATIVE_INFINITY, 0];
+    expect([...keys].sort(compareKeys)).toEqual([
+      Number.NEGATIVE_INFINITY,
+      -0,
+      0,
+      1,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      Number.NaN,
+    ]);
+    expect(compareKeys(Number.NaN, 0)).toBeGreaterThan(0);
+    expect(compareKeys(0, Number.NaN)).toBeLessThan(0);
+    expect(compareKeys(Number.NaN, Number.NaN)).toBe(0);
+    expect(compareKeys(-0, 0)).toBe(0);
+  });
+
+  it('is a total order on mixed keys, equal exactly when keys group together', () => {
+    fc.assert(
+      fc.property(anyKey, anyKey, anyKey, (a, b, c) => {
+        const ab = Math.sign(compareKeys(a, b));
+        const bc = Math.sign(compareKeys(b, c));
+        const ac = Math.sign(compareKeys(a, c));
+        // Antisymmetric, and equal exactly when the oracle groups the two keys together.
+        expect(Math.sign(compareKeys(b, a))).toBe(-ab || 0);
+        expect(ab === 0).toBe(groupOf(a) === groupOf(b));
+        // Transitive, for < and for =.
+        if (ab <= 0 && bc <= 0) expect(ac).toBeLessThanOrEqual(0);
+        if (ab === 0 && bc === 0) expect(ac).toBe(0);
+        if (ab < 0 && bc <= 0) expect(ac).toBe(-1);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
