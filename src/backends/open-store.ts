@@ -7,7 +7,7 @@ import type { ObjectStore } from './object-store.js';
 
 type StoreFactory = (url: URL) => ObjectStore;
 
-/** Store implementations by URL scheme; later backends register here instead of branching callers. */
+/** Store implementations by URL scheme: a new kind of store is one more entry, not a branch in callers. */
 const factories = new Map<string, StoreFactory>([
   ['file:', (url) => new LocalDirStore(fileURLToPath(url))],
   [
@@ -15,11 +15,6 @@ const factories = new Map<string, StoreFactory>([
     (url) => new LazyStore(url.href, async () => new (await import('./s3-store.js')).S3Store(url.href)),
   ],
 ]);
-
-/** Registers the store for a URL scheme such as `s3:`. */
-export function registerStore(scheme: string, factory: StoreFactory): void {
-  factories.set(scheme, factory);
-}
 
 /** Whether a location is a URL (`s3://bucket/key`, `file:///dir`) rather than a local path. */
 export const isUrl = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);

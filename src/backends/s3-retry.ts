@@ -86,8 +86,3 @@ export function toS3StoreError(err: unknown, operation: string, target: string):
   const Type = THROTTLING.has(codeOf(err)) || status === 429 ? ThrottledError : FanoutError;
   return new Type(text, { cause: err, retryable: isRetryableS3Error(err) });
 }
-
-/** Full-jitter exponential backoff: a random delay in `[0, min(cap, base * 2^attempt))` ms. */
-export function backoffMs(attempt: number, baseMs = 100, capMs = 20_000): number {
-  return Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** attempt));
-}

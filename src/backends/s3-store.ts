@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -12,6 +11,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { backoffMs, sleep } from '../backoff.js';
 import { FanoutError, UsageError } from '../errors.js';
 import type {
   ByteRange,
@@ -23,7 +23,7 @@ import type {
   VersionedObject,
 } from './object-store.js';
 import { DEFAULT_MAX_ATTEMPTS, defaultS3Client, sharedS3Client } from './s3-client.js';
-import { backoffMs, codeOf, isRetryableS3Error, statusOf, toS3StoreError } from './s3-retry.js';
+import { codeOf, isRetryableS3Error, statusOf, toS3StoreError } from './s3-retry.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-url.js';
 import { openS3Writer } from './s3-writer.js';
 
@@ -180,7 +180,7 @@ export class S3Store implements ObjectStore {
             if (!isRetryableS3Error(err) || ++failures >= this.#maxAttempts) {
               throw toS3StoreError(err, 'GetObject (body)', this.#target(key));
             }
-            await sleep(backoffMs(failures));
+            await sleep(backoffMs(failures, 100, 20_000));
             break;
           }
           if (next.done) return;

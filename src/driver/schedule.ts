@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { Invoker } from '../backends/invoker.js';
+import { backoffMs } from '../backoff.js';
 import {
   type FanoutError,
   JobCancelledError,
@@ -88,7 +89,7 @@ export async function runAll<R extends TaskResult>(
   });
   let failed = false;
   const base = o.retryBaseMs ?? 100;
-  const backoff = (n: number) => Math.round(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** (n - 1)));
+  const backoff = (n: number) => backoffMs(n - 1, base, MAX_DELAY_MS);
   /** Attempt numbers are never reused: attempt-scoped output keys must not collide. */
   const lastAttempt = new Map<string, number>();
   const failures = new Map<string, number>();

@@ -237,9 +237,6 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
           S3Key: ref(PARAM.codeKey),
         },
         LoggingConfig: { LogGroup: ref('LogGroup') },
-        Environment: {
-          Variables: { FANOUT_BUCKET: jobBucket, FANOUT_DLQ_URL: ref('DeadLetterQueue') },
-        },
       },
     },
   };

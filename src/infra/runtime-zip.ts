@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { FanoutError } from '../errors.js';
 
@@ -67,18 +67,6 @@ export async function buildRuntimeZip(entry: string = RUNTIME_ENTRY): Promise<Ru
   }
   const bytes = zipFiles([{ name: 'index.mjs', data: code }]);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
-}
-
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const byte of data) c = (CRC_TABLE[(c ^ byte) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // 1980-01-01 00:00 in DOS format: a fixed time keeps the zip (and its SHA-256) reproducible.

@@ -1,8 +1,5 @@
 import { fnv1a } from './hash.js';
 
-/** Identity of a key inside one process: primitives as themselves, objects and arrays as JSON text. */
-export type KeyId = string | number | boolean | null;
-
 const typeRank = (k: unknown): number =>
   k === null ? 0 : typeof k === 'boolean' ? 1 : typeof k === 'number' ? 2 : typeof k === 'string' ? 3 : 4;
 

@@ -1,6 +1,6 @@
+import { backoffMs, sleep } from '../backoff.js';
 import { toFanoutError, WindowStateTooLargeError } from '../errors.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letters.js';
-import { backoffMs, sleep } from './sleep.js';
 import type { BatchResult, StreamRecord } from './types.js';
 
 /** Runs one processing call: in this thread, a worker, or Lambda. */

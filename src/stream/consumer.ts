@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ObjectStore } from '../backends/object-store.js';
 import { openStore } from '../backends/open-store.js';
+import { sleep } from '../backoff.js';
 import { type FanoutError, toFanoutError, UsageError } from '../errors.js';
 import type { Logger } from '../job/types.js';
 import { nextLanes } from './auto-tune.js';
@@ -14,7 +15,6 @@ import { MetricsTally } from './metrics-tally.js';
 import { listShards, readyShards, type ShardInfo } from './shard-list.js';
 import { ShardPipeline, type ShardStats } from './shard-pipeline.js';
 import { type ReaderPacing, type ReadStart, ShardReader } from './shard-reader.js';
-import { sleep } from './sleep.js';
 import { StreamEmitter, type StreamEvents } from './stream-events.js';
 import type { Stream } from './types.js';
 

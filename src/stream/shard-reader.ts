@@ -5,8 +5,8 @@ import {
   type GetShardIteratorInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { backoffMs, sleep } from '../backoff.js';
 import { streamRef } from './aws-clients.js';
-import { backoffMs, sleep } from './sleep.js';
 import { makeRecord } from './stream-record.js';
 import type { StartingPosition, StreamRecord } from './types.js';
 
