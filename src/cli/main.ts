@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
 import type { DeployFlags, DestroyFlags } from './deploy-command.js';
@@ -9,6 +10,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 function program(): Command {
   const mr = new Command('mr')
     .description('Fanout: MapReduce over files, on local worker threads or AWS Lambda')
+    .version(packageVersion(), '-V, --version', 'print the version of Fanout')
     .showHelpAfterError('(run mr --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -171,4 +173,12 @@ function alsoLine(notes: readonly string[]): string {
       ? ` (and ${notes.length - 1} more failure${notes.length > 2 ? 's' : ''} cleaning up)`
       : '';
   return `mr: also: ${notes[0]}${more}\n`;
+}
+
+/** The installed package's version, read from its package.json (two folders up, from src/ or dist/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
 }

@@ -1,4 +1,4 @@
-/** Published prices (us-east-1), as FIELD.md lists them; a run's cost is an estimate from these. */
+/** AWS's published prices (us-east-1, as of 2026); a run's cost is an estimate from these. */
 export const PRICES = {
   lambdaGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
   lambdaRequest: 0.2 / 1e6,

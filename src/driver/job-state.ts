@@ -10,8 +10,9 @@ export interface TaskStatus {
 
 /**
  * A job's state in the store, under `jobs/<job id>/`: what was asked (`job.json`), each stage's plan,
- * the manifest of committed attempts and the status of every task per phase, and the final status with metrics. Enough to inspect
- * a run afterwards and to resume one without redoing committed tasks.
+ * the manifest of committed attempts and the status of every task per phase, and the final status
+ * with metrics: enough to inspect a run afterwards. Manifests are written when a phase ends, not as
+ * each task commits, so a run cannot yet be resumed from them.
  */
 export class JobState {
   readonly #store: ObjectStore;

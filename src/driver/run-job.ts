@@ -69,9 +69,10 @@ export interface JobResult {
 }
 
 /**
- * Runs a job to completion on the local backend and resolves with its counters, timings and output
- * location. `job` is a job file (bundled once and loaded by every worker thread) or a job object
- * made by `defineJob` (run in this thread, without crash isolation).
+ * Runs a job to completion on its backend (worker threads by default, or the Lambda runtime with
+ * `backend: 'aws'`) and resolves with its counters, timings and output location. `job` is a job file
+ * (bundled once and loaded by every worker thread or shipped to Lambda) or a job object made by
+ * `defineJob` (run in this thread, without crash isolation).
  *
  * @example
  * const result = await runJob('jobs/wordcount.ts', { input: ['data/*.txt'], output: 'out/wc' });
