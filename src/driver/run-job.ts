@@ -413,13 +413,19 @@ class JobRun {
   }
 }
 
-/** A listener that throws must not break the run. */
+/** A listener that throws must not break the run, nor go unreported. */
 function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: ProgressEvent) => void {
+  let reported = false;
   return (e) => {
     try {
       listener?.(e);
-    } catch {
-      // Progress is advisory; the run goes on.
+    } catch (err) {
+      // Progress is advisory: the run goes on, and later events are still delivered. The first
+      // failure is reported as a process warning (on stderr unless the program handles warnings).
+      if (reported) return;
+      reported = true;
+      const message = err instanceof Error ? err.message : String(err);
+      process.emitWarning(`onProgress listener threw on a ${e.type} event: ${message}`, 'FanoutWarning');
     }
   };
 }

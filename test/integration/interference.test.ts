@@ -242,4 +242,27 @@ describe('runs that meet odd input and interference', () => {
       },
     ]);
   });
+
+  it('reports a progress listener that throws, once, and still finishes exactly', async () => {
+    const d = setup();
+    d.file('in/a.txt', 'a b a\n');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      await runJob(wordcount, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        onProgress: () => {
+          throw new Error('listener bug');
+        },
+      });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual(['FanoutWarning: onProgress listener threw on a job-start event: listener bug']);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords('a b a\n'));
+  });
 });
