@@ -39,3 +39,22 @@ export function estimateCost(u: Usage): CostEstimate {
     u.s3Gets * PRICES.s3Get;
   return { usd, lambdaGbSeconds, invocations: u.invocations, s3Requests: u.s3Puts + u.s3Gets };
 }
+
+/** What one stage asked of it, for its S3 requests. */
+export interface StageShape {
+  /** Splits read by the map tasks. */
+  splits: number;
+  mapTasks: number;
+  partitions: number;
+  /** Slices the reducers read, one per non-empty partition of each map output. */
+  slices: number;
+}
+
+/**
+ * A stage's S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per
+ * shuffle object, per reducer input list, part file and its move, a GET per input list and per slice,
+ * and a few PUTs of job state.
+ */
+export function stageRequests(s: StageShape): { s3Gets: number; s3Puts: number } {
+  return { s3Gets: 2 * s.splits + s.partitions + s.slices, s3Puts: s.mapTasks + 3 * s.partitions + 6 };
+}

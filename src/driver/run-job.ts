@@ -12,14 +12,16 @@ import type { Job } from '../job/types.js';
 import { encodeInputList } from '../runtime/reduce-inputs.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { CommitLedger } from './commit-ledger.js';
-import { type CostEstimate, estimateCost } from './cost.js';
-import { JobState, type TaskStatus } from './job-state.js';
+import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
+import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput, SUCCESS_MARKER, TEMPORARY_DIR } from './output-claim.js';
+import { PhaseTracker } from './phase-tracker.js';
 import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { runAll, type TaskSpec } from './schedule.js';
+import { commitParts } from './stage-commit.js';
 import {
   mapTaskSpecs,
   reduceInputs,
@@ -287,22 +289,19 @@ class JobRun {
     const reduces = reduceLedger.results();
     await this.state.saveManifest(s, 'reduce', reduces);
 
-    // Commit: move each committed attempt's part file into place, then drop the attempts' folder.
-    const outputs: InputObject[] = [];
+    // Commit: the committed attempts' part files move into place; then the shuffle data can go.
     if (last) this.touchedOutput = true;
-    for (const { result } of reduces) {
-      const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
-      await target.rename(result.outputKey, `${outPrefix}${name}`);
-      outputs.push({ store: target.url, key: `${outPrefix}${name}`, size: result.metrics.outputBytes });
-    }
-    await target.deletePrefix(`${outPrefix}${TEMPORARY_DIR}/`);
+    const outputs = await commitParts(target, reduces, outPrefix);
     if (!this.opts.keepIntermediate) await this.work.deletePrefix(`${dataPrefix}shuffle/`);
 
-    // S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per shuffle
-    // object, per reducer input list, part file and its move, a GET per slice read, and the state files.
-    const splits = mapInputs.reduce((n, mi) => n + mi.splits.length, 0);
-    this.#usage.s3Gets += 2 * splits + partitions + lists.reduce((n, l) => n + l.count, 0);
-    this.#usage.s3Puts += maps.length + 3 * partitions + 6;
+    const usage = stageRequests({
+      splits: mapInputs.reduce((n, mi) => n + mi.splits.length, 0),
+      mapTasks: maps.length,
+      partitions,
+      slices: lists.reduce((n, l) => n + l.count, 0),
+    });
+    this.#usage.s3Gets += usage.s3Gets;
+    this.#usage.s3Puts += usage.s3Puts;
 
     const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
     const outputRecords = reduces.reduce((n, r) => n + r.result.metrics.outputRecords, 0);
@@ -336,9 +335,13 @@ class JobRun {
   ): Promise<number> {
     const t0 = Date.now();
     this.emit({ type: 'phase-start', stage, phase, tasks: specs.length, bytes });
-    let done = 0;
-    const status: Record<string, TaskStatus> = {};
-    for (const spec of specs) status[spec.taskId] = { state: 'pending', attempts: 0 };
+    const tracker = new PhaseTracker<R>(stage, phase, specs, this.emit, this.taskTimeoutMs);
+    const tally = () => {
+      this.#usage.invocations += tracker.invocations;
+      this.#usage.taskMs += tracker.taskMs;
+      this.#counters.retries += tracker.retries;
+      this.#counters.speculated += tracker.speculated;
+    };
     try {
       await runAll(specs, {
         invoker: this.invoker,
@@ -347,66 +350,19 @@ class JobRun {
         retryBaseMs: this.opts.retryBaseMs,
         ledger,
         signal: this.opts.signal,
-        onAttempt: (spec, attempt) => {
-          this.#usage.invocations++;
-          status[spec.taskId] = { ...status[spec.taskId], state: 'running', attempts: attempt };
-        },
-        onDone: (spec, attempt, result) => {
-          this.#usage.taskMs += result.metrics.ms;
-          status[spec.taskId] = { state: 'committed', attempts: attempt };
-          this.emit({
-            type: 'task-done',
-            stage,
-            phase,
-            taskId: spec.taskId,
-            attempt,
-            done: ++done,
-            total: specs.length,
-            metrics: result.metrics,
-          });
-        },
-        onRetry: (spec, attempt, error, delayMs) => {
-          this.#counters.retries++;
-          status[spec.taskId] = { state: 'retrying', attempts: attempt, error: error.message };
-          this.emit({
-            type: 'task-retry',
-            stage,
-            phase,
-            taskId: spec.taskId,
-            attempt,
-            error: error.message,
-            delayMs,
-          });
-        },
-        onGiveUp: (spec, attempt, error) => {
-          status[spec.taskId] = { state: 'failed', attempts: attempt, error: error.message };
-        },
-        onDuplicate: discard,
-        onConcurrency: (limit, reason) => this.emit({ type: 'concurrency', stage, phase, limit, reason }),
+        onEvent: tracker.onEvent,
+        discard,
         ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
-        onSlow: (spec, attempt, runningMs, medianMs) =>
-          this.emit({
-            type: 'task-slow',
-            stage,
-            phase,
-            taskId: spec.taskId,
-            attempt,
-            runningMs,
-            ...(medianMs !== undefined && { medianMs }),
-            ...(this.taskTimeoutMs !== undefined && { timeoutMs: this.taskTimeoutMs }),
-          }),
-        onSpeculate: (spec, attempt) => {
-          this.#counters.speculated++;
-          this.emit({ type: 'task-speculated', stage, phase, taskId: spec.taskId, attempt });
-        },
       });
     } catch (err) {
+      tally();
       await this.state
-        .saveTaskStatus(stage, phase, status)
+        .saveTaskStatus(stage, phase, tracker.status)
         .catch((e: unknown) => noteAlso(err, `could not save the status of the ${phase} tasks`, e));
       throw err;
     }
-    await this.state.saveTaskStatus(stage, phase, status);
+    tally();
+    await this.state.saveTaskStatus(stage, phase, tracker.status);
     const ms = Date.now() - t0;
     this.emit({ type: 'phase-done', stage, phase, ms });
     return ms;

@@ -19,6 +19,32 @@ export interface TaskSpec<T extends Task = Task> {
   attempt(n: number): T;
 }
 
+/** What happens to the attempts of a phase, in the order it happens, for one listener. */
+export type AttemptEvent<R extends TaskResult = TaskResult> =
+  | { type: 'started'; spec: TaskSpec; attempt: number; speculative: boolean }
+  | { type: 'committed'; spec: TaskSpec; attempt: number; result: R }
+  /** An attempt failed and the task goes again after `delayMs`; a throttled attempt does not count. */
+  | {
+      type: 'retry';
+      spec: TaskSpec;
+      attempt: number;
+      error: FanoutError;
+      delayMs: number;
+      throttled: boolean;
+    }
+  /** A task that will not be tried again: its last error fails the phase. */
+  | { type: 'gave-up'; spec: TaskSpec; attempt: number; error: FanoutError }
+  /** A speculative copy of a straggler was launched. */
+  | { type: 'speculated'; spec: TaskSpec; attempt: number }
+  /**
+   * An attempt is running far longer than its peers: past `slowAfterMs` and three times the median
+   * finished attempt (or six times `slowAfterMs` while none has finished). Sent again each time its
+   * running time doubles, so a hung attempt is never silent until its timeout.
+   */
+  | { type: 'slow'; spec: TaskSpec; attempt: number; runningMs: number; medianMs: number | undefined }
+  /** The limit on tasks in flight changed after throttling or recovery. */
+  | { type: 'concurrency'; limit: number; reason: 'throttled' | 'recovered' };
+
 export interface ScheduleOptions<R extends TaskResult> {
   invoker: Invoker;
   concurrency: number;
@@ -26,17 +52,12 @@ export interface ScheduleOptions<R extends TaskResult> {
   ledger: CommitLedger<R>;
   /** First retry waits about this long, doubling each time, with full jitter. @default 100 */
   retryBaseMs?: number;
-  onAttempt?(spec: TaskSpec, attempt: number): void;
-  onDone?(spec: TaskSpec, attempt: number, result: R): void;
-  onRetry?(spec: TaskSpec, attempt: number, error: FanoutError, delayMs: number): void;
-  /** A task that will not be tried again: its last error fails the phase. */
-  onGiveUp?(spec: TaskSpec, attempt: number, error: FanoutError): void;
-  /** A late duplicate attempt's output, to delete: it lost the commit race. */
-  onDuplicate?(result: R): Promise<void>;
+  /** Every attempt event of the phase. A listener must not throw: the scheduler does not catch it. */
+  onEvent?(event: AttemptEvent<R>): void;
+  /** Deletes a late duplicate attempt's output: it lost the commit race. Awaited in its slot. */
+  discard?(result: R): Promise<void>;
   /** Stops the phase: nothing new starts and the returned promise rejects with JobCancelledError. */
   signal?: AbortSignal;
-  /** The limit on tasks in flight changed after throttling or recovery. */
-  onConcurrency?(limit: number, reason: 'throttled' | 'recovered'): void;
   /** Least time between two cuts of the limit. @default 1000 */
   throttleCooldownMs?: number;
   /**
@@ -44,15 +65,7 @@ export interface ScheduleOptions<R extends TaskResult> {
    * slots are free. @default undefined (no speculation)
    */
   speculateAfterMs?: number;
-  /** A speculative copy of a straggler was launched. */
-  onSpeculate?(spec: TaskSpec, attempt: number): void;
-  /**
-   * An attempt is running far longer than its peers: past `slowAfterMs` and three times the median
-   * finished attempt (or six times `slowAfterMs` while none has finished). Called again each time
-   * its running time doubles, so a hung attempt is never silent until its timeout.
-   */
-  onSlow?(spec: TaskSpec, attempt: number, runningMs: number, medianMs: number | undefined): void;
-  /** The least running time that counts as slow. @default 10000 */
+  /** The least running time that counts as slow (see the `slow` event). @default 10000 */
   slowAfterMs?: number;
 }
 
@@ -72,7 +85,7 @@ export const isThrottle = (e: FanoutError): boolean => e instanceof ThrottledErr
  *
  * With `speculateAfterMs`, a straggler (an attempt running much longer than finished ones did) gets
  * one speculative copy once slots are free; whichever finishes first is committed and the other's
- * output is discarded through `onDuplicate`, so a slow machine or a cold function never holds up a
+ * output is discarded through `discard`, so a slow machine or a cold function never holds up a
  * phase and nothing is counted twice.
  */
 export async function runAll<R extends TaskResult>(
@@ -84,7 +97,7 @@ export async function runAll<R extends TaskResult>(
     ...(o.throttleCooldownMs !== undefined && { cooldownMs: o.throttleCooldownMs }),
     onChange: (n, reason) => {
       limit.concurrency = n;
-      o.onConcurrency?.(n, reason);
+      o.onEvent?.({ type: 'concurrency', limit: n, reason });
     },
   });
   let failed = false;
@@ -128,15 +141,15 @@ export async function runAll<R extends TaskResult>(
       const started = Date.now();
       running.set(id, { spec, attempt, started, speculative });
       try {
-        o.onAttempt?.(spec, attempt);
+        o.onEvent?.({ type: 'started', spec, attempt, speculative });
         const result = (await o.invoker.invoke(spec.attempt(attempt))) as R;
         adaptive.succeeded();
         durations.push(Date.now() - started);
         if (!o.ledger.commit(spec.taskId, attempt, result)) {
-          await o.onDuplicate?.(result);
+          await o.discard?.(result);
           return;
         }
-        o.onDone?.(spec, attempt, result);
+        o.onEvent?.({ type: 'committed', spec, attempt, result });
         if (--pending === 0) {
           finish();
           resolve();
@@ -148,14 +161,14 @@ export async function runAll<R extends TaskResult>(
         if (e.retryable && isThrottle(e)) {
           adaptive.throttled();
           const delayMs = backoff(Math.min(throttles + 1, 8));
-          o.onRetry?.(spec, attempt, e, delayMs);
+          o.onEvent?.({ type: 'retry', spec, attempt, error: e, delayMs, throttled: true });
           setTimeout(() => submit(spec, attempt, throttles + 1, false), delayMs);
           return;
         }
         const failedSoFar = (failures.get(spec.taskId) ?? 0) + 1;
         failures.set(spec.taskId, failedSoFar);
         if (!e.retryable || failedSoFar >= o.maxAttempts) {
-          o.onGiveUp?.(spec, attempt, e);
+          o.onEvent?.({ type: 'gave-up', spec, attempt, error: e });
           const tries = failedSoFar === 1 ? '1 attempt' : `${failedSoFar} attempts`;
           fail(
             new TaskFailedError(
@@ -169,7 +182,7 @@ export async function runAll<R extends TaskResult>(
           return;
         }
         const delayMs = backoff(failedSoFar);
-        o.onRetry?.(spec, attempt, e, delayMs);
+        o.onEvent?.({ type: 'retry', spec, attempt, error: e, delayMs, throttled: false });
         setTimeout(() => submit(spec, nextAttempt(spec.taskId), throttles, false), delayMs);
       } finally {
         running.delete(id);
@@ -193,12 +206,12 @@ export async function runAll<R extends TaskResult>(
         if (limit.activeCount >= limit.concurrency) return;
         speculated.add(spec.taskId);
         const attempt = nextAttempt(spec.taskId);
-        o.onSpeculate?.(spec, attempt);
+        o.onEvent?.({ type: 'speculated', spec, attempt });
         submit(spec, attempt, 0, true);
       }
     };
 
-    /** Reports attempts that run far longer than their peers (see `onSlow`). */
+    /** Reports attempts that run far longer than their peers (see the `slow` event). */
     const reportSlow = (slowAfterMs: number) => {
       const median = durations.length > 0 ? medianOf(durations) : undefined;
       const threshold = median === undefined ? 6 * slowAfterMs : Math.max(slowAfterMs, 3 * median);
@@ -207,7 +220,7 @@ export async function runAll<R extends TaskResult>(
         const ms = now - r.started;
         if (ms < Math.max(threshold, r.slowAtMs ?? 0)) continue;
         r.slowAtMs = 2 * ms;
-        o.onSlow?.(r.spec, r.attempt, ms, median);
+        o.onEvent?.({ type: 'slow', spec: r.spec, attempt: r.attempt, runningMs: ms, medianMs: median });
       }
     };
 
@@ -219,7 +232,7 @@ export async function runAll<R extends TaskResult>(
     const tickMs = Math.min(1000, Math.max(10, Math.min(afterMs ?? slowAfterMs, slowAfterMs) / 4));
     watch = setInterval(() => {
       if (afterMs !== undefined) speculate(afterMs);
-      if (o.onSlow) reportSlow(slowAfterMs);
+      if (o.onEvent) reportSlow(slowAfterMs);
     }, tickMs);
     watch.unref?.();
     for (const spec of specs) submit(spec, nextAttempt(spec.taskId), 0, false);

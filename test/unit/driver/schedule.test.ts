@@ -85,7 +85,9 @@ describe('runAll', () => {
       ledger,
       retryBaseMs: 1,
       throttleCooldownMs: 5,
-      onConcurrency: (n) => limits.push(n),
+      onEvent: (e) => {
+        if (e.type === 'concurrency') limits.push(e.limit);
+      },
     });
     expect(ledger.size).toBe(120);
     expect(ledger.results().every((r) => r.attempt === 1)).toBe(true);
@@ -148,8 +150,10 @@ describe('speculative execution', () => {
       maxAttempts: 1,
       ledger,
       speculateAfterMs: 50,
-      onSpeculate: (spec, attempt) => speculated.push(`${spec.taskId}@${attempt}`),
-      onDuplicate: async (r) => {
+      onEvent: (e) => {
+        if (e.type === 'speculated') speculated.push(`${e.spec.taskId}@${e.attempt}`);
+      },
+      discard: async (r) => {
         duplicates.push(r.shuffleKey);
       },
     });
@@ -169,7 +173,9 @@ describe('speculative execution', () => {
       maxAttempts: 1,
       ledger: new CommitLedger<MapResult>(),
       speculateAfterMs: 1000,
-      onSpeculate: (spec) => speculated.push(spec.taskId),
+      onEvent: (e) => {
+        if (e.type === 'speculated') speculated.push(e.spec.taskId);
+      },
     });
     expect(speculated).toEqual([]);
   });
@@ -186,8 +192,16 @@ describe('speculative execution', () => {
       maxAttempts: 1,
       ledger: new CommitLedger<MapResult>(),
       slowAfterMs: 40,
-      onSlow: (spec, attempt, runningMs, medianMs) =>
-        slow.push({ taskId: spec.taskId, attempt, runningMs, medianMs }),
+      onEvent: (e) => {
+        if (e.type === 'slow') {
+          slow.push({
+            taskId: e.spec.taskId,
+            attempt: e.attempt,
+            runningMs: e.runningMs,
+            medianMs: e.medianMs,
+          });
+        }
+      },
     });
     expect(new Set(slow.map((s) => `${s.taskId}#${s.attempt}`))).toEqual(new Set(['t003#1']));
     expect(slow[0]?.runningMs).toBeGreaterThanOrEqual(40);
@@ -197,5 +211,32 @@ describe('speculative execution', () => {
     for (let i = 1; i < slow.length; i++) {
       expect(slow[i]?.runningMs).toBeGreaterThanOrEqual(2 * (slow[i - 1]?.runningMs ?? 0));
     }
+  });
+
+  it('tells one listener every attempt event of a task, in order', async () => {
+    const invoker = fakeInvoker((t) => {
+      if (t.taskId === 't001' && t.attempt === 1) throw new FanoutError('flaky', { retryable: true });
+      if (t.taskId === 't002') throw new FanoutError('broken', { retryable: false });
+    });
+    const seen: string[] = [];
+    const err = await runAll(specs(3), {
+      invoker,
+      concurrency: 1,
+      maxAttempts: 3,
+      retryBaseMs: 1,
+      ledger: new CommitLedger<MapResult>(),
+      onEvent: (e) => {
+        if ('spec' in e) seen.push(`${e.type} ${e.spec.taskId}#${e.attempt}`);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect(seen).toEqual([
+      'started t000#1',
+      'committed t000#1',
+      'started t001#1',
+      'retry t001#1',
+      'started t002#1',
+      'gave-up t002#1',
+    ]);
   });
 });

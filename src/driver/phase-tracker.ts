@@ -1,0 +1,93 @@
+import type { MapResult, ReduceResult } from '../runtime/task-types.js';
+import type { TaskStatus } from './job-state.js';
+import type { Phase, ProgressEvent } from './progress.js';
+import type { AttemptEvent, TaskSpec } from './schedule.js';
+
+/**
+ * Follows one phase's attempt events: keeps every task's status for the job state, counts what the
+ * summary and the cost estimate need, and turns events into progress events for the user.
+ */
+export class PhaseTracker<R extends MapResult | ReduceResult> {
+  /** Every task of the phase: its state, attempts so far and last error. */
+  readonly status: Record<string, TaskStatus> = {};
+  /** Attempts started, retries and speculative copies included. */
+  invocations = 0;
+  /** Time the committed attempts ran. */
+  taskMs = 0;
+  retries = 0;
+  speculated = 0;
+  #done = 0;
+  readonly #total: number;
+
+  constructor(
+    readonly stage: number,
+    readonly phase: Phase,
+    specs: readonly TaskSpec[],
+    readonly emit: (e: ProgressEvent) => void,
+    /** How long an attempt may run before the backend abandons it, shown beside slow attempts. */
+    readonly taskTimeoutMs: number | undefined,
+  ) {
+    for (const spec of specs) this.status[spec.taskId] = { state: 'pending', attempts: 0 };
+    this.#total = specs.length;
+  }
+
+  /** The scheduler's one listener. */
+  readonly onEvent = (e: AttemptEvent<R>): void => {
+    const { stage, phase } = this;
+    switch (e.type) {
+      case 'started':
+        this.invocations++;
+        this.status[e.spec.taskId] = { ...this.status[e.spec.taskId], state: 'running', attempts: e.attempt };
+        return;
+      case 'committed':
+        this.taskMs += e.result.metrics.ms;
+        this.status[e.spec.taskId] = { state: 'committed', attempts: e.attempt };
+        this.emit({
+          type: 'task-done',
+          stage,
+          phase,
+          taskId: e.spec.taskId,
+          attempt: e.attempt,
+          done: ++this.#done,
+          total: this.#total,
+          metrics: e.result.metrics,
+        });
+        return;
+      case 'retry':
+        this.retries++;
+        this.status[e.spec.taskId] = { state: 'retrying', attempts: e.attempt, error: e.error.message };
+        this.emit({
+          type: 'task-retry',
+          stage,
+          phase,
+          taskId: e.spec.taskId,
+          attempt: e.attempt,
+          error: e.error.message,
+          delayMs: e.delayMs,
+        });
+        return;
+      case 'gave-up':
+        this.status[e.spec.taskId] = { state: 'failed', attempts: e.attempt, error: e.error.message };
+        return;
+      case 'speculated':
+        this.speculated++;
+        this.emit({ type: 'task-speculated', stage, phase, taskId: e.spec.taskId, attempt: e.attempt });
+        return;
+      case 'slow':
+        this.emit({
+          type: 'task-slow',
+          stage,
+          phase,
+          taskId: e.spec.taskId,
+          attempt: e.attempt,
+          runningMs: e.runningMs,
+          ...(e.medianMs !== undefined && { medianMs: e.medianMs }),
+          ...(this.taskTimeoutMs !== undefined && { timeoutMs: this.taskTimeoutMs }),
+        });
+        return;
+      case 'concurrency':
+        this.emit({ type: 'concurrency', stage, phase, limit: e.limit, reason: e.reason });
+        return;
+    }
+  };
+}

@@ -1,0 +1,24 @@
+import type { ObjectStore } from '../backends/object-store.js';
+import type { ReduceResult } from '../runtime/task-types.js';
+import type { InputObject } from './list-inputs.js';
+import { TEMPORARY_DIR } from './output-claim.js';
+
+/**
+ * Commits a stage's output: moves each committed reduce attempt's part file from `_temporary/` into
+ * place under `prefix`, then drops the attempts' folder (the losers of commit races, failed attempts).
+ * Returns the part files, which the next stage reads.
+ */
+export async function commitParts(
+  target: ObjectStore,
+  committed: readonly { result: ReduceResult }[],
+  prefix: string,
+): Promise<InputObject[]> {
+  const outputs: InputObject[] = [];
+  for (const { result } of committed) {
+    const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
+    await target.rename(result.outputKey, `${prefix}${name}`);
+    outputs.push({ store: target.url, key: `${prefix}${name}`, size: result.metrics.outputBytes });
+  }
+  await target.deletePrefix(`${prefix}${TEMPORARY_DIR}/`);
+  return outputs;
+}
