@@ -3,6 +3,7 @@ import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promis
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FanoutError, UsageError } from '../errors.js';
+import { bundleKey, bundleRecordKey } from '../protocol/store-layout.js';
 
 /** A job file bundled into one ES module, named by the SHA-256 of its bytes. */
 export interface JobBundle {
@@ -39,15 +40,14 @@ export async function bundleJob(jobFile: string, dir: string): Promise<JobBundle
   }
   const recordPath = join(
     dir,
-    'bundles',
-    `${createHash('sha256').update(resolve(jobFile)).digest('hex').slice(0, 16)}.json`,
+    ...bundleRecordKey(createHash('sha256').update(resolve(jobFile)).digest('hex').slice(0, 16)).split('/'),
   );
   const reused = await reusable(recordPath);
   if (reused) return reused;
 
   const { code, inputs } = await build(jobFile);
   const sha256 = createHash('sha256').update(code).digest('hex');
-  const path = join(dir, 'bundles', `${sha256}.mjs`);
+  const path = join(dir, ...bundleKey(sha256).split('/'));
   if (!(await exists(path))) await writeAtomically(path, code);
   const bundle = { path, sha256, bytes: code.byteLength };
   const record: BundleRecord = { format: BUNDLE_FORMAT, bundle, inputs: {} };

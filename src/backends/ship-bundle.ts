@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BundleIntegrityError } from '../errors.js';
-import { type BundleRef, bundleKey } from '../runtime/lambda-protocol.js';
+import { bundleKey } from '../protocol/store-layout.js';
+import type { BundleRef } from '../runtime/lambda-protocol.js';
 import type { JobBundle } from './bundle-job.js';
 import type { ObjectStore } from './object-store.js';
 

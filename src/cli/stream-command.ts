@@ -5,6 +5,7 @@ import type { Invoker } from '../backends/invoker.js';
 import { LocalWorkerPool } from '../backends/local-pool.js';
 import { openStore } from '../backends/open-store.js';
 import { FanoutError, UsageError } from '../errors.js';
+import { leasesPrefix } from '../protocol/store-layout.js';
 import { startStream } from '../stream/consumer.js';
 import { invokerProcess } from '../stream/invoker-process.js';
 import { loadStreamJob } from '../stream/load-stream-job.js';
@@ -61,7 +62,7 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
   const leases = flags.shared
     ? new ShardLeases({
         store,
-        prefix: `streams/${job.name}/leases/`,
+        prefix: leasesPrefix(job.name),
         owner: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
         leaseMs,
       })

@@ -1,4 +1,11 @@
 import type { ObjectStore } from '../backends/object-store.js';
+import {
+  jobSpecKey,
+  jobStatusKey,
+  manifestKey,
+  stagePlanKey,
+  taskStatusKey,
+} from '../protocol/store-layout.js';
 import type { MapInput } from './plan-splits.js';
 
 /** Where one task stands. */
@@ -16,37 +23,37 @@ export interface TaskStatus {
  */
 export class JobState {
   readonly #store: ObjectStore;
-  readonly #prefix: string;
+  readonly #jobId: string;
 
   constructor(store: ObjectStore, jobId: string) {
     this.#store = store;
-    this.#prefix = `jobs/${jobId}/`;
+    this.#jobId = jobId;
   }
 
   async start(spec: Record<string, unknown>): Promise<void> {
-    await this.#write('job.json', { ...spec, startedAt: new Date().toISOString() });
-    await this.#write('status.json', { state: 'running', updatedAt: new Date().toISOString() });
+    await this.#write(jobSpecKey(this.#jobId), { ...spec, startedAt: new Date().toISOString() });
+    await this.#write(jobStatusKey(this.#jobId), { state: 'running', updatedAt: new Date().toISOString() });
   }
 
   savePlan(stage: number, tasks: MapInput[]): Promise<void> {
-    return this.#write(`s${stage}/plan.json`, { stage, tasks });
+    return this.#write(stagePlanKey(this.#jobId, stage), { stage, tasks });
   }
 
   /** The committed attempt of every task of a phase; reducers read only what the map manifest names. */
   saveManifest(stage: number, phase: 'map' | 'reduce', committed: unknown[]): Promise<void> {
-    return this.#write(`s${stage}/${phase}-manifest.json`, { stage, phase, committed });
+    return this.#write(manifestKey(this.#jobId, stage, phase), { stage, phase, committed });
   }
 
   /** Every task of a phase: its state, attempts so far and last error. */
   saveTaskStatus(stage: number, phase: 'map' | 'reduce', tasks: Record<string, TaskStatus>): Promise<void> {
-    return this.#write(`s${stage}/${phase}-tasks.json`, { stage, phase, tasks });
+    return this.#write(taskStatusKey(this.#jobId, stage, phase), { stage, phase, tasks });
   }
 
   finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
-    return this.#write('status.json', { state, updatedAt: new Date().toISOString(), details });
+    return this.#write(jobStatusKey(this.#jobId), { state, updatedAt: new Date().toISOString(), details });
   }
 
-  #write(name: string, value: unknown): Promise<void> {
-    return this.#store.put(`${this.#prefix}${name}`, JSON.stringify(value));
+  #write(key: string, value: unknown): Promise<void> {
+    return this.#store.put(key, JSON.stringify(value));
   }
 }

@@ -5,7 +5,7 @@ import picomatch from 'picomatch';
 import type { ObjectStore } from '../backends/object-store.js';
 import { isUrl, openStore, toStoreUrl } from '../backends/open-store.js';
 import { UsageError } from '../errors.js';
-import { OUTPUT_MARKER, SUCCESS_MARKER, TEMPORARY_DIR } from './output-claim.js';
+import { OUTPUT_MARKER, SUCCESS_MARKER, TEMPORARY_DIR } from '../protocol/store-layout.js';
 
 /** One input object, addressed by its store's URL and a key inside it. */
 export interface InputObject {

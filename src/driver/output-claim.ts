@@ -4,22 +4,12 @@ import { resolve } from 'node:path';
 import type { ObjectStore } from '../backends/object-store.js';
 import { isUrl } from '../backends/open-store.js';
 import { UsageError } from '../errors.js';
+import { OUTPUT_MARKER } from '../protocol/store-layout.js';
 
 /**
- * The marker a run puts in its output folder before writing anything else, and leaves there. It
- * says the folder belongs to one job: a second run refuses it, and a later job refuses to read it
- * as input until `_SUCCESS` says it is complete (see listInputs).
- */
-export const OUTPUT_MARKER = '_FANOUT';
-
-/** Hadoop's name, kept: the output's success marker, written last. */
-export const SUCCESS_MARKER = '_SUCCESS';
-
-/** Where attempts write part files before the driver moves the committed ones into place. */
-export const TEMPORARY_DIR = '_temporary';
-
-/**
- * Claims an output folder for one run: it must be empty (or absent), and the marker is created with
+ * Claims an output folder for one run by creating OUTPUT_MARKER in it, which stays there: it says
+ * the folder belongs to one job, so a second run refuses it and a later job refuses to read it as
+ * input until `_SUCCESS` says it is complete (see listInputs). The claim: it must be empty (or absent), and the marker is created with
  * a conditional write (`If-None-Match: *` on S3, a lock file locally), so of two runs started
  * together into one folder exactly one goes ahead. An emptiness check alone races: both runs see an
  * empty folder, both write, and the folder mixes their part files.

@@ -9,26 +9,29 @@ import { isUrl, openStore } from '../backends/open-store.js';
 import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
+import {
+  jobDataPrefix,
+  reduceInputsKey,
+  SUCCESS_MARKER,
+  shufflePrefix,
+  stageOutputPrefix,
+  TEMPORARY_DIR,
+  WORK_FOLDERS,
+} from '../protocol/store-layout.js';
 import { encodeInputList } from '../runtime/reduce-inputs.js';
 import type { MapResult, ReduceResult } from '../runtime/task-types.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
-import { claimOutput, releaseOutput, SUCCESS_MARKER, TEMPORARY_DIR } from './output-claim.js';
+import { claimOutput, releaseOutput } from './output-claim.js';
 import { PhaseTracker } from './phase-tracker.js';
 import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { runAll, type TaskSpec } from './schedule.js';
 import { commitParts } from './stage-commit.js';
-import {
-  mapTaskSpecs,
-  reduceInputs,
-  reduceInputsKey,
-  reduceTaskSpecs,
-  type StageContext,
-} from './stage-tasks.js';
+import { mapTaskSpecs, reduceInputs, reduceTaskSpecs, type StageContext } from './stage-tasks.js';
 
 /** Totals of a run, as printed by `mr run` and stored in `_SUCCESS`. */
 export interface JobCounters {
@@ -168,9 +171,6 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   }
 }
 
-/** Top-level folders the engine writes in a work store (job state and data, bundles, stream state). */
-const WORK_FOLDERS = ['jobs', 'bundles', 'streams'] as const;
-
 /** A folder inside a location that is a local path or a URL. */
 function joinLocation(root: string, folder: string): string {
   return isUrl(root) ? `${root.replace(/\/$/, '')}/${folder}` : join(root, folder);
@@ -222,7 +222,7 @@ class JobRun {
       objects = summary.outputs;
       parts = summary.outputs.map((o) => o.key);
     }
-    if (!this.opts.keepIntermediate) await this.work.deletePrefix(`jobs/${this.jobId}/data/`);
+    if (!this.opts.keepIntermediate) await this.work.deletePrefix(jobDataPrefix(this.jobId));
     const result: JobResult = {
       jobId: this.jobId,
       name: this.job.name,
@@ -247,7 +247,6 @@ class JobRun {
     if (!stage) throw new JobDefinitionError(`no stage ${s}`);
     const partitions = stage.partitions ?? this.opts.partitions ?? DEFAULT_PARTITIONS;
     const input = s === 0 ? this.job.input : ({ format: 'jsonl' } as const);
-    const dataPrefix = `jobs/${this.jobId}/data/s${s}/`;
 
     // Map phase.
     const ctx: StageContext = {
@@ -255,7 +254,6 @@ class JobRun {
       stage: s,
       memoryBudget: this.opts.memoryBudget,
       workUrl: this.work.url,
-      dataPrefix,
       partitions,
     };
     const mapInputs = planMapInputs(objects, this.opts.splitSize);
@@ -271,14 +269,14 @@ class JobRun {
 
     // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
     const target = last ? this.out : this.work;
-    const outPrefix = last ? '' : `${dataPrefix}out/`;
+    const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
     const lists = reduceInputs(
       ctx,
       maps.map((m) => m.result),
     ).map(encodeInputList);
     const writeList = pLimit(16);
     await Promise.all(
-      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(ctx, p), list.bytes))),
+      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(this.jobId, s, p), list.bytes))),
     );
     const reduceLedger = new CommitLedger<ReduceResult>();
     const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
@@ -292,7 +290,7 @@ class JobRun {
     // Commit: the committed attempts' part files move into place; then the shuffle data can go.
     if (last) this.touchedOutput = true;
     const outputs = await commitParts(target, reduces, outPrefix);
-    if (!this.opts.keepIntermediate) await this.work.deletePrefix(`${dataPrefix}shuffle/`);
+    if (!this.opts.keepIntermediate) await this.work.deletePrefix(shufflePrefix(this.jobId, s));
 
     const usage = stageRequests({
       splits: mapInputs.reduce((n, mi) => n + mi.splits.length, 0),

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../backends/object-store.js';
+import { TEMPORARY_DIR } from '../protocol/store-layout.js';
 import type { ReduceResult } from '../runtime/task-types.js';
 import type { InputObject } from './list-inputs.js';
-import { TEMPORARY_DIR } from './output-claim.js';
 
 /**
  * Commits a stage's output: moves each committed reduce attempt's part file from `_temporary/` into

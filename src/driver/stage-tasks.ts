@@ -1,7 +1,13 @@
 import type { InputSpec } from '../job/types.js';
+import {
+  attemptPartKey,
+  mapTaskId,
+  reduceInputsKey,
+  reduceTaskId,
+  shuffleKey,
+} from '../protocol/store-layout.js';
 import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../runtime/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
-import { TEMPORARY_DIR } from './output-claim.js';
 import { describeInput, type MapInput } from './plan-splits.js';
 import type { TaskSpec } from './schedule.js';
 
@@ -12,16 +18,8 @@ export interface StageContext {
   memoryBudget: number;
   /** URL of the work store, where shuffle data and reduce inputs live. */
   workUrl: string;
-  /** Key prefix of this stage's intermediate data in the work store. */
-  dataPrefix: string;
   partitions: number;
 }
-
-const pad = (n: number) => String(n).padStart(5, '0');
-
-export const mapTaskId = (stage: number, i: number): string => `s${stage}-m${pad(i)}`;
-export const reduceTaskId = (stage: number, p: number): string => `s${stage}-r${pad(p)}`;
-export const partFileName = (p: number): string => `part-${pad(p)}.jsonl`;
 
 /** The map tasks of a stage, one per planned input. */
 export function mapTaskSpecs(
@@ -31,8 +29,7 @@ export function mapTaskSpecs(
 ): TaskSpec<MapTask>[] {
   return inputs.map((mi, i) => {
     const taskId = mapTaskId(ctx.stage, i);
-    // Hashed prefixes spread shuffle writes over S3 partitions; attempt-scoped so retries never collide.
-    const spread = (fnv1a(taskId) & 0xff).toString(16).padStart(2, '0');
+    const spread = fnv1a(taskId);
     return {
       taskId,
       describe: describeInput(mi),
@@ -47,7 +44,7 @@ export function mapTaskSpecs(
         splits: mi.splits,
         partitions: ctx.partitions,
         shuffleStore: ctx.workUrl,
-        shuffleKey: `${ctx.dataPrefix}shuffle/${spread}/${taskId}-a${attempt}.shf`,
+        shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, spread),
       }),
     };
   });
@@ -62,10 +59,6 @@ export function reduceInputs(ctx: StageContext, maps: readonly MapResult[]): Red
     }),
   );
 }
-
-/** Where reducer p's input list is stored: invocations carry this pointer, never the list itself. */
-export const reduceInputsKey = (ctx: StageContext, p: number): string =>
-  `${ctx.dataPrefix}reduce-inputs/${reduceTaskId(ctx.stage, p)}.json`;
 
 /**
  * The reduce tasks of a stage, one per stored input list (its slice count and CRC-32, which the task
@@ -90,9 +83,9 @@ export function reduceTaskSpecs(
         attempt,
         memoryBudget: ctx.memoryBudget,
         partition: p,
-        inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx, p), count, crc },
+        inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx.jobId, ctx.stage, p), count, crc },
         outputStore: output.store,
-        outputKey: `${output.prefix}${TEMPORARY_DIR}/${taskId}-a${attempt}/${partFileName(p)}`,
+        outputKey: attemptPartKey(output.prefix, ctx.stage, p, attempt),
       }),
     };
   });

@@ -23,11 +23,6 @@ export type LambdaReply = { ok: true; result: TaskResult } | { ok: false; error:
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** The store key a bundle with this hash is shipped under. */
-export function bundleKey(sha256: string): string {
-  return `bundles/${sha256}.mjs`;
-}
-
 /**
  * Checks the shape of an invocation event before anything trusts it; the task's own fields are
  * checked by the task code. The hash must be plain hex because it names a file in /tmp.

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../backends/object-store.js';
+import { checkpointKey, checkpointsPrefix } from '../protocol/store-layout.js';
 
 /** One shard's checkpoint as stored. */
 export interface Checkpoint {
@@ -12,7 +13,7 @@ export interface Checkpoint {
   updatedAt: string;
 }
 
-/** Per-shard checkpoints in the store, at `streams/<job>/checkpoints/<shardId>.json`. */
+/** Per-shard checkpoints in the store (see checkpointKey). */
 export class CheckpointStore {
   constructor(
     private readonly store: ObjectStore,
@@ -20,7 +21,7 @@ export class CheckpointStore {
   ) {}
 
   #key(shardId: string): string {
-    return `streams/${this.job}/checkpoints/${shardId}.json`;
+    return checkpointKey(this.job, shardId);
   }
 
   async read(shardId: string): Promise<Checkpoint | undefined> {
@@ -31,7 +32,7 @@ export class CheckpointStore {
   /** Every shard checkpointed as ended. */
   async ended(): Promise<Set<string>> {
     const out = new Set<string>();
-    for await (const o of this.store.list(`streams/${this.job}/checkpoints/`)) {
+    for await (const o of this.store.list(checkpointsPrefix(this.job))) {
       const c = JSON.parse(new TextDecoder().decode(await this.store.get(o.key))) as Checkpoint;
       if (c.ended) out.add(c.shardId);
     }

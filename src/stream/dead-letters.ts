@@ -1,6 +1,7 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ObjectStore } from '../backends/object-store.js';
 import { DeadLetterError } from '../errors.js';
+import { deadLetterKey, deadLettersPrefix } from '../protocol/store-layout.js';
 import type { StreamRecord } from './types.js';
 
 /** The JSON body of a dead-letter message. */
@@ -91,13 +92,13 @@ export class StoreDeadLetters implements DeadLetterSink {
   ) {}
 
   get description(): string {
-    return `${this.store.url}/streams/${this.job}/dead-letters/`;
+    return `${this.store.url.replace(/\/$/, '')}/${deadLettersPrefix(this.job)}`;
   }
 
   async send(letter: DeadLetter): Promise<void> {
     try {
       await this.store.put(
-        `streams/${this.job}/dead-letters/${letter.shardId}/${letter.sequenceNumber}.json`,
+        deadLetterKey(this.job, letter.shardId, letter.sequenceNumber),
         JSON.stringify(letter),
       );
     } catch (err) {

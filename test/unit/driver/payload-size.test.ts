@@ -15,7 +15,6 @@ const ctx: StageContext = {
   stage: 0,
   memoryBudget: 256 << 20,
   workUrl: 's3://fanout-jobs/',
-  dataPrefix: 'jobs/wordcount-20261127101500-abcdef/data/s0/',
   partitions: 512,
 };
 const bytesOf = (event: LambdaEvent) => Buffer.byteLength(JSON.stringify(event));

@@ -1,0 +1,87 @@
+/**
+ * Every key the engine reads or writes in a store, built here and nowhere else, so the layout is one
+ * table (README, "Store layout") and a job's state can be found by id alone. Keys are `/`-separated
+ * and relative to the store's root; the layout is the same on every backend.
+ *
+ * Work store: `jobs/<job id>/` (state and intermediate data), `bundles/` (shipped job code),
+ * `streams/<stream job>/` (checkpoints, leases, dead letters). Output folder: `_FANOUT`, part files,
+ * `_temporary/` while reducers write, `_SUCCESS` last.
+ */
+
+/** Top-level folders the engine writes in a work store; never read as input. */
+export const WORK_FOLDERS = ['jobs', 'bundles', 'streams'] as const;
+
+/** The marker a run puts in its output folder before anything else (see claimOutput). */
+export const OUTPUT_MARKER = '_FANOUT';
+
+/** Hadoop's name, kept: the output's success marker, written last. */
+export const SUCCESS_MARKER = '_SUCCESS';
+
+/** Where attempts write part files before the driver moves the committed ones into place. */
+export const TEMPORARY_DIR = '_temporary';
+
+const pad = (n: number) => String(n).padStart(5, '0');
+
+/** A map task's id, stable across attempts: `s0-m00012`. */
+export const mapTaskId = (stage: number, i: number): string => `s${stage}-m${pad(i)}`;
+/** A reduce task's id, stable across attempts: `s0-r00003`. */
+export const reduceTaskId = (stage: number, p: number): string => `s${stage}-r${pad(p)}`;
+/** The part file reduce partition p writes. */
+export const partFileName = (p: number): string => `part-${pad(p)}.jsonl`;
+
+/** Everything of one job in the work store. */
+export const jobPrefix = (jobId: string): string => `jobs/${jobId}/`;
+/** What was asked: job name, input, output, options. */
+export const jobSpecKey = (jobId: string): string => `${jobPrefix(jobId)}job.json`;
+/** State (running, succeeded, failed, cancelled), counters, timings or the error. */
+export const jobStatusKey = (jobId: string): string => `${jobPrefix(jobId)}status.json`;
+/** The splits of each map task of a stage. */
+export const stagePlanKey = (jobId: string, stage: number): string =>
+  `${jobPrefix(jobId)}s${stage}/plan.json`;
+/** The committed attempt of every task of a phase. */
+export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+  `${jobPrefix(jobId)}s${stage}/${phase}-manifest.json`;
+/** Every task of a phase: its state, attempts and last error. */
+export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+  `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
+
+/** A job's intermediate data, deleted after success. */
+export const jobDataPrefix = (jobId: string): string => `${jobPrefix(jobId)}data/`;
+/** One stage's intermediate data. */
+export const stageDataPrefix = (jobId: string, stage: number): string => `${jobDataPrefix(jobId)}s${stage}/`;
+/** A stage's shuffle objects. */
+export const shufflePrefix = (jobId: string, stage: number): string =>
+  `${stageDataPrefix(jobId, stage)}shuffle/`;
+/**
+ * The shuffle object of one map attempt: attempt-scoped so retries never collide, under one of 256
+ * prefixes (`spread`, a hash of the task id) so writes spread over S3's partitions.
+ */
+export const shuffleKey = (jobId: string, stage: number, taskId: string, attempt: number, spread: number) =>
+  `${shufflePrefix(jobId, stage)}${(spread & 0xff).toString(16).padStart(2, '0')}/${taskId}-a${attempt}.shf`;
+/** Reducer p's list of slices: invocations carry this pointer, never the list itself. */
+export const reduceInputsKey = (jobId: string, stage: number, p: number): string =>
+  `${stageDataPrefix(jobId, stage)}reduce-inputs/${reduceTaskId(stage, p)}.json`;
+/** Where a stage that is not the last writes its part files, in the work store. */
+export const stageOutputPrefix = (jobId: string, stage: number): string =>
+  `${stageDataPrefix(jobId, stage)}out/`;
+/** One reduce attempt's part file, under `_temporary/` below the stage's output prefix. */
+export const attemptPartKey = (outputPrefix: string, stage: number, p: number, attempt: number): string =>
+  `${outputPrefix}${TEMPORARY_DIR}/${reduceTaskId(stage, p)}-a${attempt}/${partFileName(p)}`;
+
+/** A shipped job bundle, named by the SHA-256 of its bytes. */
+export const bundleKey = (sha256: string): string => `bundles/${sha256}.mjs`;
+/** What a job file was last bundled into, locally: lets an unchanged job skip esbuild. */
+export const bundleRecordKey = (jobFileHash: string): string => `bundles/${jobFileHash}.json`;
+
+/** Everything of one stream job in the work store. */
+export const streamPrefix = (job: string): string => `streams/${job}/`;
+/** Per-shard checkpoints (with the shard's open tumbling window). */
+export const checkpointsPrefix = (job: string): string => `${streamPrefix(job)}checkpoints/`;
+export const checkpointKey = (job: string, shardId: string): string =>
+  `${checkpointsPrefix(job)}${shardId}.json`;
+/** Shard leases of consumers sharing a stream. */
+export const leasesPrefix = (job: string): string => `${streamPrefix(job)}leases/`;
+/** Dead letters kept in the store when no queue is configured. */
+export const deadLettersPrefix = (job: string): string => `${streamPrefix(job)}dead-letters/`;
+export const deadLetterKey = (job: string, shardId: string, sequenceNumber: string): string =>
+  `${deadLettersPrefix(job)}${shardId}/${sequenceNumber}.json`;
