@@ -33,6 +33,8 @@ export interface LambdaInvokerOptions {
   concurrency: number;
   /** A client to use instead of one from `createLambdaClient`; the invoker then does not destroy it. */
   client?: LambdaClient;
+  /** Region of the function, for the client this invoker makes. @default the SDK's usual chain */
+  region?: string;
   /**
    * How long one attempt may take before it is abandoned as retryable; set it below the function's
    * own timeout so the driver gives up first and can say which task hung.
@@ -83,7 +85,9 @@ export class LambdaInvoker implements Invoker {
     this.#bundle = options.bundle;
     this.#timeoutMs = timeout;
     this.#ownsClient = options.client === undefined;
-    this.#client = options.client ?? createLambdaClient(options.concurrency);
+    this.#client =
+      options.client ??
+      createLambdaClient(options.concurrency, options.region === undefined ? {} : { region: options.region });
   }
 
   async invoke(task: Task): Promise<TaskResult> {

@@ -36,9 +36,24 @@ export function defaultS3Client(
 }
 
 let shared: S3Client | undefined;
+let sharedRegion: string | undefined;
 
 /** One default client per process: each client keeps its own connection pool. */
 export function sharedS3Client(): S3Client {
-  shared ??= defaultS3Client();
+  shared ??= defaultS3Client(
+    DEFAULT_MAX_ATTEMPTS,
+    sharedRegion === undefined ? {} : { region: sharedRegion },
+  );
   return shared;
+}
+
+/**
+ * Sets the region of the shared client that stores opened by URL use (`--region`), instead of the
+ * SDK's chain; it is passed to the client, never written into the environment. Stores opened before
+ * keep their client.
+ */
+export function useS3Region(region: string): void {
+  if (region === sharedRegion) return;
+  sharedRegion = region;
+  shared = undefined;
 }

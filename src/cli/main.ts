@@ -32,10 +32,9 @@ function program(): Command {
     )
     .option(
       '--backend <name>',
-      'where tasks run: local (worker threads) or aws (the Lambda runtime)',
-      'local',
+      'where tasks run: local (worker threads, the default) or aws (the Lambda runtime)',
     )
-    .option('--function <name>', 'aws: the runtime function made by mr deploy', 'fanout-runtime')
+    .option('--function <name>', 'aws: the runtime function made by mr deploy (default fanout-runtime)')
     .option('--region <region>', 'aws: AWS region; default: AWS_REGION or the profile region')
     .option('-c, --concurrency <n>', 'tasks at once (local: worker threads); default: one per core')
     .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')

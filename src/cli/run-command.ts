@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import type { BackendName } from '../backends/backends.js';
 import { isUrl } from '../backends/open-store.js';
 import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
@@ -46,20 +47,14 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     }
     input = [sample];
   }
-  if (flags.backend !== undefined && flags.backend !== 'local' && flags.backend !== 'aws') {
-    throw new UsageError(
-      `invalid value ${JSON.stringify(flags.backend)} for --backend: expected local or aws`,
-    );
-  }
-  const backend = flags.backend ?? 'local';
-  // The SDK's default chain reads the region from the environment; the flag is one more way to set it.
-  if (flags.region !== undefined) process.env.AWS_REGION = flags.region;
   const options: RunOptions = {
     input,
-    backend,
+    // Checked by resolveOptions against the backends there are, as every option is.
+    ...(flags.backend !== undefined && { backend: flags.backend as BackendName }),
     ...(flags.output !== undefined && { output: flags.output }),
     ...(flags.function !== undefined && { functionName: flags.function }),
-    ...workFlag(flags.work, flags.output, backend),
+    ...(flags.region !== undefined && { region: flags.region }),
+    ...(flags.work !== undefined && { workDir: flags.work }),
     ...(flags.concurrency !== undefined && { concurrency: parseCount(flags.concurrency, '--concurrency') }),
     ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
     ...(flags.splitSize !== undefined && { splitSize: parseSize(flags.splitSize, '--split-size') }),
@@ -94,22 +89,6 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));
   return result;
-}
-
-/**
- * The work location: the flag, else `.fanout` locally, else the root of the output's bucket on aws
- * (where `mr deploy`'s lifecycle rule expires `jobs/` and the runtime may read and write).
- */
-function workFlag(
-  work: string | undefined,
-  output: string | undefined,
-  backend: string,
-): { workDir?: string } {
-  if (work !== undefined) return { workDir: work };
-  if (backend !== 'aws') return {};
-  const bucket = output === undefined ? undefined : /^s3:\/\/([^/]+)/.exec(output)?.[1];
-  if (!bucket) throw new UsageError('--backend aws needs --output s3://bucket/prefix (or --work s3://...)');
-  return { workDir: `s3://${bucket}/` };
 }
 
 function formatSummary(r: JobResult): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
+import { backendNamed } from '../backends/backends.js';
 import type { Invoker } from '../backends/invoker.js';
 import type { ObjectStore } from '../backends/object-store.js';
 import { openBackend } from '../backends/open-backend.js';
@@ -89,6 +90,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   const started = Date.now();
   const opts = resolveOptions(options);
   const emit = safeEmitter(opts.onProgress);
+  if (opts.region !== undefined) await useRegion(opts.region);
   const local = !isUrl(opts.workDir);
   const work = openStore(local ? resolve(opts.workDir) : opts.workDir);
   const {
@@ -96,22 +98,28 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     invoker,
     lambda,
     taskTimeoutMs,
-  } = await openBackend(job, {
-    backend: opts.backend,
-    concurrency: opts.concurrency,
-    work,
-    // Local runs keep the bundle beside their state; a remote work store needs a local file first.
-    ...(local && { bundleDir: resolve(opts.workDir) }),
-    workerMemoryMb: opts.workerMemoryMb,
-    functionName: opts.functionName,
-    ...(opts.taskTimeoutMs !== undefined && { taskTimeoutMs: opts.taskTimeoutMs }),
-  });
+  } = await openBackend(
+    job,
+    {
+      backend: opts.backend,
+      concurrency: opts.concurrency,
+      work,
+      // Local runs keep the bundle beside their state; a remote work store needs a local file first.
+      ...(local && { bundleDir: resolve(opts.workDir) }),
+      workerMemoryMb: opts.workerMemoryMb,
+      functionName: opts.functionName,
+      region: opts.region,
+      taskTimeoutMs: opts.taskTimeoutMs,
+    },
+    'job',
+  );
+  const backend = backendNamed(opts.backend);
 
   let failure: unknown;
   try {
     const jobId = `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const output = opts.output ?? resolve('out', jobId);
-    if (opts.backend === 'aws') requireRemote(output, opts.input);
+    if (backend.remote) requireRemote(backend.name, output, opts.input);
     const workRoot = local ? resolve(opts.workDir) : opts.workDir;
     const inputs = await listInputs(opts.input, {
       // The run's own folders may sit inside an input folder: never read them as input.
@@ -120,7 +128,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     });
     const out = openStore(output);
     await claimOutput(out, output, jobId);
-    if (opts.backend === 'local' && opts.concurrency > 2 * availableParallelism()) {
+    if (!backend.remote && opts.concurrency > 2 * availableParallelism()) {
       emit({
         type: 'warning',
         message: `concurrency ${opts.concurrency} starts that many worker threads on ${availableParallelism()} cores: threads beyond the cores add memory and contention, not speed`,
@@ -384,12 +392,17 @@ function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: Pr
   };
 }
 
-/** Lambda functions cannot see this machine's files: every location of an aws run must be remote. */
-function requireRemote(output: string, inputs: readonly string[]): void {
+/** Remote functions cannot see this machine's files: every location of their run must be remote. */
+function requireRemote(backend: string, output: string, inputs: readonly string[]): void {
   const local = [output, ...inputs].find((l) => !isUrl(l));
   if (local !== undefined) {
-    throw new UsageError(`--backend aws needs s3:// locations for input and output, got ${local}`);
+    throw new UsageError(`--backend ${backend} needs s3:// locations for input and output, got ${local}`);
   }
+}
+
+/** The region S3 stores of this run use; loaded only when given, as local runs need no SDK. */
+async function useRegion(region: string): Promise<void> {
+  (await import('../backends/s3-client.js')).useS3Region(region);
 }
 
 function timestamp(): string {

@@ -1,5 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { Backend } from '../backends/open-backend.js';
+import {
+  type BackendName,
+  backendNamed,
+  DEFAULT_BACKEND,
+  DEFAULT_FUNCTION_NAME,
+  DEFAULT_WORK_DIR,
+} from '../backends/backends.js';
 import { UsageError } from '../errors.js';
 import { MAX_PARTITIONS } from '../job/define-job.js';
 import type { ProgressEvent } from './progress.js';
@@ -12,13 +18,16 @@ export interface RunOptions {
   output?: string;
   /**
    * Where job state, bundles and intermediate data live: a folder, or a URL such as `s3://bucket/`.
-   * @default `.fanout` under the current directory
+   * @default `.fanout` under the current directory; on aws the root of the output's bucket (where
+   *   `mr deploy`'s lifecycle rule expires `jobs/` and the runtime may read and write)
    */
   workDir?: string;
   /** Where tasks run: worker threads here, or the deployed Lambda runtime. @default 'local' */
-  backend?: Backend;
+  backend?: BackendName;
   /** aws: name or ARN of the runtime function made by `mr deploy`. @default 'fanout-runtime' */
   functionName?: string;
+  /** aws: the function's region, passed to its SDK client. @default the SDK's chain (AWS_REGION, profile) */
+  region?: string;
   /**
    * How long one attempt may run before it is abandoned and retried: locally its worker thread is
    * terminated, on aws the invocation is dropped.
@@ -59,9 +68,6 @@ export interface RunOptions {
 export const MiB = 1024 * 1024;
 
 export const DEFAULTS = {
-  workDir: '.fanout',
-  backend: 'local',
-  functionName: 'fanout-runtime',
   splitSize: 64 * MiB,
   maxAttempts: 3,
   memoryBudget: 256 * MiB,
@@ -72,9 +78,19 @@ export const DEFAULTS = {
 export type ResolvedOptions = Required<
   Omit<
     RunOptions,
-    'input' | 'output' | 'partitions' | 'onProgress' | 'signal' | 'taskTimeoutMs' | 'speculateAfterMs'
+    | 'input'
+    | 'output'
+    | 'partitions'
+    | 'onProgress'
+    | 'signal'
+    | 'taskTimeoutMs'
+    | 'speculateAfterMs'
+    | 'region'
+    | 'backend'
   >
 > & {
+  backend: BackendName;
+  region: string | undefined;
   taskTimeoutMs: number | undefined;
   speculateAfterMs: number | undefined;
   input: string[];
@@ -88,14 +104,17 @@ export type ResolvedOptions = Required<
 export function resolveOptions(o: RunOptions): ResolvedOptions {
   const input = typeof o.input === 'string' ? [o.input] : [...(o.input ?? [])];
   if (input.length === 0) throw new UsageError('no input given');
+  const backend = (o.backend ?? DEFAULT_BACKEND) as BackendName;
+  const remote = backendNamed(backend).remote;
   return {
     input,
     output: o.output,
-    workDir: o.workDir ?? DEFAULTS.workDir,
-    backend: backendOf(o.backend ?? DEFAULTS.backend),
-    functionName: o.functionName ?? DEFAULTS.functionName,
+    workDir: o.workDir ?? defaultWorkDir(remote, o.output),
+    backend,
+    functionName: o.functionName ?? DEFAULT_FUNCTION_NAME,
+    region: o.region,
     taskTimeoutMs: o.taskTimeoutMs === undefined ? undefined : positiveInt('taskTimeoutMs', o.taskTimeoutMs),
-    speculateAfterMs: speculation(o.speculateAfterMs, o.backend ?? DEFAULTS.backend),
+    speculateAfterMs: speculation(o.speculateAfterMs, remote),
     concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
     partitions: o.partitions === undefined ? undefined : partitionCount(o.partitions),
     splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
@@ -110,15 +129,22 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
   };
 }
 
-function speculation(ms: number | undefined, backend: string): number | undefined {
-  if (ms === undefined) return backend === 'aws' ? 10_000 : undefined;
+/** Remote functions are spare capacity to copy stragglers onto; local cores are not. */
+function speculation(ms: number | undefined, remote: boolean): number | undefined {
+  if (ms === undefined) return remote ? 10_000 : undefined;
   return nonNegative('speculateAfterMs', ms) === 0 ? undefined : ms;
 }
 
-function backendOf(b: string): Backend {
-  if (b !== 'local' && b !== 'aws')
-    throw new UsageError(`backend must be 'local' or 'aws', got ${JSON.stringify(b)}`);
-  return b;
+/**
+ * The work location when none is given: `.fanout` here, or for a remote backend the root of the
+ * output's bucket, which its functions may read and write.
+ */
+function defaultWorkDir(remote: boolean, output: string | undefined): string {
+  if (!remote) return DEFAULT_WORK_DIR;
+  const bucket = output === undefined ? undefined : /^s3:\/\/([^/]+)/.exec(output)?.[1];
+  if (!bucket)
+    throw new UsageError('a remote backend needs --output s3://bucket/prefix (or --work s3://...)');
+  return `s3://${bucket}/`;
 }
 
 /** The same bound as a stage's own `partitions` (see defineJob). */

@@ -1,0 +1,32 @@
+import { UsageError } from '../errors.js';
+import { awsBackend } from './aws-backend.js';
+import type { BackendProvider } from './backend.js';
+import { localBackend } from './local-backend.js';
+
+/** Every backend by name: the one place a backend is chosen. */
+export const BACKENDS: ReadonlyMap<string, BackendProvider> = new Map(
+  [localBackend, awsBackend].map((b) => [b.name, b]),
+);
+
+/** The names `--backend` accepts. */
+export type BackendName = 'local' | 'aws';
+
+/** Where tasks run unless told otherwise. */
+export const DEFAULT_BACKEND: BackendName = 'local';
+
+/** The runtime function `mr deploy` makes, which remote backends invoke. */
+export const DEFAULT_FUNCTION_NAME = 'fanout-runtime';
+
+/** Where job state, bundles and stream checkpoints go unless told otherwise, locally. */
+export const DEFAULT_WORK_DIR = '.fanout';
+
+/** The backend of a name. @throws {UsageError} naming the value received and the names known. */
+export function backendNamed(name: string): BackendProvider {
+  const backend = BACKENDS.get(name);
+  if (!backend) {
+    throw new UsageError(
+      `backend must be one of ${[...BACKENDS.keys()].join(', ')}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return backend;
+}
