@@ -1,5 +1,6 @@
 /** Fanout's public API: define jobs, run them, and the types they use. */
 
+export type { BackendName } from './backends/backends.js';
 export type { ObjectStore } from './backends/object-store.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
 export type { JobCounters, JobResult, StageSummary } from './driver/run-job.js';
@@ -7,12 +8,15 @@ export { runJob } from './driver/run-job.js';
 export type { RunOptions } from './driver/run-options.js';
 export {
   BadRecordError,
+  BundleIntegrityError,
   CorruptDataError,
   DeadLetterError,
   FanoutError,
   JobCancelledError,
   JobDefinitionError,
+  NotJsonError,
   TaskFailedError,
+  ThrottledError,
   UsageError,
   UserCodeError,
   WindowStateTooLargeError,
