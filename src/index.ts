@@ -10,6 +10,7 @@ export {
   CorruptDataError,
   DeadLetterError,
   FanoutError,
+  InputChangedError,
   JobCancelledError,
   JobDefinitionError,
   TaskFailedError,

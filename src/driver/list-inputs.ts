@@ -10,6 +10,8 @@ export interface InputObject {
   store: string;
   key: string;
   size: number;
+  /** The object's version as listed (ObjectInfo.etag): readers check it is still the one there. */
+  etag?: string;
 }
 
 /** Hidden and `_`-prefixed names (`_SUCCESS`, `.DS_Store`) are bookkeeping, never data, as in Hadoop. */
@@ -52,7 +54,7 @@ async function listOne(location: string, all: boolean): Promise<InputObject[]> {
   }
   if (path !== '' && !path.endsWith('/')) {
     const one = await store.head(path);
-    if (one) return [{ store: store.url, key: path, size: one.size }];
+    if (one) return [{ store: store.url, key: path, size: one.size, ...(one.etag && { etag: one.etag }) }];
   }
   const found = await collect(store, path === '' || path.endsWith('/') ? path : `${path}/`, () => true, all);
   if (found.length === 0 && !(await existsAsFolder(location)))
@@ -69,7 +71,7 @@ async function collect(
   const found: InputObject[] = [];
   for await (const o of store.list(prefix)) {
     if ((all || isDataName(o.key.slice(prefix.length))) && isMatch(o.key))
-      found.push({ store: store.url, key: o.key, size: o.size });
+      found.push({ store: store.url, key: o.key, size: o.size, ...(o.etag && { etag: o.etag }) });
   }
   return found;
 }

@@ -1,6 +1,7 @@
 import { createGunzip } from 'node:zlib';
-import type { ObjectStore } from '../backends/object-store.js';
-import type { Split } from '../driver/plan-splits.js';
+import type { ByteRange, ObjectStore } from '../backends/object-store.js';
+import { objectName, type Split } from '../driver/plan-splits.js';
+import { FanoutError, inputChanged } from '../errors.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -13,15 +14,43 @@ const MAX_OVERREAD = 8 * 1024 * 1024;
  * until the consumer stops (it stops once the record straddling `to` is complete).
  */
 async function* rangeThenOverread(store: ObjectStore, split: Split, from: number): AsyncIterable<Uint8Array> {
-  yield* store.stream(split.key, { start: from, end: split.end });
+  yield* planned(store, split, { start: from, end: split.end });
   let pos = split.end;
   let step = FIRST_OVERREAD;
   while (pos < split.size) {
     const end = Math.min(split.size, pos + step);
-    yield* store.stream(split.key, { start: pos, end });
+    yield* planned(store, split, { start: pos, end });
     pos = end;
     step = Math.min(step * 2, MAX_OVERREAD);
   }
+}
+
+/**
+ * Every byte of `range` (or of the whole object) of the version of a split's object that was
+ * planned. The store checks the object's size and etag as it opens it; a stream that ends early
+ * means the object was cut short while being read. Either way the task fails without a retry:
+ * counting what is left would be a wrong answer.
+ */
+async function* planned(store: ObjectStore, split: Split, range?: ByteRange): AsyncIterable<Uint8Array> {
+  const expected = split.etag === undefined ? { size: split.size } : { size: split.size, etag: split.etag };
+  let pos = range?.start ?? 0;
+  for await (const chunk of store.stream(split.key, range, expected)) {
+    pos += chunk.byteLength;
+    yield chunk;
+  }
+  if (pos < Math.min(range?.end ?? split.size, split.size)) throw await cutShort(store, split, pos);
+}
+
+/** Why a read of a split's object ended at `pos`, before the bytes it was planned with. */
+async function cutShort(store: ObjectStore, split: Split, pos: number): Promise<FanoutError> {
+  const now = await store.head(split.key);
+  if (now && now.size === split.size && (split.etag === undefined || now.etag === split.etag)) {
+    // The object is as planned: the transfer, not the object, came up short; another attempt may not.
+    return new FanoutError(`reading ${objectName(split)} ended at byte ${pos} of ${split.size}`, {
+      retryable: true,
+    });
+  }
+  return inputChanged(objectName(split), split.size, now?.size ?? 'gone');
 }
 
 /**
@@ -43,7 +72,7 @@ export async function* readLines(store: ObjectStore, split: Split): AsyncGenerat
  */
 export async function* lineRuns(store: ObjectStore, split: Split): AsyncGenerator<Buffer> {
   if (split.gzip) {
-    yield* runsOf(gunzip(store.stream(split.key)), 0, Number.POSITIVE_INFINITY, false);
+    yield* runsOf(gunzip(planned(store, split)), 0, Number.POSITIVE_INFINITY, false);
     return;
   }
   const from = split.start === 0 ? 0 : split.start - 1;

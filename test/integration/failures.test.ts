@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BadRecordError,
   defineJob,
+  InputChangedError,
   JobCancelledError,
   runJob,
   TaskFailedError,
@@ -166,6 +167,40 @@ describe('failures and retries on the local backend', () => {
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
     expect(retries).toEqual([]);
+  });
+
+  it('fails without retries when an input file shrinks while the job reads it; no _SUCCESS', async () => {
+    const d = setup();
+    const path = d.file('in/big.txt', wordText(4000, 100, 7));
+    const size = statSync(path).size;
+    const retries: string[] = [];
+    process.env.FANOUT_TEST_TRUNCATE = path;
+    process.env.FANOUT_TEST_TRUNCATE_TO = String(Math.floor(size / 2));
+    try {
+      const err = await runJob(fixture('truncate-input'), {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        splitSize: 4096,
+        concurrency: 2,
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(InputChangedError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: input ${path} changed while the job ran \\(planned ${size} bytes, now ${Math.floor(size / 2)}\\): rerun once it is stable$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    } finally {
+      delete process.env.FANOUT_TEST_TRUNCATE;
+      delete process.env.FANOUT_TEST_TRUNCATE_TO;
+    }
   });
 
   it('rejects user mistakes with a UsageError', async () => {
