@@ -1,4 +1,4 @@
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import type { ByteRange, ObjectStore } from '../backends/object-store.js';
 import { objectName, type Split } from '../driver/plan-splits.js';
 import { FanoutError, inputChanged } from '../errors.js';
@@ -83,7 +83,11 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
   const z = createGunzip();
   const feed = (async () => {
     try {
-      for await (const chunk of source) if (!z.write(chunk)) await new Promise((r) => z.once('drain', r));
+      for await (const chunk of source) {
+        // Stopped (bad data, or the reader had enough): leaving the loop closes the source's file.
+        if (z.destroyed) return;
+        if (!z.write(chunk)) await drainedOrClosed(z);
+      }
       z.end();
     } catch (err) {
       z.destroy(err as Error);
@@ -91,6 +95,19 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
   })();
   for await (const chunk of z) yield chunk as Buffer;
   await feed;
+}
+
+/** Waits for zlib to take more, or to close: a stopped reader destroys it, and no drain comes. */
+function drainedOrClosed(z: Gunzip): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      z.off('drain', done);
+      z.off('close', done);
+      resolve();
+    };
+    z.on('drain', done);
+    z.on('close', done);
+  });
 }
 
 /**

@@ -1,13 +1,22 @@
-import { renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ObjectStore } from '../../../src/backends/object-store.js';
 import { openStore } from '../../../src/backends/open-store.js';
 import { listInputs } from '../../../src/driver/list-inputs.js';
 import { type Split, splitObject } from '../../../src/driver/plan-splits.js';
 import { InputChangedError } from '../../../src/errors.js';
+import { readFirstLine } from '../../../src/mapper/read-first-line.js';
 import { readLines } from '../../../src/mapper/read-lines.js';
 import { linesOfWhole, linesViaSplits, storeWith } from '../../helpers/split-reader.js';
 import { tempDirs } from '../../helpers/temp.js';
@@ -109,6 +118,30 @@ describe('readLines over chunks cut anywhere', () => {
       const gz = gzipSync(text);
       expect(await linesOf(chunkedStore(gz, 1000), gz.length, 0, true)).toEqual(linesOfWhole(text));
     }
+  });
+});
+
+describe('readFirstLine of a gzip object', () => {
+  /** Descriptors this process holds open on `path` (Linux lists them under /proc/self/fd). */
+  const openOn = (path: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed since it was listed
+      }
+    }).length;
+
+  it.runIf(existsSync('/proc/self/fd'))('closes the file once it has the first line', async () => {
+    // Far more than zlib buffers, so the reader stops while the file is still being fed in.
+    const text = Array.from({ length: 50_000 }, (_, i) => `${i},${(i * 7919) % 10007},${i.toString(36)}`);
+    const store = storeWith('orders.csv.gz', `id,a,b\n${text.join('\n')}`, true);
+    const info = await store.head('orders.csv.gz');
+    if (!info) throw new Error('no head');
+    const split = splitObject({ store: store.url, ...info }, 1 << 20)[0] as Split;
+
+    expect(await readFirstLine(store, split)).toBe('id,a,b');
+    await vi.waitFor(() => expect(openOn(store.pathOf('orders.csv.gz'))).toBe(0));
   });
 });
 
