@@ -51,7 +51,10 @@ export class CorruptDataError extends FanoutError {
   override name = 'CorruptDataError';
 }
 
-/** Malformed input data, such as a line that is not JSON: deterministic, so never retried. */
+/**
+ * Malformed input data, such as a line that is not JSON or a `.gz` file that is not gzip:
+ * deterministic, so never retried.
+ */
 export class BadRecordError extends FanoutError {
   override name = 'BadRecordError';
 }

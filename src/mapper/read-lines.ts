@@ -1,7 +1,7 @@
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { ByteRange, ObjectStore } from '../backends/object-store.js';
 import { objectName, type Split } from '../driver/plan-splits.js';
-import { FanoutError, inputChanged } from '../errors.js';
+import { BadRecordError, FanoutError, inputChanged } from '../errors.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -72,14 +72,19 @@ export async function* readLines(store: ObjectStore, split: Split): AsyncGenerat
  */
 export async function* lineRuns(store: ObjectStore, split: Split): AsyncGenerator<Buffer> {
   if (split.gzip) {
-    yield* runsOf(gunzip(planned(store, split)), 0, Number.POSITIVE_INFINITY, false);
+    yield* runsOf(gunzip(planned(store, split), split), 0, Number.POSITIVE_INFINITY, false);
     return;
   }
   const from = split.start === 0 ? 0 : split.start - 1;
   yield* runsOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
 }
 
-async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+/**
+ * Decompresses a gzip split. Bytes that are not gzip, or stop mid-stream, fail as bad input: the
+ * same bytes fail the same way on every attempt. (A file cut short while being read fails in
+ * `planned` first, before zlib sees its end.)
+ */
+async function* gunzip(source: AsyncIterable<Uint8Array>, split: Split): AsyncIterable<Uint8Array> {
   const z = createGunzip();
   const feed = (async () => {
     try {
@@ -93,7 +98,12 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Ar
       z.destroy(err as Error);
     }
   })();
-  for await (const chunk of z) yield chunk as Buffer;
+  try {
+    for await (const chunk of z) yield chunk as Buffer;
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    throw new BadRecordError(`input ${objectName(split)} is not valid gzip (${err.message})`, { cause: err });
+  }
   await feed;
 }
 
@@ -108,6 +118,12 @@ function drainedOrClosed(z: Gunzip): Promise<void> {
     z.on('drain', done);
     z.on('close', done);
   });
+}
+
+/** zlib's own errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`), not a store's error passed through it. */
+function isZlibError(err: unknown): err is Error {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 /**

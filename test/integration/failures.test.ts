@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   BadRecordError,
@@ -201,6 +202,31 @@ describe('failures and retries on the local backend', () => {
       delete process.env.FANOUT_TEST_TRUNCATE;
       delete process.env.FANOUT_TEST_TRUNCATE_TO;
     }
+  });
+
+  it.each([
+    ['cut short', gzipSync(wordText(2000, 50, 8)).subarray(0, 500), 'unexpected end of file'],
+    ['plain text', Buffer.from('not gzip at all\n'), 'incorrect header check'],
+  ])('fails after 1 attempt on a .gz file that is %s, naming the file', async (_what, bytes, why) => {
+    const d = setup();
+    const path = d.file('in/a.txt.gz', bytes);
+    d.file('in/b.txt', 'fine\n');
+    const retries: string[] = [];
+    const err = await runJob(wordcount, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      retryBaseMs: 1,
+      onProgress: (e) => {
+        if (e.type === 'task-retry') retries.push(e.taskId);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`failed after 1 attempt: input ${path} is not valid gzip \\(${why}\\)$`),
+    );
+    expect(retries).toEqual([]);
   });
 
   it('rejects user mistakes with a UsageError', async () => {

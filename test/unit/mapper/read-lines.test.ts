@@ -15,7 +15,7 @@ import type { ObjectStore } from '../../../src/backends/object-store.js';
 import { openStore } from '../../../src/backends/open-store.js';
 import { listInputs } from '../../../src/driver/list-inputs.js';
 import { type Split, splitObject } from '../../../src/driver/plan-splits.js';
-import { InputChangedError } from '../../../src/errors.js';
+import { BadRecordError, InputChangedError } from '../../../src/errors.js';
 import { readFirstLine } from '../../../src/mapper/read-first-line.js';
 import { readLines } from '../../../src/mapper/read-lines.js';
 import { linesOfWhole, linesViaSplits, storeWith } from '../../helpers/split-reader.js';
@@ -118,6 +118,44 @@ describe('readLines over chunks cut anywhere', () => {
       const gz = gzipSync(text);
       expect(await linesOf(chunkedStore(gz, 1000), gz.length, 0, true)).toEqual(linesOfWhole(text));
     }
+  });
+});
+
+describe('readLines of a .gz object that is not gzip', () => {
+  it.each([
+    ['cut short', gzipSync('one\ntwo\n'.repeat(500)).subarray(0, 40), 'unexpected end of file'],
+    ['plain text', Buffer.from('one\ntwo\n'), 'incorrect header check'],
+  ])('fails without a retry when it is %s, naming the file', async (_what, bytes, why) => {
+    const store = storeWith('a.txt.gz', bytes);
+    const err = await linesViaSplits(store, 'a.txt.gz', 1 << 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRecordError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toBe(`input ${store.pathOf('a.txt.gz')} is not valid gzip (${why})`);
+  });
+
+  it('says a .gz file cut short while it is read changed, rather than that it is not gzip', async () => {
+    const bytes = gzipSync('one\ntwo\n'.repeat(500));
+    // The object passes the check at open, then ends early: truncated after it was opened.
+    const store = {
+      async *stream() {
+        yield bytes.subarray(0, 40);
+      },
+      head: async (key: string) => ({ key, size: 40, etag: 'v2' }),
+    } as unknown as ObjectStore;
+    const split: Split = {
+      store: 's3://b/',
+      key: 'a.txt.gz',
+      start: 0,
+      end: bytes.length,
+      size: bytes.length,
+      gzip: true,
+      etag: 'v1',
+    };
+    const err = await (async () => {
+      for await (const _ of readLines(store, split));
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect((err as Error).message).toContain(`(planned ${bytes.length} bytes, now 40)`);
   });
 });
 
