@@ -152,9 +152,9 @@ describe('failures and retries on the local backend', () => {
     },
   );
 
-  it('fails fast, without retries, on a line that is not JSON', async () => {
+  it('fails fast, without retries, on a line that is not JSON, naming the file and line', async () => {
     const d = setup();
-    d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
+    const path = d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
     const retries: string[] = [];
     const err = await runJob(fixture('bad-json'), {
       input: [join(d.path, 'in')],
@@ -167,7 +167,68 @@ describe('failures and retries on the local backend', () => {
     expect(err).toBeInstanceOf(TaskFailedError);
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
+    expect((err as Error).message).toMatch(new RegExp(`: "\\{\\\\"id\\\\":2," \\(${path} line 2\\)$`));
     expect(retries).toEqual([]);
+  });
+
+  const orders = [
+    'order_id,country,product,quantity,unit_price',
+    'o-1,DE,"Lamp, desk",1,39.99',
+    'o-2,FR,"12"" pizza stone,1,34.50',
+    'o-3,US,Notebook,4,4.50',
+  ];
+  it.each([
+    ['a row', orders, 3, 3],
+    ['the header', ['order_id,country,"product,quantity,unit_price', ...orders.slice(1, 2)], 3, 1],
+  ])(
+    'fails fast, without retries, on a CSV quote left open in %s, naming the file and line',
+    async (_what, rows, field, line) => {
+      const d = setup();
+      const path = d.file('in/orders.csv', `${rows.join('\n')}\n`);
+      const retries: string[] = [];
+      const err = await runJob(resolve('jobs/revenue-by-country.ts'), {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: bad CSV line: unclosed quote in field ${field}: .* \\(${path} line ${line}\\)$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+    },
+  );
+
+  it('numbers a bad line in a later split from the first line at or after its first byte', async () => {
+    const d = setup();
+    const good = Array.from({ length: 40 }, (_, i) => `{"id":${i}}`);
+    const lines = [...good.slice(0, 30), '{"id":', ...good.slice(30)];
+    const text = `${lines.join('\n')}\n`;
+    const path = d.file('in/a.jsonl', text);
+    const splitSize = 100;
+    // The oracle: the split holding the bad line starts where its line starts at or after a
+    // multiple of the split size; count the lines from there.
+    const starts = lines.map((_, i) => lines.slice(0, i).join('\n').length + (i > 0 ? 1 : 0));
+    const bad = 30;
+    const splitStart = Math.floor((starts[bad] as number) / splitSize) * splitSize;
+    const first = starts.findIndex((s) => s >= splitStart);
+    const err = await runJob(fixture('bad-json'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize,
+    }).catch((e: unknown) => e);
+    expect(splitStart).toBeGreaterThan(0);
+    expect((err as Error).message).toMatch(
+      new RegExp(`\\(${path} line ${bad - first + 1} after byte ${splitStart}\\)$`),
+    );
   });
 
   it('fails without retries when an input file shrinks while the job reads it; no _SUCCESS', async () => {
