@@ -65,9 +65,33 @@ export class CorruptDataError extends FanoutError {
   override name = 'CorruptDataError';
 }
 
-/** Malformed input data, such as a line that is not JSON: deterministic, so never retried. */
+/**
+ * Malformed input data, such as a line that is not JSON or a `.gz` file that is not gzip:
+ * deterministic, so never retried.
+ */
 export class BadRecordError extends FanoutError {
   override name = 'BadRecordError';
+}
+
+/**
+ * An input object changed, shrank or vanished between planning and reading: the job would count a
+ * mix of versions, or miss records, so no retry can fix it; a rerun once the input is stable can.
+ */
+export class InputChangedError extends FanoutError {
+  override name = 'InputChangedError';
+}
+
+/**
+ * The InputChangedError for object `name`, listed at `planned` bytes: `now` is its size now, or
+ * `'gone'`. The same size means it was rewritten in place.
+ *
+ * @example inputChanged('/data/big.txt', 50_000_000, 30_000_000)
+ */
+export function inputChanged(name: string, planned: number, now: number | 'gone'): InputChangedError {
+  const what = now === planned ? `now ${now} but rewritten` : `now ${now}`;
+  return new InputChangedError(
+    `input ${name} changed while the job ran (planned ${planned} bytes, ${what}): rerun once it is stable`,
+  );
 }
 
 /** A task exhausted its attempts; the job fails with this. */
@@ -145,6 +169,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   WorkerCrashedError,
   CorruptDataError,
   BadRecordError,
+  InputChangedError,
   TaskFailedError,
   JobCancelledError,
   BundleIntegrityError,

@@ -12,6 +12,7 @@ export {
   CorruptDataError,
   DeadLetterError,
   FanoutError,
+  InputChangedError,
   JobCancelledError,
   JobDefinitionError,
   NotJsonError,

@@ -5,6 +5,7 @@ import type {
   ObjectWriter,
   PutCondition,
   PutIfResult,
+  ReadExpectation,
   VersionedObject,
 } from './object-store.js';
 
@@ -35,12 +36,12 @@ export class LazyStore implements ObjectStore {
     return (await this.#get()).head(key);
   }
 
-  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    return (await this.#get()).get(key, range);
+  async get(key: string, range?: ByteRange, expected?: ReadExpectation): Promise<Uint8Array> {
+    return (await this.#get()).get(key, range, expected);
   }
 
-  async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
-    yield* (await this.#get()).stream(key, range);
+  async *stream(key: string, range?: ByteRange, expected?: ReadExpectation): AsyncIterable<Uint8Array> {
+    yield* (await this.#get()).stream(key, range, expected);
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {

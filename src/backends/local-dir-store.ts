@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import type { BigIntStats, Dirent } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inputChanged } from '../errors.js';
 import { contentVersion, lockPathOf, withFileLock } from './conditional-put.js';
 import type {
   ByteRange,
@@ -11,6 +12,7 @@ import type {
   ObjectWriter,
   PutCondition,
   PutIfResult,
+  ReadExpectation,
   VersionedObject,
 } from './object-store.js';
 
@@ -47,7 +49,7 @@ export class LocalDirStore implements ObjectStore {
   }
 
   async #walk(dir: string, prefix: string, out: ObjectInfo[]): Promise<void> {
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
@@ -63,23 +65,23 @@ export class LocalDirStore implements ObjectStore {
       if (info?.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.#walk(abs, prefix, out);
       } else if (info?.isFile() && key.startsWith(prefix)) {
-        out.push({ key, size: (await stat(abs)).size });
+        out.push(infoOf(key, await stat(abs, { bigint: true })));
       }
     }
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const s = await stat(this.pathOf(key));
-      return s.isFile() ? { key, size: s.size } : undefined;
+      const s = await stat(this.pathOf(key), { bigint: true });
+      return s.isFile() ? infoOf(key, s) : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    const fh = await open(this.pathOf(key), 'r');
+  async get(key: string, range?: ByteRange, expected?: ReadExpectation): Promise<Uint8Array> {
+    const fh = await this.#open(key, expected);
     try {
       const start = range?.start ?? 0;
       const end = range?.end ?? (await fh.stat()).size;
@@ -96,9 +98,10 @@ export class LocalDirStore implements ObjectStore {
     }
   }
 
-  async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
+  async *stream(key: string, range?: ByteRange, expected?: ReadExpectation): AsyncIterable<Uint8Array> {
     if (range && range.end <= range.start) return;
-    const s = createReadStream(this.pathOf(key), {
+    const fh = await this.#open(key, expected);
+    const s = fh.createReadStream({
       highWaterMark: STREAM_CHUNK,
       ...(range ? { start: range.start, end: range.end - 1 } : {}),
     });
@@ -106,6 +109,36 @@ export class LocalDirStore implements ObjectStore {
       for await (const chunk of s) yield chunk as Buffer;
     } finally {
       s.destroy();
+    }
+  }
+
+  /**
+   * Opens a key for reading, checked against `expected` by fstat: the file read is the one open,
+   * whatever is renamed over its path afterwards.
+   */
+  async #open(key: string, expected: ReadExpectation | undefined): Promise<FileHandle> {
+    const path = this.pathOf(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      // ENOTDIR: a folder on the path has become a file since the listing.
+      if (expected && (isNotFound(err) || codeOf(err) === 'ENOTDIR')) {
+        throw inputChanged(path, expected.size, 'gone');
+      }
+      throw err;
+    }
+    if (!expected) return fh;
+    try {
+      const s = await fh.stat({ bigint: true });
+      const size = Number(s.size);
+      if (size !== expected.size || (expected.etag !== undefined && etagOf(s) !== expected.etag)) {
+        throw inputChanged(path, expected.size, size);
+      }
+      return fh;
+    } catch (err) {
+      await fh.close();
+      throw err;
     }
   }
 
@@ -203,6 +236,22 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
+/**
+ * A file's version: writes and truncation move its modification time (nanoseconds where the file
+ * system keeps them) and a file renamed over the path has another inode, so the etag changes.
+ */
+function etagOf(s: BigIntStats): string {
+  return `${s.ino}-${s.size}-${s.mtimeNs}`;
+}
+
+function infoOf(key: string, s: BigIntStats): ObjectInfo {
+  return { key, size: Number(s.size), etag: etagOf(s) };
+}
+
 function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+  return codeOf(err) === 'ENOENT';
+}
+
+function codeOf(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
 }

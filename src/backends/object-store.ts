@@ -3,6 +3,22 @@ export interface ObjectInfo {
   /** Key relative to the store's root, `/`-separated. */
   key: string;
   size: number;
+  /**
+   * Opaque, and different whenever the object's bytes are: the ETag on S3, a file's inode, size and
+   * modification time locally. Compare it only with an etag from the same store.
+   */
+  etag?: string;
+}
+
+/**
+ * What a read expects of an object, as it was listed. A store checks it when it opens the object
+ * and throws InputChangedError (not retryable) when the object is gone, another size, or another
+ * etag: reading on would mix versions or miss records.
+ */
+export interface ReadExpectation {
+  size: number;
+  /** ObjectInfo.etag as listed; without it only the size is checked. */
+  etag?: string;
 }
 
 /** Half-open byte range `[start, end)`. */
@@ -42,12 +58,15 @@ export interface ObjectStore {
   readonly url: string;
   /** Every object under `prefix`, recursively, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
-  /** Size of an object, or undefined when it does not exist. */
+  /** Size (and etag) of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
-  /** Whole object, or one byte range of it. */
-  get(key: string, range?: ByteRange): Promise<Uint8Array>;
-  /** Streams an object, or one byte range of it, in chunks. */
-  stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array>;
+  /** Whole object, or one byte range of it; `expected` as for `stream`. */
+  get(key: string, range?: ByteRange, expected?: ReadExpectation): Promise<Uint8Array>;
+  /**
+   * Streams an object, or one byte range of it, in chunks.
+   * @throws {InputChangedError} when the object no longer matches `expected` as it is opened.
+   */
+  stream(key: string, range?: ByteRange, expected?: ReadExpectation): AsyncIterable<Uint8Array>;
   /** Writes a whole object atomically. */
   put(key: string, body: Uint8Array | string): Promise<void>;
   openWriter(key: string): Promise<ObjectWriter>;

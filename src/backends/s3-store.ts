@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { backoffMs, sleep } from '../backoff.js';
-import { FanoutError, UsageError } from '../errors.js';
+import { FanoutError, InputChangedError, inputChanged, UsageError } from '../errors.js';
 import type {
   ByteRange,
   ObjectInfo,
@@ -20,6 +20,7 @@ import type {
   ObjectWriter,
   PutCondition,
   PutIfResult,
+  ReadExpectation,
   VersionedObject,
 } from './object-store.js';
 import { DEFAULT_MAX_ATTEMPTS, defaultS3Client, sharedS3Client } from './s3-client.js';
@@ -127,7 +128,11 @@ export class S3Store implements ObjectStore {
       const objects: ObjectInfo[] = [];
       for (const o of page.Contents ?? []) {
         if (o.Key?.startsWith(this.root))
-          objects.push({ key: o.Key.slice(this.root.length), size: o.Size ?? 0 });
+          objects.push({
+            key: o.Key.slice(this.root.length),
+            size: o.Size ?? 0,
+            ...(o.ETag && { etag: o.ETag }),
+          });
       }
       yield objects;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -143,7 +148,7 @@ export class S3Store implements ObjectStore {
           ExpectedBucketOwner: this.#owner,
         }),
       );
-      return { key, size: out.ContentLength ?? 0 };
+      return { key, size: out.ContentLength ?? 0, ...(out.ETag && { etag: out.ETag }) };
     } catch (err) {
       // HEAD responses have no body, so a missing key is only a bare 404 (`NotFound`).
       if (statusOf(err) === 404) return undefined;
@@ -151,23 +156,25 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+  async get(key: string, range?: ByteRange, expected?: ReadExpectation): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of this.stream(key, range)) chunks.push(chunk);
+    for await (const chunk of this.stream(key, range, expected)) chunks.push(chunk);
     return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
   }
 
   /**
    * Streams the object or range. A body that breaks mid-stream with a retryable error resumes
-   * from the last byte received, pinned to the same object version by its ETag.
+   * from the last byte received, pinned to the same object version by its ETag. With `expected`,
+   * every GET is pinned to the ETag listed (`If-Match`).
    */
-  async *stream(key: string, range?: ByteRange): AsyncIterable<Uint8Array> {
+  async *stream(key: string, range?: ByteRange, expected?: ReadExpectation): AsyncIterable<Uint8Array> {
     const end = range?.end ?? Number.POSITIVE_INFINITY;
     let pos = range?.start ?? 0;
-    let etag: string | undefined;
+    let etag = expected?.etag;
     let failures = 0;
     while (pos < end) {
-      const opened = await this.#open(key, pos, range !== undefined || pos > 0 ? end : undefined, etag);
+      const bounded = range !== undefined || pos > 0;
+      const opened = await this.#open(key, pos, bounded ? end : undefined, etag, expected);
       if (!opened) return;
       etag ??= opened.etag;
       const it = opened.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -194,12 +201,16 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  /** Starts a GET from `start` to `end` (exclusive); undefined when the range starts past the end. */
+  /**
+   * Starts a GET from `start` to `end` (exclusive); undefined when the range starts past the end.
+   * @throws {InputChangedError} when the object no longer matches `expected`.
+   */
   async #open(
     key: string,
     start: number,
     end: number | undefined,
     etag: string | undefined,
+    expected: ReadExpectation | undefined,
   ): Promise<{ body: Readable; etag: string | undefined } | undefined> {
     const range =
       end === undefined ? undefined : `bytes=${start}-${Number.isFinite(end) ? String(end - 1) : ''}`;
@@ -217,16 +228,52 @@ export class S3Store implements ObjectStore {
       // S3 answers 416 for a range past the end, but s3rver answers a ranged GET of an empty
       // object with `206`, `Content-Range: bytes 0-0/0` and a body that never comes.
       const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1];
+      if (expected)
+        this.#check(key, expected, out.ETag, total ?? (range ? undefined : out.ContentLength), out.Body);
       if (total !== undefined && start >= Number(total)) {
         out.Body.destroy();
         return undefined;
       }
       return { body: out.Body, etag: out.ETag };
     } catch (err) {
+      if (err instanceof InputChangedError) throw err;
+      const status = statusOf(err);
+      const code = codeOf(err);
+      if (expected) {
+        // 412: another version than the one listed; 404: deleted; 416: now shorter than `start`.
+        if (status === 412 || code === 'PreconditionFailed') throw await this.#changed(key, expected.size);
+        if (code === 'NoSuchKey' || (status === 404 && code !== 'NoSuchBucket'))
+          throw inputChanged(this.#target(key), expected.size, 'gone');
+        if (status === 416 && start < expected.size) throw await this.#changed(key, expected.size);
+      }
       // 416: the range starts at or past the end (or the object is empty); LocalDirStore yields nothing.
-      if (range !== undefined && statusOf(err) === 416) return undefined;
+      if (range !== undefined && status === 416) return undefined;
       throw toS3StoreError(err, 'GetObject', this.#target(key));
     }
+  }
+
+  /**
+   * Throws InputChangedError when a GET's object is not the one listed. Checked here as well as by
+   * If-Match: emulators (s3rver) ignore If-Match on GET, and a listing without ETags is sized only.
+   */
+  #check(
+    key: string,
+    expected: ReadExpectation,
+    etag: string | undefined,
+    total: string | number | undefined,
+    body: Readable,
+  ): void {
+    const size = total === undefined ? expected.size : Number(total);
+    const otherVersion = expected.etag !== undefined && etag !== undefined && !sameEtag(etag, expected.etag);
+    if (size === expected.size && !otherVersion) return;
+    body.destroy();
+    throw inputChanged(this.#target(key), expected.size, size);
+  }
+
+  /** The InputChangedError for a key that no longer matches its listing, with its size now. */
+  async #changed(key: string, planned: number): Promise<InputChangedError> {
+    const now = await this.head(key);
+    return inputChanged(this.#target(key), planned, now?.size ?? 'gone');
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
@@ -371,4 +418,10 @@ export class S3Store implements ObjectStore {
       throw toS3StoreError(err, operation, this.#target(key));
     }
   }
+}
+
+/** ETags compare without their quotes: some S3-compatible stores list them bare but send them quoted. */
+function sameEtag(a: string, b: string): boolean {
+  const bare = (e: string) => e.replace(/^(W\/)?"(.*)"$/, '$2');
+  return bare(a) === bare(b);
 }

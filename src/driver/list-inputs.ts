@@ -12,6 +12,8 @@ export interface InputObject {
   store: string;
   key: string;
   size: number;
+  /** The object's version as listed (ObjectInfo.etag): readers check it is still the one there. */
+  etag?: string;
 }
 
 export interface ListOptions {
@@ -97,7 +99,7 @@ async function listOne(location: string, all: boolean, checkComplete: boolean): 
     const one = await store.head(path);
     if (one) {
       if (checkComplete) await requireCompleteFolder(store, folderOf(path));
-      return [{ store: store.url, key: path, size: one.size }];
+      return [{ store: store.url, key: path, size: one.size, ...(one.etag && { etag: one.etag }) }];
     }
   }
   const prefix = path === '' || path.endsWith('/') ? path : `${path}/`;
@@ -128,7 +130,7 @@ async function collect(
       if (name === SUCCESS_MARKER) finished.add(folderOf(o.key));
     }
     if ((all || isDataName(o.key.slice(prefix.length))) && isMatch(o.key))
-      found.push({ store: store.url, key: o.key, size: o.size });
+      found.push({ store: store.url, key: o.key, size: o.size, ...(o.etag && { etag: o.etag }) });
   }
   for (const o of found) {
     const folder = folderOf(o.key);

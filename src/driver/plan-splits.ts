@@ -10,6 +10,8 @@ export interface Split {
   size: number;
   /** Compressed objects cannot be entered mid-stream: they are one split each. */
   gzip: boolean;
+  /** The object's etag when planned: a reader fails rather than read another version. */
+  etag?: string;
 }
 
 /** The input of one map task: one large split, or many small objects packed together. */
@@ -21,16 +23,17 @@ export interface MapInput {
 export const isGzip = (key: string): boolean => key.endsWith('.gz');
 
 /**
- * Most small objects packed into one task: each split travels in the invocation payload (about 150
- * bytes), so this keeps a task well under 100 KiB however many tiny files an input holds.
+ * Most small objects packed into one task: each split travels in the invocation payload (about 170
+ * bytes with its ETag), so this keeps a task well under 100 KiB however many tiny files an input holds.
  */
 export const MAX_SPLITS_PER_TASK = 500;
 
 /** Cuts one object into splits of at most `splitSize` bytes (gzip objects and empty objects whole). */
 export function splitObject(o: InputObject, splitSize: number): Split[] {
   const gzip = isGzip(o.key);
+  const etag = o.etag === undefined ? {} : { etag: o.etag };
   if (gzip || o.size <= splitSize)
-    return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip }];
+    return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip, ...etag }];
   const splits: Split[] = [];
   for (let start = 0; start < o.size; start += splitSize) {
     splits.push({
@@ -40,6 +43,7 @@ export function splitObject(o: InputObject, splitSize: number): Split[] {
       end: Math.min(o.size, start + splitSize),
       size: o.size,
       gzip,
+      ...etag,
     });
   }
   return splits;
@@ -78,9 +82,13 @@ export function planMapInputs(objects: readonly InputObject[], splitSize: number
 export function describeInput(input: MapInput): string {
   const first = input.splits[0];
   if (!first) return '(no input)';
-  const url = new URL(first.store);
-  const base = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : first.store;
-  const name = `${base.replace(/\/$/, '')}/${first.key}`;
-  const one = `${name}[${first.start}, ${first.end})`;
+  const one = `${objectName(first)}[${first.start}, ${first.end})`;
   return input.splits.length === 1 ? one : `${one} and ${input.splits.length - 1} more small files`;
+}
+
+/** How a split's object is named in messages: a local path, or its URL (`s3://bucket/a.txt`). */
+export function objectName(split: Pick<Split, 'store' | 'key'>): string {
+  const url = new URL(split.store);
+  const base = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : split.store;
+  return `${base.replace(/\/$/, '')}/${split.key}`;
 }

@@ -1,6 +1,11 @@
+import { BadRecordError } from '../errors.js';
+import { previewLine } from './preview-line.js';
+
 /**
  * Splits one CSV line into fields (RFC 4180 quoting: `"a,b"`, `"say ""hi"""`). A record is one
  * line: quoted fields may hold the delimiter and quotes but not newlines, so splits stay line-aligned.
+ * @throws {BadRecordError} for a quote still open at the end of the line: taking the rest of the
+ * line as one field would hide the record's other fields.
  */
 export function parseCsvLine(line: string, delimiter: string): string[] {
   if (!line.includes('"')) return line.split(delimiter);
@@ -13,9 +18,9 @@ export function parseCsvLine(line: string, delimiter: string): string[] {
       for (;;) {
         const q = line.indexOf('"', i);
         if (q < 0) {
-          value += line.slice(i);
-          i = line.length;
-          break;
+          throw new BadRecordError(
+            `bad CSV line: unclosed quote in field ${fields.length + 1}: ${previewLine(line)}`,
+          );
         }
         value += line.slice(i, q);
         if (line[q + 1] === '"') {

@@ -1,5 +1,6 @@
 import { BadRecordError } from '../errors.js';
 import { parseCsvLine } from './csv.js';
+import { previewLine } from './preview-line.js';
 import type { InputSpec } from './types.js';
 
 /** Turns one line into the record `map` receives, or `undefined` to skip the line. */
@@ -19,7 +20,7 @@ export function recordParser(input: InputSpec, header?: string): RecordParser {
         try {
           return JSON.parse(line);
         } catch (err) {
-          throw new BadRecordError(`bad JSON line: ${(err as Error).message}: ${preview(line)}`);
+          throw new BadRecordError(`bad JSON line: ${(err as Error).message}: ${previewLine(line)}`);
         }
       };
     case 'csv': {
@@ -35,8 +36,4 @@ export function recordParser(input: InputSpec, header?: string): RecordParser {
       };
     }
   }
-}
-
-function preview(line: string): string {
-  return JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line);
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { openStore } from '../backends/open-store.js';
 import { NotJsonError, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
-import { recordParser } from '../job/record-parser.js';
+import { type RecordParser, recordParser } from '../job/record-parser.js';
 import type { Job, StageDefinition } from '../job/types.js';
 import { checkKey, checkValue } from '../runtime/emit-checks.js';
 import { withSpillDir } from '../runtime/spill-dir.js';
@@ -14,6 +14,7 @@ import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
 import { readFirstLine } from './read-first-line.js';
 import { lineRuns, readLines } from './read-lines.js';
+import { atLine } from './record-position.js';
 import { readSpillPart, type Spill, writeSpill } from './spill-file.js';
 import { TokenCounter } from './token-count.js';
 
@@ -109,12 +110,17 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
         continue;
       }
       const csvHeader = task.input.format === 'csv' && task.input.header;
-      // Text lines are records as they are: no call per line.
-      const parse =
-        task.input.format === 'text'
-          ? undefined
-          : recordParser(task.input, csvHeader ? await readFirstLine(store, split) : undefined);
+      const header = csvHeader ? await readFirstLine(store, split) : undefined;
+      let parse: RecordParser | undefined;
+      try {
+        // Text lines are records as they are: no call per line.
+        parse = task.input.format === 'text' ? undefined : recordParser(task.input, header);
+      } catch (err) {
+        throw atLine(err, { ...split, start: 0 }, 1); // the header is the file's first line
+      }
       let skipHeader = csvHeader && split.start === 0;
+      /** Lines of this split before the batch being mapped: bad records say which line they are. */
+      let linesBefore = 0;
       /**
        * Maps `lines` from `from` on in one synchronous loop; stops after a map that returns a promise
        * and hands back where to go on once it settles.
@@ -123,8 +129,9 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
         lines: string[],
         from: number,
       ): { next: number; pending: PromiseLike<unknown> } | undefined => {
+        let i = from;
         try {
-          for (let i = from; i < lines.length; i++) {
+          for (; i < lines.length; i++) {
             if (skipHeader) {
               skipHeader = false;
               continue;
@@ -137,7 +144,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             if (isThenable(r)) return { next: i + 1, pending: r };
           }
         } catch (err) {
-          throw userCodeError('map', err);
+          throw userCodeError('map', atLine(err, split, linesBefore + i + 1));
         }
         return undefined;
       };
@@ -149,6 +156,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
             throw userCodeError('map', err);
           }
         }
+        linesBefore += lines.length;
         spillIfFull();
       }
     }

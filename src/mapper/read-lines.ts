@@ -1,6 +1,7 @@
-import { createGunzip } from 'node:zlib';
-import type { ObjectStore } from '../backends/object-store.js';
-import type { Split } from '../driver/plan-splits.js';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import type { ByteRange, ObjectStore } from '../backends/object-store.js';
+import { objectName, type Split } from '../driver/plan-splits.js';
+import { BadRecordError, FanoutError, inputChanged } from '../errors.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -13,15 +14,43 @@ const MAX_OVERREAD = 8 * 1024 * 1024;
  * until the consumer stops (it stops once the record straddling `to` is complete).
  */
 async function* rangeThenOverread(store: ObjectStore, split: Split, from: number): AsyncIterable<Uint8Array> {
-  yield* store.stream(split.key, { start: from, end: split.end });
+  yield* planned(store, split, { start: from, end: split.end });
   let pos = split.end;
   let step = FIRST_OVERREAD;
   while (pos < split.size) {
     const end = Math.min(split.size, pos + step);
-    yield* store.stream(split.key, { start: pos, end });
+    yield* planned(store, split, { start: pos, end });
     pos = end;
     step = Math.min(step * 2, MAX_OVERREAD);
   }
+}
+
+/**
+ * Every byte of `range` (or of the whole object) of the version of a split's object that was
+ * planned. The store checks the object's size and etag as it opens it; a stream that ends early
+ * means the object was cut short while being read. Either way the task fails without a retry:
+ * counting what is left would be a wrong answer.
+ */
+async function* planned(store: ObjectStore, split: Split, range?: ByteRange): AsyncIterable<Uint8Array> {
+  const expected = split.etag === undefined ? { size: split.size } : { size: split.size, etag: split.etag };
+  let pos = range?.start ?? 0;
+  for await (const chunk of store.stream(split.key, range, expected)) {
+    pos += chunk.byteLength;
+    yield chunk;
+  }
+  if (pos < Math.min(range?.end ?? split.size, split.size)) throw await cutShort(store, split, pos);
+}
+
+/** Why a read of a split's object ended at `pos`, before the bytes it was planned with. */
+async function cutShort(store: ObjectStore, split: Split, pos: number): Promise<FanoutError> {
+  const now = await store.head(split.key);
+  if (now && now.size === split.size && (split.etag === undefined || now.etag === split.etag)) {
+    // The object is as planned: the transfer, not the object, came up short; another attempt may not.
+    return new FanoutError(`reading ${objectName(split)} ended at byte ${pos} of ${split.size}`, {
+      retryable: true,
+    });
+  }
+  return inputChanged(objectName(split), split.size, now?.size ?? 'gone');
 }
 
 /**
@@ -43,25 +72,58 @@ export async function* readLines(store: ObjectStore, split: Split): AsyncGenerat
  */
 export async function* lineRuns(store: ObjectStore, split: Split): AsyncGenerator<Buffer> {
   if (split.gzip) {
-    yield* runsOf(gunzip(store.stream(split.key)), 0, Number.POSITIVE_INFINITY, false);
+    yield* runsOf(gunzip(planned(store, split), split), 0, Number.POSITIVE_INFINITY, false);
     return;
   }
   const from = split.start === 0 ? 0 : split.start - 1;
   yield* runsOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
 }
 
-async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+/**
+ * Decompresses a gzip split. Bytes that are not gzip, or stop mid-stream, fail as bad input: the
+ * same bytes fail the same way on every attempt. (A file cut short while being read fails in
+ * `planned` first, before zlib sees its end.)
+ */
+async function* gunzip(source: AsyncIterable<Uint8Array>, split: Split): AsyncIterable<Uint8Array> {
   const z = createGunzip();
   const feed = (async () => {
     try {
-      for await (const chunk of source) if (!z.write(chunk)) await new Promise((r) => z.once('drain', r));
+      for await (const chunk of source) {
+        // Stopped (bad data, or the reader had enough): leaving the loop closes the source's file.
+        if (z.destroyed) return;
+        if (!z.write(chunk)) await drainedOrClosed(z);
+      }
       z.end();
     } catch (err) {
       z.destroy(err as Error);
     }
   })();
-  for await (const chunk of z) yield chunk as Buffer;
+  try {
+    for await (const chunk of z) yield chunk as Buffer;
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    throw new BadRecordError(`input ${objectName(split)} is not valid gzip (${err.message})`, { cause: err });
+  }
   await feed;
+}
+
+/** Waits for zlib to take more, or to close: a stopped reader destroys it, and no drain comes. */
+function drainedOrClosed(z: Gunzip): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      z.off('drain', done);
+      z.off('close', done);
+      resolve();
+    };
+    z.on('drain', done);
+    z.on('close', done);
+  });
+}
+
+/** zlib's own errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`), not a store's error passed through it. */
+function isZlibError(err: unknown): err is Error {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 /**

@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   BadRecordError,
   defineJob,
+  InputChangedError,
   JobCancelledError,
   runJob,
   TaskFailedError,
@@ -150,9 +152,9 @@ describe('failures and retries on the local backend', () => {
     },
   );
 
-  it('fails fast, without retries, on a line that is not JSON', async () => {
+  it('fails fast, without retries, on a line that is not JSON, naming the file and line', async () => {
     const d = setup();
-    d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
+    const path = d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
     const retries: string[] = [];
     const err = await runJob(fixture('bad-json'), {
       input: [join(d.path, 'in')],
@@ -165,6 +167,126 @@ describe('failures and retries on the local backend', () => {
     expect(err).toBeInstanceOf(TaskFailedError);
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
+    expect((err as Error).message).toMatch(new RegExp(`: "\\{\\\\"id\\\\":2," \\(${path} line 2\\)$`));
+    expect(retries).toEqual([]);
+  });
+
+  const orders = [
+    'order_id,country,product,quantity,unit_price',
+    'o-1,DE,"Lamp, desk",1,39.99',
+    'o-2,FR,"12"" pizza stone,1,34.50',
+    'o-3,US,Notebook,4,4.50',
+  ];
+  it.each([
+    ['a row', orders, 3, 3],
+    ['the header', ['order_id,country,"product,quantity,unit_price', ...orders.slice(1, 2)], 3, 1],
+  ])(
+    'fails fast, without retries, on a CSV quote left open in %s, naming the file and line',
+    async (_what, rows, field, line) => {
+      const d = setup();
+      const path = d.file('in/orders.csv', `${rows.join('\n')}\n`);
+      const retries: string[] = [];
+      const err = await runJob(resolve('jobs/revenue-by-country.ts'), {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: bad CSV line: unclosed quote in field ${field}: .* \\(${path} line ${line}\\)$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+    },
+  );
+
+  it('numbers a bad line in a later split from the first line at or after its first byte', async () => {
+    const d = setup();
+    const good = Array.from({ length: 40 }, (_, i) => `{"id":${i}}`);
+    const lines = [...good.slice(0, 30), '{"id":', ...good.slice(30)];
+    const text = `${lines.join('\n')}\n`;
+    const path = d.file('in/a.jsonl', text);
+    const splitSize = 100;
+    // The oracle: the split holding the bad line starts where its line starts at or after a
+    // multiple of the split size; count the lines from there.
+    const starts = lines.map((_, i) => lines.slice(0, i).join('\n').length + (i > 0 ? 1 : 0));
+    const bad = 30;
+    const splitStart = Math.floor((starts[bad] as number) / splitSize) * splitSize;
+    const first = starts.findIndex((s) => s >= splitStart);
+    const err = await runJob(fixture('bad-json'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      splitSize,
+    }).catch((e: unknown) => e);
+    expect(splitStart).toBeGreaterThan(0);
+    expect((err as Error).message).toMatch(
+      new RegExp(`\\(${path} line ${bad - first + 1} after byte ${splitStart}\\)$`),
+    );
+  });
+
+  it('fails without retries when an input file shrinks while the job reads it; no _SUCCESS', async () => {
+    const d = setup();
+    const path = d.file('in/big.txt', wordText(4000, 100, 7));
+    const size = statSync(path).size;
+    const retries: string[] = [];
+    process.env.FANOUT_TEST_TRUNCATE = path;
+    process.env.FANOUT_TEST_TRUNCATE_TO = String(Math.floor(size / 2));
+    try {
+      const err = await runJob(fixture('truncate-input'), {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        splitSize: 4096,
+        concurrency: 2,
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(InputChangedError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: input ${path} changed while the job ran \\(planned ${size} bytes, now ${Math.floor(size / 2)}\\): rerun once it is stable$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    } finally {
+      delete process.env.FANOUT_TEST_TRUNCATE;
+      delete process.env.FANOUT_TEST_TRUNCATE_TO;
+    }
+  });
+
+  it.each([
+    ['cut short', gzipSync(wordText(2000, 50, 8)).subarray(0, 500), 'unexpected end of file'],
+    ['plain text', Buffer.from('not gzip at all\n'), 'incorrect header check'],
+  ])('fails after 1 attempt on a .gz file that is %s, naming the file', async (_what, bytes, why) => {
+    const d = setup();
+    const path = d.file('in/a.txt.gz', bytes);
+    d.file('in/b.txt', 'fine\n');
+    const retries: string[] = [];
+    const err = await runJob(wordcount, {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      retryBaseMs: 1,
+      onProgress: (e) => {
+        if (e.type === 'task-retry') retries.push(e.taskId);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`failed after 1 attempt: input ${path} is not valid gzip \\(${why}\\)$`),
+    );
     expect(retries).toEqual([]);
   });
 

@@ -3,11 +3,11 @@ import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../src/backends/local-dir-store.js';
-import type { ObjectStore } from '../../src/backends/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../../src/backends/object-store.js';
 import { openStore } from '../../src/backends/open-store.js';
 import { S3Store } from '../../src/backends/s3-store.js';
 import { parseS3Url } from '../../src/backends/s3-url.js';
-import { FanoutError, UsageError } from '../../src/errors.js';
+import { FanoutError, InputChangedError, UsageError } from '../../src/errors.js';
 import { S3RVER_CREDENTIALS, type S3rverHandle, s3rverClient, startS3rver } from '../helpers/s3rver.js';
 import { s3Error, stubbedClient } from '../helpers/stub-s3.js';
 import { tempDir } from '../helpers/temp.js';
@@ -66,6 +66,12 @@ async function keysOf(store: ObjectStore, prefix = ''): Promise<string[]> {
   return keys;
 }
 
+async function infosOf(store: ObjectStore, prefix = ''): Promise<ObjectInfo[]> {
+  const infos: ObjectInfo[] = [];
+  for await (const o of store.list(prefix)) infos.push(o);
+  return infos;
+}
+
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   for await (const c of it) chunks.push(c);
@@ -83,10 +89,14 @@ describe.each(backends)('ObjectStore contract: $name', (backend) => {
     await store.put('bin', bytes(1000));
     await store.put('empty', '');
 
-    expect(await store.head('dir/text.txt')).toEqual({ key: 'dir/text.txt', size: 7 });
+    expect(await store.head('dir/text.txt')).toEqual({
+      key: 'dir/text.txt',
+      size: 7,
+      etag: expect.any(String),
+    });
     expect(Buffer.from(await store.get('dir/text.txt')).toString()).toBe('héllo\n');
     expect(Buffer.from(await store.get('bin')).equals(bytes(1000))).toBe(true);
-    expect(await store.head('empty')).toEqual({ key: 'empty', size: 0 });
+    expect(await store.head('empty')).toEqual({ key: 'empty', size: 0, etag: expect.any(String) });
     expect((await store.get('empty')).byteLength).toBe(0);
   });
 
@@ -140,7 +150,7 @@ describe.each(backends)('ObjectStore contract: $name', (backend) => {
       break;
     }
     expect(seen).toBeGreaterThan(0);
-    expect(await store.head('s')).toEqual({ key: 's', size: 3 * MiB });
+    expect(await store.head('s')).toEqual({ key: 's', size: 3 * MiB, etag: expect.any(String) });
   });
 
   it('lists recursively, in key order, treating the prefix as a string prefix', async () => {
@@ -180,7 +190,7 @@ describe.each(backends)('ObjectStore contract: $name', (backend) => {
     const store = backend.open();
     const w = await store.openWriter('empty');
     await w.close();
-    expect(await store.head('empty')).toEqual({ key: 'empty', size: 0 });
+    expect(await store.head('empty')).toEqual({ key: 'empty', size: 0, etag: expect.any(String) });
   });
 
   it('leaves nothing behind when a writer is aborted', async () => {
@@ -201,7 +211,7 @@ describe.each(backends)('ObjectStore contract: $name', (backend) => {
       await w.write(data.subarray(off, off + 256 * 1024));
     await w.close();
 
-    expect(await store.head('big')).toEqual({ key: 'big', size: data.length });
+    expect(await store.head('big')).toEqual({ key: 'big', size: data.length, etag: expect.any(String) });
     expect((await collect(store.stream('big'))).equals(data)).toBe(true);
     const mid = { start: PART - 100, end: PART + 100 };
     expect(Buffer.from(await store.get('big', mid)).equals(data.subarray(mid.start, mid.end))).toBe(true);
@@ -238,6 +248,67 @@ describe.each(backends)('ObjectStore contract: $name', (backend) => {
     await store.delete('a');
     await store.delete('never-there');
     expect(await keysOf(store)).toEqual(['b']);
+  });
+
+  it('lists and heads the same etag, and another one once the object is rewritten', async () => {
+    const store = backend.open();
+    await store.put('k', bytes(1000, 1));
+    const [listed] = await infosOf(store);
+    const headed = await store.head('k');
+    expect(listed?.etag).toEqual(expect.any(String));
+    expect(headed?.etag).toBe(listed?.etag);
+
+    await store.put('k', bytes(1000, 2));
+    expect((await store.head('k'))?.etag).not.toBe(listed?.etag);
+  });
+
+  it('reads an object that still matches its listing, whole, by range and by get', async () => {
+    const store = backend.open();
+    const data = bytes(300_000, 4);
+    await store.put('k', data);
+    const info = await store.head('k');
+    if (!info) throw new Error('no head');
+
+    expect((await collect(store.stream('k', undefined, info))).equals(data)).toBe(true);
+    const range = { start: 1000, end: 2000 };
+    expect((await collect(store.stream('k', range, info))).equals(data.subarray(1000, 2000))).toBe(true);
+    expect(
+      Buffer.from(await store.get('k', range, { size: info.size })).equals(data.subarray(1000, 2000)),
+    ).toBe(true);
+  });
+
+  it.each([
+    [
+      'rewritten with the same size',
+      (s: ObjectStore) => s.put('k', bytes(1000, 9)),
+      'now 1000 but rewritten',
+    ],
+    ['shrunk', (s: ObjectStore) => s.put('k', bytes(600)), 'now 600'],
+    ['deleted', (s: ObjectStore) => s.delete('k'), 'now gone'],
+  ])('refuses to read an object %s since it was listed, without a retry', async (_what, change, now) => {
+    const store = backend.open();
+    await store.put('k', bytes(1000));
+    const info = await store.head('k');
+    if (!info) throw new Error('no head');
+    await change(store);
+
+    const err = await collect(store.stream('k', { start: 100, end: 200 }, info)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^input \\S+/k changed while the job ran \\(planned 1000 bytes, ${now}\\): rerun once it is stable$`,
+      ),
+    );
+    await expect(store.get('k', undefined, info)).rejects.toThrow(InputChangedError);
+  });
+
+  it('refuses an object of another size than expected when no etag is known', async () => {
+    const store = backend.open();
+    await store.put('part-00000.jsonl', bytes(500));
+    await expect(collect(store.stream('part-00000.jsonl', undefined, { size: 501 }))).rejects.toThrow(
+      /planned 501 bytes, now 500\)/,
+    );
   });
 
   it('deletes by prefix, folder or not', async () => {
@@ -301,7 +372,7 @@ describe('S3Store on s3rver', () => {
       'UploadPartCommand',
       'UploadPartCommand',
     ]);
-    expect(await st.head('mp')).toEqual({ key: 'mp', size: 2 * PART + 10 });
+    expect(await st.head('mp')).toEqual({ key: 'mp', size: 2 * PART + 10, etag: expect.any(String) });
   });
 
   it('aborts the multipart upload of an aborted writer, although s3rver refuses to', async () => {
@@ -463,6 +534,40 @@ describe('S3Store retries (stubbed HTTP)', () => {
     const got = await new S3Store('s3://bucket/', { client }).get('k');
     expect(requests).toHaveLength(2);
     expect(Buffer.from(got).equals(data)).toBe(true);
+  });
+
+  it('pins the first GET of a listed object to its ETag, and reports 412 as the input changed', async () => {
+    // s3rver ignores If-Match on GET, so S3's answer to a stale ETag is played by the stub.
+    const { client, requests } = stubbedClient((req) =>
+      req.method === 'HEAD'
+        ? { statusCode: 200, headers: { 'content-length': '60', etag: '"v2"' } }
+        : s3Error(412, 'PreconditionFailed'),
+    );
+    clients.push(client);
+    const st = new S3Store('s3://bucket/in/', { client });
+    const err = await collect(st.stream('big.txt', { start: 0, end: 50 }, { size: 100, etag: '"v1"' })).catch(
+      (e: unknown) => e,
+    );
+    expect(requests[0]?.headers['if-match']).toBe('"v1"');
+    expect(requests.map((r) => r.method)).toEqual(['GET', 'HEAD']);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toBe(
+      'input s3://bucket/in/big.txt changed while the job ran (planned 100 bytes, now 60): rerun once it is stable',
+    );
+  });
+
+  it('reports a listed object deleted before its GET as the input gone', async () => {
+    const { client, requests } = stubbedClient(() => s3Error(404, 'NoSuchKey'));
+    clients.push(client);
+    const err = await new S3Store('s3://bucket/', { client })
+      .get('a.txt', undefined, { size: 10, etag: '"v1"' })
+      .catch((e: unknown) => e);
+    expect(requests).toHaveLength(1);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect((err as Error).message).toMatch(
+      /^input s3:\/\/bucket\/a\.txt changed while the job ran \(planned 10 bytes, now gone\)/,
+    );
   });
 
   it('sends the expected bucket owner and server-side encryption on writes and copies', async () => {

@@ -26,9 +26,15 @@ describe('invocation payloads of a 10,000-split job', () => {
       store: 's3://fanout-data',
       key: `logs/2026/11/27/host-${String(i).padStart(5, '0')}/access.log.gz`,
       size: 900,
+      etag: `"${'0123456789abcdef'.repeat(2)}"`,
     }));
     const huge = [
-      { store: 's3://fanout-data', key: 'warehouse/events/huge.jsonl', size: 10_000 * (64 << 20) },
+      {
+        store: 's3://fanout-data',
+        key: 'warehouse/events/huge.jsonl',
+        size: 10_000 * (64 << 20),
+        etag: `"${'0123456789abcdef'.repeat(2)}-1280"`,
+      },
     ];
     for (const objects of [tiny, huge]) {
       const plan = planMapInputs(objects, 64 << 20);

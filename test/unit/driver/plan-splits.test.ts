@@ -33,6 +33,12 @@ describe('splitObject', () => {
     expect(splits).toHaveLength(1);
     expect(splits[0]).toMatchObject({ start: 0, end: 1000, gzip: true });
   });
+
+  it('gives every split the etag its object was listed with, for the reader to check', () => {
+    const splits = splitObject({ ...obj('a.txt', 25), etag: '"v1"' }, 10);
+    expect(splits.map((s) => s.etag)).toEqual(['"v1"', '"v1"', '"v1"']);
+    expect(splitObject(obj('b.txt', 5), 10)[0]).not.toHaveProperty('etag');
+  });
 });
 
 describe('planMapInputs', () => {

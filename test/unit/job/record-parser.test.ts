@@ -14,9 +14,24 @@ describe('parseCsvLine', () => {
     ['"",""', ',', ['', '']],
     ['x;"y;z";w', ';', ['x', 'y;z', 'w']],
     ['tab\tsep', '\t', ['tab', 'sep']],
-    ['"unterminated,field', ',', ['unterminated,field']],
+    ['a,"b,c"', ',', ['a', 'b,c']],
+    ['"say ""hi"""', ',', ['say "hi"']],
+    ['"a"b,c', ',', ['ab', 'c']],
+    ['x,"a" b', ',', ['x', 'a b']],
   ])('%j with %j gives %j', (line, delimiter, fields) => {
     expect(parseCsvLine(line, delimiter)).toEqual(fields);
+  });
+
+  it.each([
+    ['"unterminated,field', 1],
+    ['a,"b,c', 2],
+    ['a,"say ""hi""', 2],
+    ['a,"b"",c', 2],
+  ])('throws a BadRecordError for the unclosed quote in %j', (line, field) => {
+    expect(() => parseCsvLine(line, ',')).toThrow(BadRecordError);
+    expect(() => parseCsvLine(line, ',')).toThrow(
+      `bad CSV line: unclosed quote in field ${field}: ${JSON.stringify(line)}`,
+    );
   });
 });
 

@@ -1,10 +1,25 @@
+import {
+  existsSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ObjectStore } from '../../../src/backends/object-store.js';
-import { splitObject } from '../../../src/driver/plan-splits.js';
+import { openStore } from '../../../src/backends/open-store.js';
+import { listInputs } from '../../../src/driver/list-inputs.js';
+import { type Split, splitObject } from '../../../src/driver/plan-splits.js';
+import { BadRecordError, InputChangedError } from '../../../src/errors.js';
+import { readFirstLine } from '../../../src/mapper/read-first-line.js';
 import { readLines } from '../../../src/mapper/read-lines.js';
 import { linesOfWhole, linesViaSplits, storeWith } from '../../helpers/split-reader.js';
+import { tempDirs } from '../../helpers/temp.js';
 
 const long = 'x'.repeat(100);
 
@@ -103,5 +118,149 @@ describe('readLines over chunks cut anywhere', () => {
       const gz = gzipSync(text);
       expect(await linesOf(chunkedStore(gz, 1000), gz.length, 0, true)).toEqual(linesOfWhole(text));
     }
+  });
+});
+
+describe('readLines of a .gz object that is not gzip', () => {
+  it.each([
+    ['cut short', gzipSync('one\ntwo\n'.repeat(500)).subarray(0, 40), 'unexpected end of file'],
+    ['plain text', Buffer.from('one\ntwo\n'), 'incorrect header check'],
+  ])('fails without a retry when it is %s, naming the file', async (_what, bytes, why) => {
+    const store = storeWith('a.txt.gz', bytes);
+    const err = await linesViaSplits(store, 'a.txt.gz', 1 << 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRecordError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toBe(`input ${store.pathOf('a.txt.gz')} is not valid gzip (${why})`);
+  });
+
+  it('says a .gz file cut short while it is read changed, rather than that it is not gzip', async () => {
+    const bytes = gzipSync('one\ntwo\n'.repeat(500));
+    // The object passes the check at open, then ends early: truncated after it was opened.
+    const store = {
+      async *stream() {
+        yield bytes.subarray(0, 40);
+      },
+      head: async (key: string) => ({ key, size: 40, etag: 'v2' }),
+    } as unknown as ObjectStore;
+    const split: Split = {
+      store: 's3://b/',
+      key: 'a.txt.gz',
+      start: 0,
+      end: bytes.length,
+      size: bytes.length,
+      gzip: true,
+      etag: 'v1',
+    };
+    const err = await (async () => {
+      for await (const _ of readLines(store, split));
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect((err as Error).message).toContain(`(planned ${bytes.length} bytes, now 40)`);
+  });
+});
+
+describe('readFirstLine of a gzip object', () => {
+  /** Descriptors this process holds open on `path` (Linux lists them under /proc/self/fd). */
+  const openOn = (path: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed since it was listed
+      }
+    }).length;
+
+  it.runIf(existsSync('/proc/self/fd'))('closes the file once it has the first line', async () => {
+    // Far more than zlib buffers, so the reader stops while the file is still being fed in.
+    const text = Array.from({ length: 50_000 }, (_, i) => `${i},${(i * 7919) % 10007},${i.toString(36)}`);
+    const store = storeWith('orders.csv.gz', `id,a,b\n${text.join('\n')}`, true);
+    const info = await store.head('orders.csv.gz');
+    if (!info) throw new Error('no head');
+    const split = splitObject({ store: store.url, ...info }, 1 << 20)[0] as Split;
+
+    expect(await readFirstLine(store, split)).toBe('id,a,b');
+    await vi.waitFor(() => expect(openOn(store.pathOf('orders.csv.gz'))).toBe(0));
+  });
+});
+
+describe('readLines of an input that changes after planning', () => {
+  const setup = tempDirs('changed');
+
+  /** Plans `text` as one listed input file, as a job would, and returns its splits. */
+  async function planned(text: string, splitSize: number) {
+    const d = setup();
+    const path = d.file('big.txt', text);
+    const objects = await listInputs([path]);
+    return { path, splits: objects.flatMap((o) => splitObject(o, splitSize)) };
+  }
+
+  async function readAll(split: Split): Promise<string[]> {
+    const out: string[] = [];
+    for await (const batch of readLines(openStore(split.store), split)) out.push(...batch);
+    return out;
+  }
+
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i} ${'x'.repeat(40)}`).join('\n');
+
+  it('fails a split whose file was truncated since planning, naming the file and both sizes', async () => {
+    const text = lines(2000);
+    const { path, splits } = await planned(text, 16 * 1024);
+    truncateSync(path, 30_000);
+
+    const err = await readAll(splits[3] as Split).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toBe(
+      `input ${path} changed while the job ran (planned ${text.length} bytes, now 30000): rerun once it is stable`,
+    );
+  });
+
+  it('fails a split whose file was replaced by another of the same size', async () => {
+    const text = lines(100);
+    const { path, splits } = await planned(text, 1 << 20);
+    const other = join(dirname(path), 'other.txt');
+    writeFileSync(other, text.replaceAll('x', 'y'));
+    renameSync(other, path);
+
+    await expect(readAll(splits[0] as Split)).rejects.toThrow(
+      `input ${path} changed while the job ran (planned ${text.length} bytes, now ${text.length} but rewritten)`,
+    );
+  });
+
+  it('fails a split whose file is deleted since planning', async () => {
+    const { path, splits } = await planned(lines(100), 1 << 20);
+    rmSync(path);
+    await expect(readAll(splits[0] as Split)).rejects.toThrow(/now gone\): rerun once it is stable$/);
+  });
+
+  it('fails a split whose file is truncated while it is being read', async () => {
+    // Larger than the stream's read-ahead, so most of the file is read after the truncation.
+    const text = lines(100_000);
+    const { path, splits } = await planned(text, 64 << 20);
+    const split = splits[0] as Split;
+    let batches = 0;
+    const err = await (async () => {
+      for await (const _ of readLines(openStore(split.store), split)) {
+        if (batches++ === 0) truncateSync(path, 100_000);
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect((err as Error).message).toContain(`(planned ${text.length} bytes, now 100000)`);
+  });
+
+  it('retries a read that ends early while the object is still the one planned', async () => {
+    const bytes = Buffer.from('a\nb\nc\nd\n');
+    const store = {
+      async *stream() {
+        yield bytes.subarray(0, 4);
+      },
+      head: async (key: string) => ({ key, size: bytes.length, etag: 'v1' }),
+    } as unknown as ObjectStore;
+    const split: Split = { store: 's3://b/', key: 'k', start: 0, end: 8, size: 8, gzip: false, etag: 'v1' };
+    const err = await (async () => {
+      for await (const _ of readLines(store, split));
+    })().catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(InputChangedError);
+    expect(err).toMatchObject({ retryable: true, message: 'reading s3://b/k ended at byte 4 of 8' });
   });
 });

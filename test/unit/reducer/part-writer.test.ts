@@ -110,6 +110,22 @@ describe('PartWriter', () => {
       expect((err as UserCodeError).retryable).toBe(false);
     },
   );
+
+  it('counts the bytes it writes, which the next stage expects its part file to hold', async () => {
+    const chunks: Uint8Array[] = [];
+    const w = new PartWriter({
+      write: async (chunk) => {
+        chunks.push(Buffer.from(chunk));
+      },
+      close: async () => {},
+      abort: async () => {},
+    });
+    w.emit('café 日本 🎉', 1);
+    w.emit('\ud800 lone surrogate', { a: 'ü' });
+    await w.writeLines(Buffer.from('{"key":"ß","value":2}\n'), 1);
+    await w.close();
+    expect(w.bytes).toBe(Buffer.concat(chunks).byteLength);
+  });
 });
 
 function circular(): Record<string, unknown> {
