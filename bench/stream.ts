@@ -23,8 +23,8 @@ import {
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LocalDirStore } from '../src/backends/local-dir-store.js';
 import { startKinesisEmulator } from '../src/dev/kinesis-emulator.js';
+import { LocalDirStore } from '../src/store/local-dir-store.js';
 import { startStream } from '../src/stream/consumer.js';
 import { defineStream } from '../src/stream/define-stream.js';
 

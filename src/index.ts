@@ -1,7 +1,6 @@
 /** Fanout's public API: define jobs, run them, and the types they use. */
 
 export type { BackendName } from './backends/backends.js';
-export type { ObjectStore } from './backends/object-store.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
 export type { JobCounters, JobResult, StageSummary } from './driver/run-job.js';
 export { runJob } from './driver/run-job.js';
@@ -39,6 +38,7 @@ export type {
   StageDefinition,
   TaskContext,
 } from './job/types.js';
+export type { ObjectStore } from './store/object-store.js';
 export type { StreamHandle, StreamOptions } from './stream/consumer.js';
 export { startStream } from './stream/consumer.js';
 export type { DeadLetter } from './stream/dead-letters.js';

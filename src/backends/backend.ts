@@ -1,7 +1,7 @@
+import type { ObjectStore } from '../store/object-store.js';
 import type { JobBundle } from './bundle-job.js';
 import type { Invoker } from './invoker.js';
 import type { FunctionFacts } from './lambda-invoker.js';
-import type { ObjectStore } from './object-store.js';
 
 /** What a run tells a backend when it opens it. */
 export interface BackendOpenOptions {

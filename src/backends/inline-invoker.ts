@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { toFanoutError, UserCodeError, WorkerCrashedError } from '../errors.js';
 import type { Job } from '../job/types.js';
-import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Task, TaskResult } from '../protocol/task-types.js';
 import type { Invoker } from './invoker.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Task, TaskResult } from '../protocol/task-types.js';
 
 /**
  * Runs task attempts somewhere: a local worker pool, or Lambda. Rejects with a FanoutError whose

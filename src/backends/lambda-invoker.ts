@@ -10,8 +10,8 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { formatDuration } from '../duration.js';
 import { deserializeError, type ErrorContext, FanoutError, WorkerCrashedError } from '../errors.js';
-import type { BundleRef, LambdaEvent, LambdaReply } from '../runtime/lambda-protocol.js';
-import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { BundleRef, LambdaEvent, LambdaReply } from '../protocol/lambda-protocol.js';
+import type { Task, TaskResult } from '../protocol/task-types.js';
 import type { Invoker } from './invoker.js';
 import { lambdaSendError } from './lambda-send-error.js';
 

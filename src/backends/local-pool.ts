@@ -3,14 +3,14 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { formatDuration } from '../duration.js';
 import { deserializeError, WorkerCrashedError } from '../errors.js';
-import { removeSpillDirs } from '../runtime/spill-dir.js';
-import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Task, TaskResult } from '../protocol/task-types.js';
 import {
   WORKER_MARK,
   type WorkerData,
   type WorkerReply,
   type WorkerRequest,
-} from '../runtime/worker-protocol.js';
+} from '../protocol/worker-protocol.js';
+import { removeSpillDirs } from '../task/spill-dir.js';
 import type { Invoker } from './invoker.js';
 
 export interface LocalPoolOptions {

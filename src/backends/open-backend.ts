@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
+import type { ObjectStore } from '../store/object-store.js';
 import { isStream } from '../stream/define-stream.js';
 import type { Stream } from '../stream/types.js';
 import type { BackendOpenOptions, OpenedInvoker } from './backend.js';
@@ -10,7 +11,6 @@ import { backendNamed } from './backends.js';
 import { bundleJob, importBundle } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import { DEFAULT_TASK_TIMEOUT_MS } from './local-backend.js';
-import type { ObjectStore } from './object-store.js';
 
 export interface OpenBackendOptions extends Omit<BackendOpenOptions, 'bundle'> {
   /** A backend name from BACKENDS: `local`, `aws`. */

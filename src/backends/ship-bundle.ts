@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BundleIntegrityError } from '../errors.js';
+import type { BundleRef } from '../protocol/lambda-protocol.js';
 import { bundleKey } from '../protocol/store-layout.js';
-import type { BundleRef } from '../runtime/lambda-protocol.js';
+import type { ObjectStore } from '../store/object-store.js';
 import type { JobBundle } from './bundle-job.js';
-import type { ObjectStore } from './object-store.js';
 
 /**
  * Uploads a job bundle to the work store under its hash, once: the key names the content, so an

@@ -3,9 +3,9 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
-import { isUrl, openStore } from '../backends/open-store.js';
 import { type InputObject, listInputs } from '../driver/list-inputs.js';
 import { FanoutError, UsageError } from '../errors.js';
+import { isUrl, openStore } from '../store/open-store.js';
 import { formatBytes } from './parse-size.js';
 
 /** Flags of `mr cp`. */

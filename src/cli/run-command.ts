@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { BackendName } from '../backends/backends.js';
-import { isUrl } from '../backends/open-store.js';
 import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
+import { isUrl } from '../store/open-store.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
 import { createProgressView } from './progress-view.js';
 

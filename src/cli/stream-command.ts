@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import type { Invoker } from '../backends/invoker.js';
 import { LocalWorkerPool } from '../backends/local-pool.js';
-import { openStore } from '../backends/open-store.js';
 import { FanoutError, UsageError } from '../errors.js';
 import { leasesPrefix } from '../protocol/store-layout.js';
+import { openStore } from '../store/open-store.js';
 import { startStream } from '../stream/consumer.js';
 import { invokerProcess } from '../stream/invoker-process.js';
 import { loadStreamJob } from '../stream/load-stream-job.js';
@@ -122,7 +122,7 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
 /** Batches as invocations of the deployed runtime, which loads the job bundle shipped to the store. */
 async function lambdaInvoker(
   bundle: import('../backends/bundle-job.js').JobBundle,
-  store: import('../backends/object-store.js').ObjectStore,
+  store: import('../store/object-store.js').ObjectStore,
   functionName: string,
   concurrency: number,
 ): Promise<Invoker> {

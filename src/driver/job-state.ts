@@ -1,4 +1,3 @@
-import type { ObjectStore } from '../backends/object-store.js';
 import {
   jobSpecKey,
   jobStatusKey,
@@ -6,6 +5,7 @@ import {
   stagePlanKey,
   taskStatusKey,
 } from '../protocol/store-layout.js';
+import type { ObjectStore } from '../store/object-store.js';
 import type { MapInput } from './plan-splits.js';
 
 /** Where one task stands. */

@@ -2,10 +2,10 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import type { ObjectStore } from '../backends/object-store.js';
-import { isUrl, openStore, toStoreUrl } from '../backends/open-store.js';
 import { UsageError } from '../errors.js';
 import { OUTPUT_MARKER, SUCCESS_MARKER, TEMPORARY_DIR } from '../protocol/store-layout.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { isUrl, openStore, toStoreUrl } from '../store/open-store.js';
 
 /** One input object, addressed by its store's URL and a key inside it. */
 export interface InputObject {

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { ObjectStore } from '../backends/object-store.js';
-import { isUrl } from '../backends/open-store.js';
 import { UsageError } from '../errors.js';
 import { OUTPUT_MARKER } from '../protocol/store-layout.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { isUrl } from '../store/open-store.js';
 
 /**
  * Claims an output folder for one run by creating OUTPUT_MARKER in it, which stays there: it says

@@ -1,4 +1,4 @@
-import type { MapResult, ReduceResult } from '../runtime/task-types.js';
+import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { TaskStatus } from './job-state.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import type { AttemptEvent, TaskSpec } from './schedule.js';

@@ -1,18 +1,6 @@
+import type { Split } from '../protocol/task-types.js';
+import { objectName } from '../store/object-name.js';
 import type { InputObject } from './list-inputs.js';
-
-/** A byte range of one object. It owns the records that start inside `[start, end)`. */
-export interface Split {
-  store: string;
-  key: string;
-  start: number;
-  end: number;
-  /** Size of the whole object, so a reader knows how far it may read past `end`. */
-  size: number;
-  /** Compressed objects cannot be entered mid-stream: they are one split each. */
-  gzip: boolean;
-  /** The object's etag when planned: a reader fails rather than read another version. */
-  etag?: string;
-}
 
 /** The input of one map task: one large split, or many small objects packed together. */
 export interface MapInput {
@@ -84,11 +72,4 @@ export function describeInput(input: MapInput): string {
   if (!first) return '(no input)';
   const one = `${objectName(first)}[${first.start}, ${first.end})`;
   return input.splits.length === 1 ? one : `${one} and ${input.splits.length - 1} more small files`;
-}
-
-/** How a split's object is named in messages: a local path, or its URL (`s3://bucket/a.txt`). */
-export function objectName(split: Pick<Split, 'store' | 'key'>): string {
-  const url = new URL(split.store);
-  const base = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : split.store;
-  return `${base.replace(/\/$/, '')}/${split.key}`;
 }

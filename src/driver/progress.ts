@@ -1,4 +1,4 @@
-import type { TaskMetrics } from '../runtime/task-types.js';
+import type { TaskMetrics } from '../protocol/task-types.js';
 
 export type Phase = 'map' | 'reduce';
 

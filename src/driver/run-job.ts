@@ -4,9 +4,7 @@ import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { backendNamed } from '../backends/backends.js';
 import type { Invoker } from '../backends/invoker.js';
-import type { ObjectStore } from '../backends/object-store.js';
 import { openBackend } from '../backends/open-backend.js';
-import { isUrl, openStore } from '../backends/open-store.js';
 import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
@@ -19,8 +17,10 @@ import {
   TEMPORARY_DIR,
   WORK_FOLDERS,
 } from '../protocol/store-layout.js';
-import { encodeInputList } from '../runtime/reduce-inputs.js';
-import type { MapResult, ReduceResult } from '../runtime/task-types.js';
+import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { isUrl, openStore } from '../store/open-store.js';
+import { encodeInputList } from '../task/reduce-inputs.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { JobState } from './job-state.js';
@@ -402,7 +402,7 @@ function requireRemote(backend: string, output: string, inputs: readonly string[
 
 /** The region S3 stores of this run use; loaded only when given, as local runs need no SDK. */
 async function useRegion(region: string): Promise<void> {
-  (await import('../backends/s3-client.js')).useS3Region(region);
+  (await import('../store/s3-client.js')).useS3Region(region);
 }
 
 function timestamp(): string {

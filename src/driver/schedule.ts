@@ -8,7 +8,7 @@ import {
   ThrottledError,
   toFanoutError,
 } from '../errors.js';
-import type { Task, TaskResult } from '../runtime/task-types.js';
+import type { Task, TaskResult } from '../protocol/task-types.js';
 import { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import type { CommitLedger } from './commit-ledger.js';
 

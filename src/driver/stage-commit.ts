@@ -1,6 +1,6 @@
-import type { ObjectStore } from '../backends/object-store.js';
 import { TEMPORARY_DIR } from '../protocol/store-layout.js';
-import type { ReduceResult } from '../runtime/task-types.js';
+import type { ReduceResult } from '../protocol/task-types.js';
+import type { ObjectStore } from '../store/object-store.js';
 import type { InputObject } from './list-inputs.js';
 
 /**

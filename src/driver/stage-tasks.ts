@@ -6,7 +6,7 @@ import {
   reduceTaskId,
   shuffleKey,
 } from '../protocol/store-layout.js';
-import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../runtime/task-types.js';
+import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../protocol/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
 import { describeInput, type MapInput } from './plan-splits.js';
 import type { TaskSpec } from './schedule.js';

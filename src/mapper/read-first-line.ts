@@ -1,5 +1,5 @@
-import type { ObjectStore } from '../backends/object-store.js';
-import type { Split } from '../driver/plan-splits.js';
+import type { Split } from '../protocol/task-types.js';
+import type { ObjectStore } from '../store/object-store.js';
 import { readLines } from './read-lines.js';
 
 /** The first line of a split's object (a CSV header), read from byte 0 whichever split asks. */

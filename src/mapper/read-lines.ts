@@ -1,7 +1,8 @@
 import { createGunzip, type Gunzip } from 'node:zlib';
-import type { ByteRange, ObjectStore } from '../backends/object-store.js';
-import { objectName, type Split } from '../driver/plan-splits.js';
 import { BadRecordError, FanoutError, inputChanged } from '../errors.js';
+import type { Split } from '../protocol/task-types.js';
+import { objectName } from '../store/object-name.js';
+import type { ByteRange, ObjectStore } from '../store/object-store.js';
 
 const NL = 0x0a;
 const CR = 0x0d;

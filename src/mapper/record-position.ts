@@ -1,5 +1,6 @@
-import { objectName, type Split } from '../driver/plan-splits.js';
 import { BadRecordError } from '../errors.js';
+import type { Split } from '../protocol/task-types.js';
+import { objectName } from '../store/object-name.js';
 
 /**
  * Where line `n` of a split is, 1-based, blank and header lines counted. For a split at byte 0 that

@@ -1,6 +1,6 @@
-import type { ObjectWriter } from '../backends/object-store.js';
-import { checkKey, checkValue } from '../runtime/emit-checks.js';
 import { jsonText } from '../shuffle/json-text.js';
+import type { ObjectWriter } from '../store/object-store.js';
+import { checkKey, checkValue } from '../task/emit-checks.js';
 
 const FLUSH_CHARS = 1 << 20;
 

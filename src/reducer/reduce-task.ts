@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import { openStore } from '../backends/open-store.js';
 import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job } from '../job/types.js';
-import { readInputList } from '../runtime/reduce-inputs.js';
-import { withSpillDir } from '../runtime/spill-dir.js';
-import type { ReduceInput, ReduceResult, ReduceTask } from '../runtime/task-types.js';
-import { combinerOf, isThenable, stageOf, userCodeError } from '../runtime/user-code.js';
+import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
 import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
+import { openStore } from '../store/open-store.js';
+import { readInputList } from '../task/reduce-inputs.js';
+import { withSpillDir } from '../task/spill-dir.js';
+import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
 import { KeySums } from './key-sums.js';
 import { PartWriter } from './part-writer.js';
 

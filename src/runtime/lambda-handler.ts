@@ -1,6 +1,6 @@
 import { serializeError } from '../errors.js';
-import { type LambdaReply, parseLambdaEvent } from './lambda-protocol.js';
-import { createLogger, type LogSink } from './logger.js';
+import { type LambdaReply, parseLambdaEvent } from '../protocol/lambda-protocol.js';
+import { createLogger, type LogSink } from '../task/logger.js';
 import { runTask } from './run-task.js';
 import { ShippedBundles, type ShippedBundlesOptions } from './shipped-bundles.js';
 

@@ -2,9 +2,14 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
+import {
+  WORKER_MARK,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from '../protocol/worker-protocol.js';
 import { isStream } from '../stream/define-stream.js';
 import { runTask } from './run-task.js';
-import { WORKER_MARK, type WorkerData, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 /** Imports the job bundle, then runs every task posted to this worker with `runTask`. */
 async function serve(data: WorkerData): Promise<void> {

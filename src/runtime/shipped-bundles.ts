@@ -3,14 +3,14 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ObjectStore } from '../backends/object-store.js';
-import { openStore } from '../backends/open-store.js';
 import { BundleIntegrityError, JobDefinitionError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
+import type { BundleRef } from '../protocol/lambda-protocol.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { openStore } from '../store/open-store.js';
 import { isStream } from '../stream/define-stream.js';
 import type { Stream } from '../stream/types.js';
-import type { BundleRef } from './lambda-protocol.js';
 
 export interface ShippedBundlesOptions {
   /** Folder of verified bundles, kept across warm invocations. @default `<os.tmpdir()>/fanout-bundles` */

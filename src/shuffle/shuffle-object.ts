@@ -1,15 +1,7 @@
 import { crc32 } from 'node:zlib';
-import type { ObjectStore, ObjectWriter } from '../backends/object-store.js';
 import { CorruptDataError } from '../errors.js';
-
-/** Where one partition's records sit inside a map task's shuffle object. */
-export interface PartitionSlice {
-  offset: number;
-  length: number;
-  records: number;
-  /** CRC-32 of the slice's bytes, checked by every reader. */
-  crc: number;
-}
+import type { PartitionSlice } from '../protocol/task-types.js';
+import type { ObjectStore, ObjectWriter } from '../store/object-store.js';
 
 const MAGIC = 0x4853_4f46; // 'FOSH' little-endian
 const FOOTER_BYTES = 12;

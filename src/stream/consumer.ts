@@ -1,10 +1,10 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { ObjectStore } from '../backends/object-store.js';
-import { openStore } from '../backends/open-store.js';
 import { sleep } from '../backoff.js';
 import { type FanoutError, toFanoutError, UsageError } from '../errors.js';
 import type { Logger } from '../job/types.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { openStore } from '../store/open-store.js';
 import { nextLanes } from './auto-tune.js';
 import { defaultKinesisClient, defaultSqsClient } from './aws-clients.js';
 import type { ProcessBatch } from './batch-runner.js';

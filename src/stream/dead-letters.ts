@@ -1,7 +1,7 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ObjectStore } from '../backends/object-store.js';
 import { DeadLetterError } from '../errors.js';
 import { deadLetterKey, deadLettersPrefix } from '../protocol/store-layout.js';
+import type { ObjectStore } from '../store/object-store.js';
 import type { StreamRecord } from './types.js';
 
 /** The JSON body of a dead-letter message. */

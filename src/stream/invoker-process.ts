@@ -1,6 +1,7 @@
 import type { Invoker } from '../backends/invoker.js';
+import type { SerializedRecord } from '../protocol/task-types.js';
 import type { ProcessBatch } from './batch-runner.js';
-import { type SerializedRecord, serializeRecord } from './stream-record.js';
+import { serializeRecord } from './stream-record.js';
 import type { BatchResult, Stream } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
-import { openStore } from '../backends/open-store.js';
-import { createLogger } from '../runtime/logger.js';
-import type { StreamBatchResult, StreamBatchTask } from '../runtime/task-types.js';
+import type { StreamBatchResult, StreamBatchTask } from '../protocol/task-types.js';
+import { openStore } from '../store/open-store.js';
+import { createLogger } from '../task/logger.js';
 import { deserializeRecord } from './stream-record.js';
 import type { Stream } from './types.js';
 

@@ -1,14 +1,6 @@
 import type { Json } from '../job/types.js';
+import type { SerializedRecord } from '../protocol/task-types.js';
 import type { StreamRecord } from './types.js';
-
-/** A record's fields as plain data: what crosses a thread or Lambda boundary (data in base64). */
-export interface SerializedRecord {
-  shardId: string;
-  sequenceNumber: string;
-  partitionKey: string;
-  data: string;
-  arrivedAt: number;
-}
 
 const decoder = new TextDecoder();
 

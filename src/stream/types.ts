@@ -1,8 +1,9 @@
 /**
  * The stream contract: everything a stream job file sees. Keep this file short enough to read in a minute.
  */
-import type { ObjectStore } from '../backends/object-store.js';
+
 import type { Json, Logger } from '../job/types.js';
+import type { ObjectStore } from '../store/object-store.js';
 
 /** One Kinesis record as `process` receives it. */
 export interface StreamRecord {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/backends/open-store.js';
 import { type ProgressEvent, type RunOptions, runJob } from '../../src/index.js';
+import { openStore } from '../../src/store/open-store.js';
 import { readOutput } from './read-output.js';
 import { tempDir } from './temp.js';
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { LocalDirStore } from '../../src/backends/local-dir-store.js';
 import { splitObject } from '../../src/driver/plan-splits.js';
 import { readLines } from '../../src/mapper/read-lines.js';
+import { LocalDirStore } from '../../src/store/local-dir-store.js';
 import { tempDirs } from './temp.js';
 
 /** Folders for storeWith, removed after each test (property tests make thousands). */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { defaultS3Client } from '../../src/backends/s3-client.js';
+import { defaultS3Client } from '../../src/store/s3-client.js';
 import { S3RVER_CREDENTIALS } from './s3rver.js';
 
 /** One HTTP request as the SDK hands it to its request handler. */

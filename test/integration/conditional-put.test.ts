@@ -4,10 +4,10 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { lockPathOf } from '../../src/backends/conditional-put.js';
-import { LocalDirStore } from '../../src/backends/local-dir-store.js';
-import { S3Store } from '../../src/backends/s3-store.js';
 import { FanoutError } from '../../src/errors.js';
+import { lockPathOf } from '../../src/store/conditional-put.js';
+import { LocalDirStore } from '../../src/store/local-dir-store.js';
+import { S3Store } from '../../src/store/s3-store.js';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.js';
 import { type StubRequest, type StubResponse, s3Error, stubbedClient } from '../helpers/stub-s3.js';
 import { tempDir } from '../helpers/temp.js';
@@ -53,7 +53,7 @@ process.exit(0);
 
 /** Starts `count` children on `task`, releases them at once, and collects each one's output. */
 async function race<T>(root: string, task: 'create' | 'increment', n: number, count = 4): Promise<T[]> {
-  const modulePath = resolve('src/backends/local-dir-store.ts');
+  const modulePath = resolve('src/store/local-dir-store.ts');
   const children: ChildProcess[] = [];
   const lines: Promise<string[]>[] = [];
   for (let i = 0; i < count; i++) {

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts', 'duration.ts', 'backoff.ts'],
+  ['store'],
   ['job', 'stream/define-stream.ts', 'stream/types.ts'],
   ['protocol'],
-  ['store'],
   ['shuffle'],
+  ['task'],
   ['mapper', 'reducer'],
   ['runtime'],
   ['backends'],

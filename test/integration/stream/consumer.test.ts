@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { type StreamOptions, startStream } from '../../../src/stream/consumer.js';
 import type { DeadLetter } from '../../../src/stream/dead-letters.js';
 import { defineStream } from '../../../src/stream/define-stream.js';

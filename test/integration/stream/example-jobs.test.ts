@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { loadStreamJob } from '../../../src/stream/load-stream-job.js';
 import type { Stream, WindowDefinition } from '../../../src/stream/types.js';

@@ -1,6 +1,6 @@
 import { GetRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { StreamMetrics } from '../../../src/stream/stream-events.js';

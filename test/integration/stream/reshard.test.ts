@@ -6,7 +6,7 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import { ShardReader } from '../../../src/stream/shard-reader.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { startStream } from '../../../src/stream/consumer.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { WindowInfo } from '../../../src/stream/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toS3StoreError } from '../../../src/backends/s3-retry.js';
 import { FanoutError, ThrottledError } from '../../../src/errors.js';
+import { toS3StoreError } from '../../../src/store/s3-retry.js';
 
 const sdkError = (name: string, status: number) =>
   Object.assign(new Error(`${name} message`), { name, Code: name, $metadata: { httpStatusCode: status } });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_INVOKE_PAYLOAD_BYTES } from '../../../src/backends/lambda-invoker.js';
 import { MAX_SPLITS_PER_TASK, planMapInputs } from '../../../src/driver/plan-splits.js';
 import { mapTaskSpecs, reduceTaskSpecs, type StageContext } from '../../../src/driver/stage-tasks.js';
-import type { LambdaEvent } from '../../../src/runtime/lambda-protocol.js';
+import type { LambdaEvent } from '../../../src/protocol/lambda-protocol.js';
 
 const bundle = {
   store: 's3://fanout-jobs/',

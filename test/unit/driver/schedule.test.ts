@@ -4,7 +4,7 @@ import { AdaptiveConcurrency } from '../../../src/driver/adaptive-concurrency.js
 import { CommitLedger } from '../../../src/driver/commit-ledger.js';
 import { runAll, type TaskSpec } from '../../../src/driver/schedule.js';
 import { FanoutError, JobCancelledError, TaskFailedError, ThrottledError } from '../../../src/errors.js';
-import type { MapResult, Task, TaskResult } from '../../../src/runtime/task-types.js';
+import type { MapResult, Task, TaskResult } from '../../../src/protocol/task-types.js';
 
 const result = (task: Task): MapResult => ({
   kind: 'map',

@@ -2,12 +2,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { CorruptDataError, defineJob } from '../../../src/index.js';
 import { runMapTask } from '../../../src/mapper/map-task.js';
-import type { MapTask } from '../../../src/runtime/task-types.js';
+import type { MapTask } from '../../../src/protocol/task-types.js';
 import { RecordReader } from '../../../src/shuffle/record-codec.js';
 import { readSlice } from '../../../src/shuffle/shuffle-object.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { tempDirs } from '../../helpers/temp.js';
 
 const temp = tempDirs('map-task');

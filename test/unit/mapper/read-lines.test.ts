@@ -11,13 +11,14 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import type { ObjectStore } from '../../../src/backends/object-store.js';
-import { openStore } from '../../../src/backends/open-store.js';
 import { listInputs } from '../../../src/driver/list-inputs.js';
-import { type Split, splitObject } from '../../../src/driver/plan-splits.js';
+import { splitObject } from '../../../src/driver/plan-splits.js';
 import { BadRecordError, InputChangedError } from '../../../src/errors.js';
 import { readFirstLine } from '../../../src/mapper/read-first-line.js';
 import { readLines } from '../../../src/mapper/read-lines.js';
+import type { Split } from '../../../src/protocol/task-types.js';
+import type { ObjectStore } from '../../../src/store/object-store.js';
+import { openStore } from '../../../src/store/open-store.js';
 import { linesOfWhole, linesViaSplits, storeWith } from '../../helpers/split-reader.js';
 import { tempDirs } from '../../helpers/temp.js';
 

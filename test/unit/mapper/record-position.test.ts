@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Split } from '../../../src/driver/plan-splits.js';
 import { BadRecordError, UserCodeError } from '../../../src/errors.js';
 import { atLine, describeLine } from '../../../src/mapper/record-position.js';
+import type { Split } from '../../../src/protocol/task-types.js';
 
 const split = (start: number): Split => ({
   store: 'file:///data/',

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ObjectWriter } from '../../../src/backends/object-store.js';
 import { UserCodeError } from '../../../src/errors.js';
 import { PartWriter } from '../../../src/reducer/part-writer.js';
+import type { ObjectWriter } from '../../../src/store/object-store.js';
 
 /** Writes records through a PartWriter into memory and returns the part file's text. */
 async function partText(records: [unknown, unknown][]): Promise<string> {

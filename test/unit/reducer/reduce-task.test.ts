@@ -2,14 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { CorruptDataError, defineJob } from '../../../src/index.js';
 import type { Job } from '../../../src/job/types.js';
+import type { ReduceInput, ReduceTask } from '../../../src/protocol/task-types.js';
 import { runReduceTask } from '../../../src/reducer/reduce-task.js';
-import { encodeInputList } from '../../../src/runtime/reduce-inputs.js';
-import type { ReduceInput, ReduceTask } from '../../../src/runtime/task-types.js';
 import { RecordWriter } from '../../../src/shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../../../src/shuffle/shuffle-object.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
+import { encodeInputList } from '../../../src/task/reduce-inputs.js';
 import { anyKey, groupOf } from '../../helpers/keys.js';
 import { tempDirs } from '../../helpers/temp.js';
 

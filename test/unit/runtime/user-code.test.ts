@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotJsonError, UserCodeError } from '../../../src/errors.js';
-import { userCodeError } from '../../../src/runtime/user-code.js';
+import { userCodeError } from '../../../src/task/user-code.js';
 
 describe('userCodeError', () => {
   it.each([

@@ -1,15 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
 import { CorruptDataError } from '../../../src/errors.js';
+import type { PartitionSlice } from '../../../src/protocol/task-types.js';
 import { RecordReader, RecordWriter } from '../../../src/shuffle/record-codec.js';
-import {
-  type PartitionSlice,
-  readShuffleIndex,
-  readSlice,
-  ShuffleObjectWriter,
-} from '../../../src/shuffle/shuffle-object.js';
+import { readShuffleIndex, readSlice, ShuffleObjectWriter } from '../../../src/shuffle/shuffle-object.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { tempDirs } from '../../helpers/temp.js';
 
 const temp = tempDirs('shf');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Invoker } from '../../../src/backends/invoker.js';
-import type { StreamBatchTask, Task, TaskResult } from '../../../src/runtime/task-types.js';
+import type { StreamBatchTask, Task, TaskResult } from '../../../src/protocol/task-types.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import { invokerProcess } from '../../../src/stream/invoker-process.js';
 import { makeRecord } from '../../../src/stream/stream-record.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
+import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { ShardLeases } from '../../../src/stream/shard-leases.js';
 import { tempDir } from '../../helpers/temp.js';
 

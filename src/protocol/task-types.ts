@@ -1,7 +1,41 @@
-import type { Split } from '../driver/plan-splits.js';
 import type { InputSpec } from '../job/types.js';
-import type { PartitionSlice } from '../shuffle/shuffle-object.js';
-import type { SerializedRecord } from '../stream/stream-record.js';
+
+/**
+ * The wire types: what crosses a thread or an invocation between the driver, the consumer and the
+ * task code. Plain data only; this module imports nothing but the job contract.
+ */
+
+/** A byte range of one object. It owns the records that start inside `[start, end)`. */
+export interface Split {
+  store: string;
+  key: string;
+  start: number;
+  end: number;
+  /** Size of the whole object, so a reader knows how far it may read past `end`. */
+  size: number;
+  /** Compressed objects cannot be entered mid-stream: they are one split each. */
+  gzip: boolean;
+  /** The object's etag when planned: a reader fails rather than read another version. */
+  etag?: string;
+}
+
+/** Where one partition's records sit inside a map task's shuffle object. */
+export interface PartitionSlice {
+  offset: number;
+  length: number;
+  records: number;
+  /** CRC-32 of the slice's bytes, checked by every reader. */
+  crc: number;
+}
+
+/** A record's fields as plain data: what crosses a thread or Lambda boundary (data in base64). */
+export interface SerializedRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: string;
+  arrivedAt: number;
+}
 
 /** Fields every task invocation carries: small, plain data, the same on every backend. */
 interface TaskBase {

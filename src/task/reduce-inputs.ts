@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
-import { openStore } from '../backends/open-store.js';
 import { CorruptDataError } from '../errors.js';
-import type { ReduceInput, ReduceTask } from './task-types.js';
+import type { ReduceInput, ReduceTask } from '../protocol/task-types.js';
+import { openStore } from '../store/open-store.js';
 
 /** A reducer's input list as the driver stores it, with what its task is told to expect of it. */
 export interface StoredInputList {
