@@ -245,7 +245,7 @@ export class TokenCounter {
    * (hashPartition) places them: the same records as writing entries() out, without decoding a key to
    * a string and encoding it back.
    */
-  writeRecords(writers: RecordWriter[]): void {
+  writeRecords(writers: readonly RecordWriter[]): void {
     const n = writers.length;
     if (this.#invalidUtf8) {
       // Keys merged by decoded string (see entries()).

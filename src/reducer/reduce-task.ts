@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
-import type { Job } from '../job/types.js';
+import type { Job, StageDefinition } from '../job/types.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
-import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
+import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
@@ -11,8 +11,9 @@ import { openStore } from '../store/open-store.js';
 import { readInputList } from '../task/reduce-inputs.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
-import { KeySums } from './key-sums.js';
 import { PartWriter } from './part-writer.js';
+import { GroupsHolder, type ReduceHolder } from './reduce-holder.js';
+import { SumHolder } from './sum-holder.js';
 
 /** Slices fetched ahead of the one being grouped: overlaps I/O with decoding. */
 const PREFETCH = 4;
@@ -25,7 +26,6 @@ const PREFETCH = 4;
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
-  const combine = combinerOf(stage);
   let inputRecords = 0;
   let inputBytes = 0;
 
@@ -33,11 +33,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const inputs = await readInputList(task.inputs);
     // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
     const expectedKeys = inputs.reduce((most, i) => Math.max(most, i.slice.records), 0);
-    // The built-in sum adds string keys' values by their bytes (see KeySums) until a record that is
-    // not a string key with a number value moves every sum to the grouping all combiners use.
-    let sums = builtinOf(stage.combine) === 'sum' ? new KeySums(expectedKeys) : undefined;
-    const groups = createKeyGroups(combine, sums ? 0 : expectedKeys);
-    let held: Pick<KeyGroups, 'bytes' | 'size' | 'entries' | 'sortedEntries' | 'clear'> = sums ?? groups;
+    const held = reduceHolderFor(stage, expectedKeys);
     const runs: string[] = [];
     const spill = () => {
       const path = join(dir, `run-${runs.length}`);
@@ -53,18 +49,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     for await (const bytes of fetchSlices(inputs)) {
       inputBytes += bytes.byteLength;
       const reader = new RecordReader(bytes);
-      while (sums ? reader.nextKeyBytes() : reader.next()) {
-        if (sums === undefined) groups.add(reader.key, reader.value);
-        else if (reader.keyStart >= 0 && typeof reader.value === 'number') {
-          sums.add(reader.bytes, reader.keyStart, reader.keyEnd, reader.value);
-        } else {
-          for (const [key, [sum]] of sums.entries()) groups.add(key, sum);
-          sums = undefined;
-          held = groups;
-          const key =
-            reader.keyStart >= 0 ? reader.bytes.toString('utf8', reader.keyStart, reader.keyEnd) : reader.key;
-          groups.add(key, reader.value);
-        }
+      while (held.addNext(reader)) {
         inputRecords++;
         if (held.bytes > task.memoryBudget) spill();
       }
@@ -87,10 +72,9 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
           if (out.full) await out.flush();
         }
       };
-      if (sums && runs.length === 0 && builtinOf(stage.reduce) === 'emit-sum') {
-        // The built-in sum into the built-in emitSum: lines written from the keys' bytes.
-        for (const [chunk, lines] of sums.jsonLines()) await out.writeLines(chunk, lines);
-      } else await reduceAll(runs.length === 0 ? held.entries() : mergedEntries(runs));
+      // Nothing spilled: a built-in may write the part file itself; else reduce every key.
+      if (runs.length > 0) await reduceAll(mergedEntries(runs));
+      else if (!(await held.writeDirect(out))) await reduceAll(held.entries());
       await out.close();
     } catch (err) {
       await out.abort();
@@ -133,4 +117,15 @@ async function* fetchSlices(inputs: readonly ReduceInput[]): AsyncGenerator<Uint
     fill();
     yield bytes;
   }
+}
+
+/**
+ * The one place a reduce task's built-in fast path is chosen: a stage combining with the built-in
+ * sum adds by key bytes (and with the built-in emitSum writes from them); every other stage groups
+ * decoded records.
+ */
+function reduceHolderFor(stage: StageDefinition, expectedKeys: number): ReduceHolder {
+  const combine = combinerOf(stage);
+  if (builtinOf(stage.combine) !== 'sum') return new GroupsHolder(createKeyGroups(combine, expectedKeys));
+  return new SumHolder(createKeyGroups(combine, 0), expectedKeys, builtinOf(stage.reduce) === 'emit-sum');
 }

@@ -1,0 +1,117 @@
+import { type RecordParser, recordParser } from '../job/record-parser.js';
+import type { StageDefinition, TaskContext } from '../job/types.js';
+import type { Split } from '../protocol/task-types.js';
+import { createKeyGroups, type KeyGroups } from '../shuffle/key-groups.js';
+import type { RecordWriter } from '../shuffle/record-codec.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { checkKey, checkValue } from '../task/emit-checks.js';
+import { combinerOf, isThenable, userCodeError } from '../task/user-code.js';
+import { type HolderContext, type MapHolder, writeEntries } from './map-holder.js';
+import { readFirstLine } from './read-first-line.js';
+import { readLines } from './read-lines.js';
+import { atLine } from './record-position.js';
+
+/**
+ * The stage's own `map`, called per parsed record, its emits grouped (and combined, with a combiner)
+ * in KeyGroups.
+ */
+export class UserMapHolder implements MapHolder {
+  readonly #c: HolderContext;
+  readonly #stage: StageDefinition;
+  readonly #ctx: TaskContext;
+  readonly #groups: KeyGroups;
+  readonly #emit: (key: unknown, value: unknown) => void;
+  readonly #emitted: () => number;
+  inputRecords = 0;
+
+  constructor(c: HolderContext, stage: StageDefinition, ctx: TaskContext) {
+    this.#c = c;
+    this.#stage = stage;
+    this.#ctx = ctx;
+    const groups = createKeyGroups(combinerOf(stage), c.expectedKeys);
+    this.#groups = groups;
+    // A counter in the closure, not a field: emit is the hottest call of a user's job.
+    let emitted = 0;
+    this.#emit = (key, value) => {
+      if (typeof key !== 'string') checkKey('map', key);
+      if (typeof value !== 'number') checkValue('map', value);
+      groups.add(key, value);
+      emitted++;
+    };
+    this.#emitted = () => emitted;
+  }
+
+  get outputRecords(): number {
+    return this.#emitted();
+  }
+
+  get bytes(): number {
+    return this.#groups.bytes;
+  }
+
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  async readSplit(store: ObjectStore, split: Split, between: () => void): Promise<void> {
+    const { input } = this.#c.task;
+    const stage = this.#stage;
+    const ctx = this.#ctx;
+    const emit = this.#emit;
+    const csvHeader = input.format === 'csv' && input.header;
+    const header = csvHeader ? await readFirstLine(store, split) : undefined;
+    let parse: RecordParser | undefined;
+    try {
+      // Text lines are records as they are: no call per line.
+      parse = input.format === 'text' ? undefined : recordParser(input, header);
+    } catch (err) {
+      throw atLine(err, { ...split, start: 0 }, 1); // the header is the file's first line
+    }
+    let skipHeader = csvHeader && split.start === 0;
+    /** Lines of this split before the batch being mapped: bad records say which line they are. */
+    let linesBefore = 0;
+    /**
+     * Maps `lines` from `from` on in one synchronous loop; stops after a map that returns a promise
+     * and hands back where to go on once it settles.
+     */
+    const mapLines = (
+      lines: string[],
+      from: number,
+    ): { next: number; pending: PromiseLike<unknown> } | undefined => {
+      let i = from;
+      try {
+        for (; i < lines.length; i++) {
+          if (skipHeader) {
+            skipHeader = false;
+            continue;
+          }
+          const line = lines[i] as string;
+          const record = parse === undefined ? line : parse(line);
+          if (record === undefined) continue;
+          this.inputRecords++;
+          const r = stage.map(record as never, emit as never, ctx);
+          if (isThenable(r)) return { next: i + 1, pending: r };
+        }
+      } catch (err) {
+        throw userCodeError('map', atLine(err, split, linesBefore + i + 1));
+      }
+      return undefined;
+    };
+    for await (const lines of readLines(store, split)) {
+      for (let step = mapLines(lines, 0); step; step = mapLines(lines, step.next)) {
+        try {
+          await step.pending;
+        } catch (err) {
+          throw userCodeError('map', err);
+        }
+      }
+      linesBefore += lines.length;
+      between();
+    }
+  }
+
+  drainInto(writers: readonly RecordWriter[]): void {
+    writeEntries(this.#groups.entries(), writers, this.#c.partitionOf);
+    this.#groups.clear();
+  }
+}

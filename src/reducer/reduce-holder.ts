@@ -1,0 +1,58 @@
+import type { KeyGroups } from '../shuffle/key-groups.js';
+import type { RecordReader } from '../shuffle/record-codec.js';
+import type { PartWriter } from './part-writer.js';
+
+/**
+ * What a reduce task groups its input in: the seam between the generic task (fetching slices,
+ * spilling sorted runs, calling `reduce`) and how values of a key are held. Chosen once per task
+ * (see reduceHolderFor): KeyGroups for any stage, or the built-in sum over key bytes.
+ */
+export interface ReduceHolder
+  extends Pick<KeyGroups, 'bytes' | 'size' | 'entries' | 'sortedEntries' | 'clear'> {
+  /** Reads the next record of `reader` into the holder; false at the end of its bytes. */
+  addNext(reader: RecordReader): boolean;
+  /**
+   * Writes the part file straight from what is held, where that is faster than calling the stage's
+   * `reduce` per key and gives the same lines; false (nothing written) where it cannot.
+   */
+  writeDirect(out: PartWriter): Promise<boolean>;
+}
+
+/** Any stage: records decoded and grouped (or combined) in KeyGroups. */
+export class GroupsHolder implements ReduceHolder {
+  readonly #groups: KeyGroups;
+
+  constructor(groups: KeyGroups) {
+    this.#groups = groups;
+  }
+
+  get bytes(): number {
+    return this.#groups.bytes;
+  }
+
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  addNext(reader: RecordReader): boolean {
+    if (!reader.next()) return false;
+    this.#groups.add(reader.key, reader.value);
+    return true;
+  }
+
+  entries(): IterableIterator<[unknown, unknown[]]> {
+    return this.#groups.entries();
+  }
+
+  sortedEntries(): [unknown, unknown[]][] {
+    return this.#groups.sortedEntries();
+  }
+
+  clear(): void {
+    this.#groups.clear();
+  }
+
+  async writeDirect(): Promise<boolean> {
+    return false;
+  }
+}
