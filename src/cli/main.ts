@@ -127,8 +127,25 @@ function program(): Command {
   return mr;
 }
 
+/**
+ * A reader that goes away (`mr run … | head -1`) must not kill the run: a write to a closed pipe
+ * fails with EPIPE, which would otherwise crash the process with no word and leave the job's status
+ * at `running`. Later output to that stream is dropped; the run finishes and records its status.
+ */
+let survivingClosedPipes = false;
+function surviveClosedPipes(): void {
+  if (survivingClosedPipes) return;
+  survivingClosedPipes = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+}
+
 /** Runs `mr` with the given arguments and returns the exit code; never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
+  surviveClosedPipes();
   const mr = program();
   try {
     if (argv.length === 0) {

@@ -56,7 +56,7 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
     onEvent(e) {
       switch (e.type) {
         case 'job-start':
-          if (!multi) out.write(`${e.jobId}: ${e.inputFiles} input files, ${formatBytes(e.inputBytes)}\n`);
+          if (!multi) out.write(`input: ${e.inputFiles} files, ${formatBytes(e.inputBytes)}\n`);
           return;
         case 'phase-start': {
           const p: PhaseState = { started: Date.now(), bytesDone: 0, tasks: e.tasks };

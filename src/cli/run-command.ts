@@ -28,6 +28,9 @@ export interface RunFlags {
   quiet?: boolean;
 }
 
+/** Signals that cancel a run as Ctrl-C does. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Sample data shipped beside a job: `jobs/data/<job file name>/`, used when no --input is given. */
 export function sampleInputFor(jobFile: string): string {
   return join(dirname(jobFile), 'data', basename(jobFile, extname(jobFile)));
@@ -70,21 +73,28 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
   const view = createProgressView(
     flags.quiet ? 'none' : flags.json ? 'warnings' : process.stderr.isTTY ? 'tty' : 'plain',
   );
-  // Ctrl-C cancels the run cleanly (workers stop, no _SUCCESS); a second Ctrl-C exits at once.
+  // Ctrl-C (or SIGTERM, or the terminal closing) cancels the run cleanly: workers stop, the job's
+  // status says so, no _SUCCESS; a second signal exits at once.
   const cancel = new AbortController();
-  const onSigint = () => {
+  const onSignal = () => {
     if (cancel.signal.aborted) process.exit(130);
     cancel.abort();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let result: JobResult;
   try {
-    result = await runJob(jobFile, { ...options, signal: cancel.signal, onProgress: (e) => view.onEvent(e) });
+    result = await runJob(jobFile, {
+      ...options,
+      signal: cancel.signal,
+      onProgress: (e) => {
+        // The job's id comes first, even with --quiet: it names the job to look up or clean.
+        if (e.type === 'job-start') process.stderr.write(`job ${e.jobId}\n`);
+        view.onEvent(e);
+      },
+    });
   } finally {
     view.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));

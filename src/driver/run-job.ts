@@ -128,12 +128,6 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     });
     const out = openStore(output);
     await claimOutput(out, output, jobId);
-    if (!backend.remote && opts.concurrency > 2 * availableParallelism()) {
-      emit({
-        type: 'warning',
-        message: `concurrency ${opts.concurrency} starts that many worker threads on ${availableParallelism()} cores: threads beyond the cores add memory and contention, not speed`,
-      });
-    }
     const state = new JobState(work, jobId);
     const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
     run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
@@ -148,6 +142,12 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
         inputFiles: inputs.length,
         inputBytes: inputs.reduce((n, o) => n + o.size, 0),
       });
+      if (!backend.remote && opts.concurrency > 2 * availableParallelism()) {
+        emit({
+          type: 'warning',
+          message: `concurrency ${opts.concurrency} starts that many worker threads on ${availableParallelism()} cores: threads beyond the cores add memory and contention, not speed`,
+        });
+      }
       const result = await run.execute(inputs, started, output);
       await state.finish('succeeded', result);
       return result;

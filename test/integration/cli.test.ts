@@ -64,10 +64,35 @@ describe('mr run', () => {
     expect(await readOutput(out)).toEqual(countWords('a b a\n'));
   });
 
-  it('is silent with --quiet', () => {
+  it('prints only the job id with --quiet', () => {
     const input = d.file('quiet/in.txt', 'x\n');
     const r = mr(['run', 'jobs/wordcount.ts', '-i', input, '-o', join(d.path, 'quiet/out'), '--quiet']);
-    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(r.stderr).toMatch(/^job wordcount-\d{14}-[0-9a-f]{6}\n$/);
+  });
+
+  it('finishes the run and records its status when stdout and stderr are closed early (| head -1)', async () => {
+    const input = d.file('epipe/in.txt', 'a b a\n'.repeat(2000));
+    const out = join(d.path, 'epipe/out');
+    const work = join(d.path, 'epipe-work');
+    const child = spawn(
+      process.execPath,
+      [resolve('bin/mr.js'), 'run', 'jobs/wordcount.ts', '-i', input, '-o', out, '--work', work],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    // The reader takes one line and goes, as head -1 does.
+    await new Promise<void>((ok) => child.stderr.once('data', () => ok()));
+    child.stderr.destroy();
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    expect(code).toBe(0);
+    expect(await readOutput(out)).toEqual(countWords('a b a\n'.repeat(2000)));
+    const [jobId] = readdirSync(join(work, 'jobs'));
+    expect(JSON.parse(readFileSync(join(work, 'jobs', jobId ?? '', 'status.json'), 'utf8')).state).toBe(
+      'succeeded',
+    );
   });
 
   it('runs on the sample data with no --input and prints where the output went', () => {
