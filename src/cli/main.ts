@@ -54,6 +54,21 @@ function program(): Command {
     .action(async (job: string, flags: RunFlags) => {
       await (await import('./run-command.js')).runCommand(job, flags);
     });
+  mr.command('jobs')
+    .description('list the jobs in the work store: state, start, duration, input, output, intermediate data')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .option('--json', 'print the list as one JSON array')
+    .action(async (flags: import('./jobs-command.js').JobsFlags) => {
+      await (await import('./jobs-command.js')).jobsCommand(flags);
+    });
+  mr.command('clean')
+    .description("remove a finished job's intermediate data (its state stays, so it is still listed)")
+    .argument('[job]', 'the job id, as mr run printed it')
+    .option('--finished', 'clean every finished job (succeeded, failed, cancelled or abandoned)')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .action(async (job: string | undefined, flags: import('./jobs-command.js').JobsFlags) => {
+      await (await import('./jobs-command.js')).cleanCommand(job, flags);
+    });
   mr.command('deploy')
     .description('deploy (or update) the runtime function, its role, bucket and dead-letter queue on AWS')
     .option('--stack-name <name>', 'CloudFormation stack name', 'fanout')

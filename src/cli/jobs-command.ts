@@ -1,0 +1,76 @@
+import { relative } from 'node:path';
+import { DEFAULT_WORK_DIR } from '../backends/backends.js';
+import { cleanJob, isFinished, type JobEntry, jobExists, listJobs } from '../driver/job-list.js';
+import { formatDuration } from '../duration.js';
+import { UsageError } from '../errors.js';
+import { isUrl, openStore } from '../store/open-store.js';
+import { formatBytes } from './parse-size.js';
+
+/** Flags of `mr jobs` and `mr clean`. */
+export interface JobsFlags {
+  work?: string;
+  json?: boolean;
+  finished?: boolean;
+}
+
+/** `mr jobs`: every job in the work store, one line each (or JSON), oldest first. */
+export async function jobsCommand(flags: JobsFlags): Promise<void> {
+  const jobs = await listJobs(openStore(flags.work ?? DEFAULT_WORK_DIR));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(jobs)}\n`);
+    return;
+  }
+  if (jobs.length === 0) {
+    process.stdout.write(`no jobs in ${flags.work ?? DEFAULT_WORK_DIR}\n`);
+    return;
+  }
+  const rows = jobs.map((j) => [
+    j.jobId,
+    j.state,
+    j.startedAt?.replace('T', ' ').slice(0, 19) ?? '-',
+    j.durationMs === undefined ? '-' : formatDuration(j.durationMs),
+    (j.input ?? []).map(shortPath).join(' ') || '-',
+    j.output === undefined ? '-' : shortPath(j.output),
+    formatBytes(j.dataBytes),
+  ]);
+  const header = ['JOB', 'STATE', 'STARTED', 'DURATION', 'INPUT', 'OUTPUT', 'DATA'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) {
+    process.stdout.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+}
+
+/** `mr clean <id>` or `mr clean --finished`: removes intermediate data, never a running job's. */
+export async function cleanCommand(jobId: string | undefined, flags: JobsFlags): Promise<void> {
+  const work = openStore(flags.work ?? DEFAULT_WORK_DIR);
+  if ((jobId === undefined) === !flags.finished) {
+    throw new UsageError('mr clean takes a job id or --finished, not both or neither');
+  }
+  const jobs = await listJobs(work);
+  const chosen: JobEntry[] = [];
+  if (jobId !== undefined) {
+    const job = jobs.find((j) => j.jobId === jobId);
+    if (!job || !(await jobExists(work, jobId))) throw new UsageError(`no job ${jobId} in ${work.url}`);
+    if (!isFinished(job))
+      throw new UsageError(`job ${jobId} is ${job.state}: only a finished job is cleaned`);
+    chosen.push(job);
+  } else chosen.push(...jobs.filter((j) => isFinished(j) && j.dataBytes > 0));
+  let bytes = 0;
+  for (const job of chosen) {
+    await cleanJob(work, job.jobId);
+    bytes += job.dataBytes;
+  }
+  process.stdout.write(`removed ${formatBytes(bytes)} of intermediate data of ${chosen.length} job(s)\n`);
+}
+
+/** A local path relative to here when that is shorter; URLs as they are. */
+function shortPath(p: string): string {
+  if (isUrl(p)) return p;
+  const rel = relative(process.cwd(), p);
+  return rel.length < p.length && !rel.startsWith('..') ? rel : p;
+}
