@@ -2,6 +2,8 @@
 
 export type { BackendName } from './backends/backends.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
+export type { ResumeOptions, ResumeOutcome } from './driver/resume-job.js';
+export { resumeJob } from './driver/resume-job.js';
 export type { JobCounters, JobResult, StageSummary } from './driver/run-job.js';
 export { runJob } from './driver/run-job.js';
 export type { RunOptions } from './driver/run-options.js';

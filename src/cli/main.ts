@@ -54,6 +54,17 @@ function program(): Command {
     .action(async (job: string, flags: RunFlags) => {
       await (await import('./run-command.js')).runCommand(job, flags);
     });
+  mr.command('resume')
+    .description(
+      'continue a job that stopped (a failed task, Ctrl-C, a killed driver): only uncommitted tasks run',
+    )
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .addOption(new Option('--json', 'print the summary as one JSON object'))
+    .addOption(new Option('-q, --quiet', 'print only errors'))
+    .action(async (job: string, flags: import('./run-command.js').ResumeFlags) => {
+      await (await import('./run-command.js')).resumeCommand(job, flags);
+    });
   mr.command('jobs')
     .description('list the jobs in the work store: state, start, duration, input, output, intermediate data')
     .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { BackendName } from '../backends/backends.js';
+import type { ProgressEvent } from '../driver/progress.js';
+import { resumeJob } from '../driver/resume-job.js';
 import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
@@ -70,24 +72,56 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     }),
     ...(flags.allowIncomplete && { allowIncomplete: true }),
   };
+  return withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
+}
+
+/** Flags of `mr resume`. */
+export interface ResumeFlags {
+  work?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `mr resume <id>`: continues a stopped job, as `mr run` shows a run; a finished job is said so. */
+export async function resumeCommand(jobId: string, flags: ResumeFlags): Promise<JobResult | undefined> {
+  let finished: string | undefined;
+  const result = await withProgress(flags, async (extra) => {
+    const outcome = await resumeJob(jobId, {
+      ...(flags.work !== undefined && { workDir: flags.work }),
+      ...extra,
+    });
+    if (outcome.resumed) return outcome.result;
+    finished = outcome.status.state;
+    return undefined;
+  });
+  if (finished !== undefined) process.stdout.write(`job ${jobId} already ${finished}; nothing to resume\n`);
+  return result;
+}
+
+/**
+ * Runs a job with the progress view on stderr, the job id first (even with --quiet), Ctrl-C (or
+ * SIGTERM, or the terminal closing) cancelling it cleanly (workers stop, the job's status says so, no
+ * _SUCCESS; a second signal exits at once), and the summary (or --json) on stdout.
+ */
+async function withProgress<R extends JobResult | undefined>(
+  flags: { json?: boolean; quiet?: boolean },
+  run: (extra: { signal: AbortSignal; onProgress: (e: ProgressEvent) => void }) => Promise<R>,
+): Promise<R> {
   const view = createProgressView(
     flags.quiet ? 'none' : flags.json ? 'warnings' : process.stderr.isTTY ? 'tty' : 'plain',
   );
-  // Ctrl-C (or SIGTERM, or the terminal closing) cancels the run cleanly: workers stop, the job's
-  // status says so, no _SUCCESS; a second signal exits at once.
   const cancel = new AbortController();
   const onSignal = () => {
     if (cancel.signal.aborted) process.exit(130);
     cancel.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  let result: JobResult;
+  let result: R;
   try {
-    result = await runJob(jobFile, {
-      ...options,
+    result = await run({
       signal: cancel.signal,
       onProgress: (e) => {
-        // The job's id comes first, even with --quiet: it names the job to look up or clean.
+        // The job's id comes first, even with --quiet: it names the job to look up, resume or clean.
         if (e.type === 'job-start') process.stderr.write(`job ${e.jobId}\n`);
         view.onEvent(e);
       },
@@ -96,6 +130,7 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     view.stop();
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
+  if (result === undefined) return result;
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));
   return result;

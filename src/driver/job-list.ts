@@ -1,6 +1,6 @@
 import { jobDataPrefix, jobPrefix, jobSpecKey, jobStatusKey } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { ABANDONED_AFTER_MS, type JobStatus } from './job-state.js';
+import { isAbandoned, type JobStatus } from './job-state.js';
 
 /** One job found in a work store, as `mr jobs` lists it. */
 export interface JobEntry {
@@ -41,8 +41,7 @@ export async function listJobs(work: ObjectStore, now = Date.now()): Promise<Job
       const status = await readJson<JobStatus>(work, jobStatusKey(jobId));
       const startedAt = status?.startedAt ?? spec?.startedAt;
       const started = startedAt ? Date.parse(startedAt) : Number.NaN;
-      const beat = Date.parse(status?.heartbeatAt ?? status?.updatedAt ?? '');
-      const abandoned = status?.state === 'running' && !(now - beat < ABANDONED_AFTER_MS);
+      const abandoned = status !== undefined && isAbandoned(status, now);
       const state = abandoned ? 'abandoned' : (status?.state ?? 'unknown');
       const end = status?.state === 'running' && !abandoned ? now : Date.parse(status?.updatedAt ?? '');
       return {

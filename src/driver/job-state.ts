@@ -1,4 +1,8 @@
+import { hostname } from 'node:os';
+import { processIsGone } from '../process-gone.js';
 import {
+  commitKey,
+  commitsPrefix,
   jobSpecKey,
   jobStatusKey,
   manifestKey,
@@ -19,14 +23,24 @@ export interface TaskStatus {
  * A job's state in the store, under `jobs/<job id>/`: what was asked (`job.json`), each stage's plan,
  * the manifest of committed attempts and the status of every task per phase, and the final status
  * with metrics, and while it runs a heartbeat: enough to inspect a run afterwards and to tell a
- * driver that died without a word (see listJobs). Manifests are written when a phase ends, not as
- * each task commits, so a run cannot yet be resumed from them.
+ * driver that died without a word (see listJobs). Each task's commit is recorded as it commits, so a
+ * run stopped by any means can be resumed without redoing committed tasks (see resumeJob).
  */
 /** How often a running driver says it is alive in its status. */
 export const HEARTBEAT_MS = 10_000;
 
 /** A status whose heartbeat is older than this belongs to a driver that died without a word. */
 export const ABANDONED_AFTER_MS = 6 * HEARTBEAT_MS;
+
+/**
+ * Whether a `running` status belongs to a driver that died without a word: its heartbeat stopped,
+ * or its process on this host is gone.
+ */
+export function isAbandoned(s: JobStatus, now = Date.now()): boolean {
+  if (s.state !== 'running') return false;
+  const beat = Date.parse(s.heartbeatAt ?? s.updatedAt);
+  return !(now - beat < ABANDONED_AFTER_MS) || processIsGone(s.driver?.host, s.driver?.pid);
+}
 
 /** A job's status as stored in `status.json`. */
 export interface JobStatus {
@@ -35,6 +49,8 @@ export interface JobStatus {
   updatedAt: string;
   /** While running: when the driver last said it was alive. */
   heartbeatAt?: string;
+  /** While running: the driver's host and process, so one that died on this host is told at once. */
+  driver?: { host: string; pid: number };
   details?: unknown;
 }
 
@@ -68,6 +84,45 @@ export class JobState {
     return this.#write(stagePlanKey(this.#jobId, stage), { stage, tasks });
   }
 
+  /** Records one task's committed attempt as it commits: a resumed run skips the task. */
+  saveCommit(
+    stage: number,
+    phase: 'map' | 'reduce',
+    taskId: string,
+    attempt: number,
+    result: unknown,
+  ): Promise<void> {
+    return this.#write(commitKey(this.#jobId, stage, phase, taskId), { taskId, attempt, result });
+  }
+
+  /** The commits recorded for a phase so far, by task id. */
+  async loadCommits<R>(
+    stage: number,
+    phase: 'map' | 'reduce',
+  ): Promise<Map<string, { attempt: number; result: R }>> {
+    const out = new Map<string, { attempt: number; result: R }>();
+    for await (const o of this.#store.list(commitsPrefix(this.#jobId, stage, phase))) {
+      const c = await this.#read<{ taskId: string; attempt: number; result: R }>(o.key);
+      if (c) out.set(c.taskId, { attempt: c.attempt, result: c.result });
+    }
+    return out;
+  }
+
+  /** A stage's saved plan, when a run before this one planned it. */
+  async loadPlan(stage: number): Promise<MapInput[] | undefined> {
+    return (await this.#read<{ tasks: MapInput[] }>(stagePlanKey(this.#jobId, stage)))?.tasks;
+  }
+
+  /** What was asked of the job (`job.json`), when it exists. */
+  loadSpec<T>(): Promise<T | undefined> {
+    return this.#read<T>(jobSpecKey(this.#jobId));
+  }
+
+  /** The job's last status, when it exists. */
+  loadStatus(): Promise<JobStatus | undefined> {
+    return this.#read<JobStatus>(jobStatusKey(this.#jobId));
+  }
+
   /** The committed attempt of every task of a phase; reducers read only what the map manifest names. */
   saveManifest(stage: number, phase: 'map' | 'reduce', committed: unknown[]): Promise<void> {
     return this.#write(manifestKey(this.#jobId, stage, phase), { stage, phase, committed });
@@ -93,7 +148,7 @@ export class JobState {
       ...s,
       startedAt: this.#startedAt,
       updatedAt: now,
-      ...(s.state === 'running' && { heartbeatAt: now }),
+      ...(s.state === 'running' && { heartbeatAt: now, driver: { host: hostname(), pid: process.pid } }),
     };
     const write = this.#statusWrites.then(() => this.#write(jobStatusKey(this.#jobId), status));
     this.#statusWrites = write.catch(() => {});
@@ -102,5 +157,10 @@ export class JobState {
 
   #write(key: string, value: unknown): Promise<void> {
     return this.#store.put(key, JSON.stringify(value));
+  }
+
+  async #read<T>(key: string): Promise<T | undefined> {
+    if (!(await this.#store.head(key))) return undefined;
+    return JSON.parse(Buffer.from(await this.#store.get(key)).toString('utf8')) as T;
   }
 }

@@ -17,6 +17,8 @@ import { isUrl } from '../store/open-store.js';
  */
 export async function claimOutput(out: ObjectStore, location: string, jobId: string): Promise<void> {
   if (!isUrl(location)) await requireFolder(location);
+  // A resumed job's own claim still holds: whatever it left in the folder is its own.
+  if ((await ownerOf(out)) === jobId) return;
   for await (const _ of out.list('')) {
     throw new UsageError(`output ${location} already exists and is not empty; choose another --output`);
   }

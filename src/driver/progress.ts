@@ -5,7 +5,16 @@ export type Phase = 'map' | 'reduce';
 /** Typed progress events a run emits; the CLI renders them, programs may log or chart them. */
 export type ProgressEvent =
   | { type: 'job-start'; jobId: string; name: string; stages: number; inputFiles: number; inputBytes: number }
-  | { type: 'phase-start'; stage: number; phase: Phase; tasks: number; bytes: number }
+  | {
+      type: 'phase-start';
+      stage: number;
+      phase: Phase;
+      /** Tasks this run runs. */
+      tasks: number;
+      bytes: number;
+      /** Resumed: tasks committed by a run before, kept. */
+      kept?: number;
+    }
   | {
       type: 'task-done';
       stage: number;

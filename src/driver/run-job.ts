@@ -30,7 +30,7 @@ import { PhaseTracker } from './phase-tracker.js';
 import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
-import { runAll, type TaskSpec } from './schedule.js';
+import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
 import { commitParts } from './stage-commit.js';
 import { mapTaskSpecs, reduceInputs, reduceTaskSpecs, type StageContext } from './stage-tasks.js';
 
@@ -117,7 +117,10 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
 
   let failure: unknown;
   try {
-    const jobId = `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
+    const jobId = opts.resume ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
+    const state = new JobState(work, jobId);
+    // Each run of a job (the first, then each resume) counts: attempt numbers start above the last's.
+    const runs = opts.resume ? ((await state.loadSpec<{ runs?: number }>())?.runs ?? 1) : 0;
     const output = opts.output ?? resolve('out', jobId);
     if (backend.remote) requireRemote(backend.name, output, opts.input);
     const workRoot = local ? resolve(opts.workDir) : opts.workDir;
@@ -128,12 +131,22 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     });
     const out = openStore(output);
     await claimOutput(out, output, jobId);
-    const state = new JobState(work, jobId);
     const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
+    run.firstAttempt = runs * ATTEMPTS_PER_RUN + 1;
     run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
     run.taskTimeoutMs = taskTimeoutMs;
     try {
-      await state.start({ name: definition.name, input: opts.input, output, options: summarize(opts) });
+      await state.start({
+        name: definition.name,
+        ...(typeof job === 'string' || job instanceof URL
+          ? { jobFile: resolve(job instanceof URL ? job.pathname : job) }
+          : {}),
+        // Absolute, so the job resumes from any folder.
+        input: opts.input.map((i) => (isUrl(i) ? i : resolve(i))),
+        output,
+        options: { ...summarize(opts), workDir: workRoot },
+        runs: runs + 1,
+      });
       emit({
         type: 'job-start',
         jobId,
@@ -192,6 +205,10 @@ class JobRun {
   taskTimeoutMs: number | undefined;
   /** Set once the last stage starts moving part files into the output folder. */
   touchedOutput = false;
+  /** The number of every task's first attempt in this run (above those of the runs before). */
+  firstAttempt = 1;
+  /** Set once this run has run a task: from then on no earlier run's commit is kept. */
+  #ranAny = false;
   /** Counted for the cost estimate: every invocation, task time inside the function, S3 requests. */
   readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0 };
   readonly #counters: JobCounters = {
@@ -264,12 +281,17 @@ class JobRun {
       workUrl: this.work.url,
       partitions,
     };
-    const mapInputs = planMapInputs(objects, this.opts.splitSize);
-    await this.state.savePlan(s, mapInputs);
+    // A resumed run keeps the plan its tasks were committed under.
+    const planned = this.opts.resume ? await this.state.loadPlan(s) : undefined;
+    const mapInputs = planned ?? planMapInputs(objects, this.opts.splitSize);
+    if (!planned) await this.state.savePlan(s, mapInputs);
     const mapLedger = new CommitLedger<MapResult>();
     const mapSpecs = mapTaskSpecs(ctx, mapInputs, input);
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
-    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, (r) =>
+    const priorMaps = await this.#prior<MapResult>(s, 'map', async (r) =>
+      Boolean(await this.work.head(r.shuffleKey)),
+    );
+    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, priorMaps, (r) =>
       this.work.delete(r.shuffleKey),
     );
     const maps = mapLedger.results();
@@ -289,8 +311,18 @@ class JobRun {
     const reduceLedger = new CommitLedger<ReduceResult>();
     const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
-    const reduceMs = await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, (r) =>
-      target.delete(r.outputKey),
+    const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', async (r) => {
+      const moved = `${outPrefix}${r.outputKey.slice(r.outputKey.lastIndexOf('/') + 1)}`;
+      return Boolean((await target.head(r.outputKey)) ?? (await target.head(moved)));
+    });
+    const reduceMs = await this.#phase(
+      s,
+      'reduce',
+      reduceSpecs,
+      shuffleBytes,
+      reduceLedger,
+      priorReduces,
+      (r) => target.delete(r.outputKey),
     );
     const reduces = reduceLedger.results();
     await this.state.saveManifest(s, 'reduce', reduces);
@@ -331,17 +363,56 @@ class JobRun {
     };
   }
 
+  /**
+   * A resumed run's commits of a phase that still hold: recorded by a run before, with their output
+   * still stored. None once this run has run any task: a later phase's commits were made from outputs
+   * that may since have been made again.
+   */
+  async #prior<R>(
+    stage: number,
+    phase: Phase,
+    stillThere: (result: R) => Promise<boolean>,
+  ): Promise<Map<string, { attempt: number; result: R }>> {
+    const prior = new Map<string, { attempt: number; result: R }>();
+    if (!this.opts.resume || this.#ranAny) return prior;
+    for (const [taskId, c] of await this.state.loadCommits<R>(stage, phase)) {
+      if (await stillThere(c.result)) prior.set(taskId, c);
+    }
+    return prior;
+  }
+
   async #phase<R extends MapResult | ReduceResult>(
     stage: number,
     phase: Phase,
-    specs: TaskSpec[],
+    allSpecs: TaskSpec[],
     bytes: number,
     ledger: CommitLedger<R>,
+    prior: ReadonlyMap<string, { attempt: number; result: R }>,
     discard: (r: R) => Promise<void>,
   ): Promise<number> {
     const t0 = Date.now();
-    this.emit({ type: 'phase-start', stage, phase, tasks: specs.length, bytes });
+    for (const [taskId, c] of prior) ledger.commit(taskId, c.attempt, c.result);
+    const specs = allSpecs.filter((spec) => !prior.has(spec.taskId));
+    if (specs.length > 0) this.#ranAny = true;
+    this.emit({
+      type: 'phase-start',
+      stage,
+      phase,
+      tasks: specs.length,
+      bytes,
+      ...(prior.size > 0 && { kept: prior.size }),
+    });
     const tracker = new PhaseTracker<R>(stage, phase, specs, this.emit, this.taskTimeoutMs);
+    // Each commit is recorded as it happens, so a run stopped by any means resumes past it.
+    const commits: Promise<void>[] = [];
+    const onEvent = (e: AttemptEvent<R>) => {
+      tracker.onEvent(e);
+      if (e.type === 'committed') {
+        const saved = this.state.saveCommit(stage, phase, e.spec.taskId, e.attempt, e.result);
+        saved.catch(() => {}); // awaited below
+        commits.push(saved);
+      }
+    };
     const tally = () => {
       this.#usage.invocations += tracker.invocations;
       this.#usage.taskMs += tracker.taskMs;
@@ -356,10 +427,12 @@ class JobRun {
         retryBaseMs: this.opts.retryBaseMs,
         ledger,
         signal: this.opts.signal,
-        onEvent: tracker.onEvent,
+        onEvent,
         discard,
+        firstAttempt: this.firstAttempt,
         ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
       });
+      await Promise.all(commits);
     } catch (err) {
       tally();
       await this.state
@@ -409,7 +482,11 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+/** The options as job.json keeps them, enough for resumeJob to run the job again. */
 function summarize(o: ResolvedOptions): Record<string, unknown> {
-  const { onProgress: _, ...rest } = o;
+  const { onProgress: _, signal: __, resume: ___, ...rest } = o;
   return rest;
 }
+
+/** Attempt numbers each run of a job may use: run n's attempts start at n * 1000 + 1. */
+const ATTEMPTS_PER_RUN = 1000;

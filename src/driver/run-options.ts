@@ -53,6 +53,11 @@ export interface RunOptions {
   workerMemoryMb?: number;
   /** First retry delay; later ones double, with jitter. @default 100 */
   retryBaseMs?: number;
+  /**
+   * Continue the job of this id in the work store instead of starting a new one: committed tasks whose
+   * outputs are still there are kept, the rest run. Set by resumeJob, which restores the other options.
+   */
+  resume?: string;
   /** Keep shuffle objects and intermediate stage outputs after success. @default false */
   keepIntermediate?: boolean;
   /**
@@ -87,8 +92,10 @@ export type ResolvedOptions = Required<
     | 'speculateAfterMs'
     | 'region'
     | 'backend'
+    | 'resume'
   >
 > & {
+  resume: string | undefined;
   backend: BackendName;
   region: string | undefined;
   taskTimeoutMs: number | undefined;
@@ -124,6 +131,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? DEFAULTS.retryBaseMs),
     keepIntermediate: o.keepIntermediate ?? false,
     allowIncomplete: o.allowIncomplete ?? false,
+    resume: o.resume,
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -67,6 +67,12 @@ export interface ScheduleOptions<R extends TaskResult> {
   speculateAfterMs?: number;
   /** The least running time that counts as slow (see the `slow` event). @default 10000 */
   slowAfterMs?: number;
+  /**
+   * The number of every task's first attempt. A resumed run starts above the attempts of the runs
+   * before it, so an attempt of those still running somewhere never writes over one of this run's
+   * attempt-scoped outputs. @default 1
+   */
+  firstAttempt?: number;
 }
 
 const MAX_DELAY_MS = 10_000;
@@ -129,7 +135,7 @@ export async function runAll<R extends TaskResult>(
     };
     const cancel = () => fail(new JobCancelledError('cancelled'));
     const nextAttempt = (taskId: string) => {
-      const n = (lastAttempt.get(taskId) ?? 0) + 1;
+      const n = (lastAttempt.get(taskId) ?? (o.firstAttempt ?? 1) - 1) + 1;
       lastAttempt.set(taskId, n);
       return n;
     };

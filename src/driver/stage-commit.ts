@@ -6,7 +6,8 @@ import type { InputObject } from './list-inputs.js';
 /**
  * Commits a stage's output: moves each committed reduce attempt's part file from `_temporary/` into
  * place under `prefix`, then drops the attempts' folder (the losers of commit races, failed attempts).
- * Returns the part files, which the next stage reads.
+ * Returns the part files, which the next stage reads. A part file already in place (moved by a run
+ * that stopped during the moves) counts as moved.
  */
 export async function commitParts(
   target: ObjectStore,
@@ -16,7 +17,12 @@ export async function commitParts(
   const outputs: InputObject[] = [];
   for (const { result } of committed) {
     const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
-    await target.rename(result.outputKey, `${prefix}${name}`);
+    try {
+      await target.rename(result.outputKey, `${prefix}${name}`);
+    } catch (err) {
+      // Moved by the run before, which stopped during these moves: a resumed run goes on past it.
+      if (!(await target.head(`${prefix}${name}`))) throw err;
+    }
     outputs.push({ store: target.url, key: `${prefix}${name}`, size: result.metrics.outputBytes });
   }
   await target.deletePrefix(`${prefix}${TEMPORARY_DIR}/`);

@@ -45,6 +45,12 @@ export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce
 export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
 
+/** One committed task attempt, written as the task commits: what a resumed run need not redo. */
+export const commitKey = (jobId: string, stage: number, phase: 'map' | 'reduce', taskId: string): string =>
+  `${commitsPrefix(jobId, stage, phase)}${taskId}.json`;
+export const commitsPrefix = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+  `${jobPrefix(jobId)}s${stage}/commits/${phase}/`;
+
 /** A job's intermediate data, deleted after success. */
 export const jobDataPrefix = (jobId: string): string => `${jobPrefix(jobId)}data/`;
 /** One stage's intermediate data. */

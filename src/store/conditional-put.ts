@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FanoutError } from '../errors.js';
+import { processIsGone } from '../process-gone.js';
 
 // Compare-and-swap on a local directory, shared by every process that opens it.
 //
@@ -120,15 +121,7 @@ async function breakIfStale(lockPath: string): Promise<boolean> {
 /** True when the lock's holder ran on this host and its process no longer exists. */
 function holderIsDead(token: string): boolean {
   const [host, pidText] = token.split(' ');
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return codeOf(err) === 'ESRCH';
-  }
+  return processIsGone(host, Number(pidText));
 }
 
 async function readOrUndefined(path: string): Promise<string | undefined> {

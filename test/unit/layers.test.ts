@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * backend cannot reach the stream consumer. `index.ts`, the public API, sits above everything.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors.ts', 'duration.ts', 'backoff.ts'],
+  ['errors.ts', 'duration.ts', 'backoff.ts', 'process-gone.ts'],
   ['store'],
   ['job', 'stream/define-stream.ts', 'stream/types.ts'],
   ['protocol'],

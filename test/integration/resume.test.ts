@@ -1,0 +1,168 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ProgressEvent, resumeJob, runJob, TaskFailedError } from '../../src/index.js';
+import { readOutput } from '../helpers/read-output.js';
+import { tempDirs } from '../helpers/temp.js';
+import { countWords, wordText } from '../helpers/words.js';
+
+const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
+
+/** Every recorded commit of a phase: task id and the attempt that committed. */
+function commits(work: string, jobId: string, phase: 'map' | 'reduce'): Map<string, number> {
+  const dir = join(work, 'jobs', jobId, 's0', 'commits', phase);
+  const out = new Map<string, number>();
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { taskId: string; attempt: number };
+    out.set(c.taskId, c.attempt);
+  }
+  return out;
+}
+
+describe('resuming a job', () => {
+  const setup = tempDirs('resume');
+
+  it('after a failed task is fixed, runs only the tasks with no committed attempt', async () => {
+    const d = setup();
+    const flag = d.file('flag', '');
+    const texts = [wordText(200, 40, 21), `flag ${flag}\n${wordText(200, 40, 22)}`, wordText(200, 40, 23)];
+    for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
+    const work = join(d.path, 'work');
+    const options = {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: work,
+      maxAttempts: 1,
+      concurrency: 1,
+      splitSize: 256,
+    };
+    const err = await runJob(fixture('fail-while-flagged'), options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    const failed = (err as TaskFailedError).context.taskId ?? '';
+    const jobId = readdirSync(join(work, 'jobs'))[0] ?? '';
+    const before = commits(work, jobId, 'map');
+    const plan = JSON.parse(readFileSync(join(work, 'jobs', jobId, 's0', 'plan.json'), 'utf8')) as {
+      tasks: unknown[];
+    };
+    const all = plan.tasks.map((_, i) => `s0-m${String(i).padStart(5, '0')}`);
+    expect(before.size).toBeGreaterThan(0);
+    expect(before.has(failed)).toBe(false);
+
+    rmSync(flag);
+    const ran: string[] = [];
+    const outcome = await resumeJob(jobId, {
+      workDir: work,
+      onProgress: (e: ProgressEvent) => {
+        if (e.type === 'task-done' && e.phase === 'map') ran.push(e.taskId);
+      },
+    });
+    expect(outcome.resumed).toBe(true);
+    // The committed maps kept their attempt; only the others ran (the failed one and those never
+    // started), numbered above the first run's attempts.
+    expect(ran.sort()).toEqual(all.filter((t) => !before.has(t)));
+    expect(ran).toContain(failed);
+    const after = commits(work, jobId, 'map');
+    for (const [task, attempt] of before) expect(after.get(task)).toBe(attempt);
+    for (const task of ran) expect(after.get(task)).toBeGreaterThan(1000);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(...texts));
+
+    // A finished job says so.
+    expect(await resumeJob(jobId, { workDir: work })).toMatchObject({
+      resumed: false,
+      status: { state: 'succeeded' },
+    });
+  });
+
+  it('after Ctrl-C, continues to the exact output', async () => {
+    const d = setup();
+    const text = Array.from({ length: 120 }, (_, i) => `line ${i % 17}`).join('\n');
+    d.file('in/a.txt', text);
+    const work = join(d.path, 'work');
+    const cancel = new AbortController();
+    let done = 0;
+    await runJob(fixture('slow-map'), {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: work,
+      splitSize: 64,
+      concurrency: 2,
+      signal: cancel.signal,
+      onProgress: (e) => {
+        if (e.type === 'task-done' && ++done === 3) cancel.abort();
+      },
+    }).catch(() => {});
+    const jobId = readdirSync(join(work, 'jobs'))[0] ?? '';
+    const kept = commits(work, jobId, 'map');
+    expect(kept.size).toBeGreaterThanOrEqual(3);
+    const outcome = await resumeJob(jobId, { workDir: work });
+    expect(outcome.resumed).toBe(true);
+    const after = commits(work, jobId, 'map');
+    for (const [task, attempt] of kept) expect(after.get(task)).toBe(attempt);
+    const oracle = new Map<string, number>();
+    for (const line of text.split('\n'))
+      oracle.set(JSON.stringify(line), (oracle.get(JSON.stringify(line)) ?? 0) + 1);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(oracle);
+  });
+
+  it('after the driver is killed (SIGKILL), mr resume re-runs no committed task', async () => {
+    const d = setup();
+    const text = Array.from({ length: 200 }, (_, i) => `word${i % 23}`).join('\n');
+    d.file('in/a.txt', text);
+    const work = join(d.path, 'work');
+    const out = join(d.path, 'out');
+    const child = spawn(
+      process.execPath,
+      [
+        resolve('bin/mr.js'),
+        'run',
+        fixture('slow-map'),
+        '-i',
+        join(d.path, 'in'),
+        '-o',
+        out,
+        '--work',
+        work,
+        '--split-size',
+        '64',
+        '-c',
+        '2',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const jobId = await new Promise<string>((ok) => {
+      const check = () => {
+        const id = /^job (\S+)$/m.exec(stderr)?.[1];
+        if (id && commits(work, id, 'map').size >= 3) ok(id);
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    child.kill('SIGKILL');
+    await new Promise((ok) => child.on('exit', ok));
+    const kept = commits(work, jobId, 'map');
+    expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
+
+    const r = spawnSync(process.execPath, [resolve('bin/mr.js'), 'resume', jobId, '--work', work, '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toMatch(new RegExp(`^job ${jobId}$`, 'm'));
+    expect(r.status).toBe(0);
+    const after = commits(work, jobId, 'map');
+    for (const [task, attempt] of kept) expect(after.get(task)).toBe(attempt);
+    expect([...after.values()].filter((a) => a > 1000).length).toBe(after.size - kept.size);
+    const oracle = new Map<string, number>();
+    for (const w of text.split('\n')) oracle.set(JSON.stringify(w), (oracle.get(JSON.stringify(w)) ?? 0) + 1);
+    expect(await readOutput(out)).toEqual(oracle);
+    const again = spawnSync(process.execPath, [resolve('bin/mr.js'), 'resume', jobId, '--work', work], {
+      encoding: 'utf8',
+    });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/already succeeded; nothing to resume/);
+  });
+});
