@@ -65,6 +65,18 @@ function program(): Command {
     .action(async (job: string, flags: import('./run-command.js').ResumeFlags) => {
       await (await import('./run-command.js')).resumeCommand(job, flags);
     });
+  mr.command('cancel')
+    .description('stop a running job from anywhere that reaches its work store; it stays resumable')
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .action(async (job: string, flags: { work?: string }) => {
+      const state = await (await import('../driver/cancel-job.js')).cancelJob(job, {
+        ...(flags.work !== undefined && { workDir: flags.work }),
+      });
+      process.stdout.write(
+        state === 'running' ? `asked job ${job} to stop\n` : `job ${job} is not running (${state})\n`,
+      );
+    });
   mr.command('jobs')
     .description('list the jobs in the work store: state, start, duration, input, output, intermediate data')
     .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')

@@ -9,6 +9,7 @@ import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { Job } from '../job/types.js';
 import {
+  cancelKey,
   jobDataPrefix,
   reduceInputsKey,
   SUCCESS_MARKER,
@@ -20,6 +21,7 @@ import {
 import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
+import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
 import { encodeInputList } from '../task/reduce-inputs.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
@@ -131,7 +133,17 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     });
     const out = openStore(output);
     await claimOutput(out, output, jobId);
-    const run = new JobRun(definition, jobId, opts, invoker, work, out, state, emit);
+    const cancelling = watchForCancel(work, jobId, opts.signal);
+    const run = new JobRun(
+      definition,
+      jobId,
+      { ...opts, signal: cancelling.signal },
+      invoker,
+      work,
+      out,
+      state,
+      emit,
+    );
     run.firstAttempt = runs * ATTEMPTS_PER_RUN + 1;
     run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
     run.taskTimeoutMs = taskTimeoutMs;
@@ -162,9 +174,11 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
         });
       }
       const result = await run.execute(inputs, started, output);
+      cancelling.stop();
       await state.finish('succeeded', result);
       return result;
     } catch (err) {
+      await cancelling.stop();
       // Clean-up failures are notes on the error, never in its place: the first cause is what the
       // user must read.
       await out
@@ -175,10 +189,15 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       if (!run.touchedOutput) {
         await releaseOutput(out).catch((e: unknown) => noteAlso(err, `could not release ${output}`, e));
       }
-      const outcome = err instanceof JobCancelledError ? 'cancelled' : 'failed';
+      // A task that saw the cancel marker before this driver did ends the run as cancelled too.
+      const cancelled =
+        err instanceof JobCancelledError || (err as { cause?: unknown }).cause instanceof JobCancelledError;
+      const outcome = cancelled ? 'cancelled' : 'failed';
       await state
         .finish(outcome, { error: err instanceof Error ? err.message : String(err) })
         .catch((e: unknown) => noteAlso(err, 'could not record the job status', e));
+      if (cancelled && !(err instanceof JobCancelledError))
+        throw new JobCancelledError('cancelled', { cause: err });
       throw err;
     }
   } catch (err) {
@@ -190,6 +209,53 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       noteAlso(failure, 'could not stop the workers', e);
     });
   }
+}
+
+/**
+ * Cancelling a run, both ways round: the caller's signal (Ctrl-C) puts the job's cancel marker in
+ * the store, so its running tasks stop at their next batch wherever they run; a marker put by
+ * someone else (`mr cancel`) aborts the run as the signal would. A marker left by a run before
+ * (one resumed now) is removed first.
+ */
+function watchForCancel(
+  work: ObjectStore,
+  jobId: string,
+  outer: AbortSignal | undefined,
+): { signal: AbortSignal; stop(): Promise<void> } {
+  const inner = new AbortController();
+  const key = cancelKey(jobId);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  const cleared = work
+    .delete(key)
+    .catch(() => {})
+    .then(() => {
+      if (stopped) return;
+      timer = setInterval(() => {
+        work.head(key).then(
+          (found) => {
+            if (found) inner.abort();
+          },
+          () => {},
+        );
+      }, CANCEL_POLL_MS);
+      timer.unref();
+    });
+  let marked: Promise<void> | undefined;
+  const mark = () => {
+    marked ??= cleared.then(() => work.put(key, new Date().toISOString())).catch(() => {});
+  };
+  outer?.addEventListener('abort', mark, { once: true });
+  return {
+    signal: outer ? AbortSignal.any([outer, inner.signal]) : inner.signal,
+    async stop() {
+      stopped = true;
+      await cleared;
+      clearInterval(timer);
+      outer?.removeEventListener('abort', mark);
+      await marked;
+    },
+  };
 }
 
 /** A folder inside a location that is a local path or a URL. */

@@ -1,6 +1,7 @@
 import type { InputSpec } from '../job/types.js';
 import {
   attemptPartKey,
+  cancelKey,
   mapTaskId,
   reduceInputsKey,
   reduceTaskId,
@@ -40,6 +41,7 @@ export function mapTaskSpecs(
         taskId,
         attempt,
         memoryBudget: ctx.memoryBudget,
+        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
         input,
         splits: mi.splits,
         partitions: ctx.partitions,
@@ -82,6 +84,7 @@ export function reduceTaskSpecs(
         taskId,
         attempt,
         memoryBudget: ctx.memoryBudget,
+        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
         partition: p,
         inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx.jobId, ctx.stage, p), count, crc },
         outputStore: output.store,

@@ -7,6 +7,7 @@ import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
 import { openStore } from '../store/open-store.js';
+import { watchCancel } from '../task/cancel-watch.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { stageOf, userCodeError } from '../task/user-code.js';
 import type { HolderContext, MapHolder } from './map-holder.js';
@@ -63,9 +64,12 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     return writers;
   };
 
-  return withSpillDir(task, async (dir) => {
+  const watch = watchCancel(task.cancel);
+  return withSpillDir<MapResult>(task, async (dir) => {
     const spills: Spill[] = [];
+    // Between batches of records: stop if the job was cancelled, spill if the budget is spent.
     const spillIfFull = () => {
+      watch.check();
       keysSeen = Math.max(keysSeen, holder.size);
       if (holder.bytes > task.memoryBudget)
         spills.push(writeSpill(join(dir, `spill-${spills.length}`), encode()));
@@ -109,7 +113,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
         ms: Date.now() - started,
       },
     };
-  });
+  }).finally(() => watch.stop());
 }
 
 /**

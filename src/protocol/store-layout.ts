@@ -45,6 +45,12 @@ export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce
 export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
 
+/**
+ * Put here to cancel a running job (`mr cancel`, Ctrl-C): its driver stops launching tasks and its
+ * running tasks stop at their next batch of records, on every backend.
+ */
+export const cancelKey = (jobId: string): string => `${jobPrefix(jobId)}cancel`;
+
 /** One committed task attempt, written as the task commits: what a resumed run need not redo. */
 export const commitKey = (jobId: string, stage: number, phase: 'map' | 'reduce', taskId: string): string =>
   `${commitsPrefix(jobId, stage, phase)}${taskId}.json`;

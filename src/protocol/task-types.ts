@@ -45,6 +45,8 @@ interface TaskBase {
   attempt: number;
   /** Bytes of records a task may hold in memory before spilling to local disk. */
   memoryBudget: number;
+  /** Where the job's cancel marker would appear: the task stops at its next batch once it does. */
+  cancel?: { store: string; key: string };
 }
 
 /** Read splits, map, combine, partition, and write one shuffle object. */

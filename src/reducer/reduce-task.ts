@@ -8,6 +8,7 @@ import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
 import { openStore } from '../store/open-store.js';
+import { watchCancel } from '../task/cancel-watch.js';
 import { readInputList } from '../task/reduce-inputs.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
@@ -29,7 +30,8 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
   let inputRecords = 0;
   let inputBytes = 0;
 
-  return withSpillDir(task, async (dir) => {
+  const watch = watchCancel(task.cancel);
+  return withSpillDir<ReduceResult>(task, async (dir) => {
     const inputs = await readInputList(task.inputs);
     // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
     const expectedKeys = inputs.reduce((most, i) => Math.max(most, i.slice.records), 0);
@@ -47,6 +49,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       runs.push(path);
     };
     for await (const bytes of fetchSlices(inputs)) {
+      watch.check();
       inputBytes += bytes.byteLength;
       const reader = new RecordReader(bytes);
       while (held.addNext(reader)) {
@@ -92,7 +95,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
         ms: Date.now() - started,
       },
     };
-  });
+  }).finally(() => watch.stop());
 }
 
 function* mergedEntries(runs: readonly string[]): Generator<[unknown, Iterable<unknown>]> {

@@ -105,7 +105,9 @@ describe('resuming a job', () => {
     expect(await readOutput(join(d.path, 'out'))).toEqual(oracle);
   });
 
-  it('after the driver is killed (SIGKILL), mr resume re-runs no committed task', async () => {
+  it('after the driver is killed (SIGKILL), mr resume re-runs no committed task', {
+    timeout: 120_000,
+  }, async () => {
     const d = setup();
     const text = Array.from({ length: 200 }, (_, i) => `word${i % 23}`).join('\n');
     d.file('in/a.txt', text);
@@ -134,16 +136,19 @@ describe('resuming a job', () => {
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
-    const jobId = await new Promise<string>((ok) => {
+    const exited = new Promise((ok) => child.on('exit', ok));
+    const jobId = await new Promise<string>((ok, fail) => {
       const check = () => {
         const id = /^job (\S+)$/m.exec(stderr)?.[1];
         if (id && commits(work, id, 'map').size >= 3) ok(id);
+        else if (child.exitCode !== null)
+          fail(new Error(`mr run ended before it could be killed: ${stderr}`));
         else setTimeout(check, 20);
       };
       check();
     });
     child.kill('SIGKILL');
-    await new Promise((ok) => child.on('exit', ok));
+    await exited;
     const kept = commits(work, jobId, 'map');
     expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
 
