@@ -25,7 +25,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalDirStore } from '../src/backends/local-dir-store.js';
 import { startKinesisEmulator } from '../src/dev/kinesis-emulator.js';
-import { startStream } from '../src/stream/consumer.js';
+import { startStream } from '../src/stream/consumer/start-stream.js';
 import { defineStream } from '../src/stream/define-stream.js';
 
 const { values } = parseArgs({

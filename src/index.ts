@@ -34,13 +34,18 @@ export type {
   StageDefinition,
   TaskContext,
 } from './job/types.js';
-export type { StreamHandle, StreamOptions } from './stream/consumer.js';
-export { startStream } from './stream/consumer.js';
-export type { DeadLetter } from './stream/dead-letters.js';
+export type { DeadLetter } from './stream/consumer/dead-letters.js';
+export type { LeaseManager } from './stream/consumer/lease-manager.js';
+export { SoleOwner } from './stream/consumer/lease-manager.js';
+export type { StreamHandle, StreamOptions } from './stream/consumer/start-stream.js';
+export { startStream } from './stream/consumer/start-stream.js';
+export type {
+  CheckpointEvent,
+  ShardMetrics,
+  StreamEvents,
+  StreamMetrics,
+} from './stream/consumer/stream-events.js';
 export { defineStream, isStream } from './stream/define-stream.js';
-export type { LeaseManager } from './stream/lease-manager.js';
-export { SoleOwner } from './stream/lease-manager.js';
-export type { CheckpointEvent, ShardMetrics, StreamEvents, StreamMetrics } from './stream/stream-events.js';
 export type {
   BatchResult,
   EmitContext,

@@ -6,11 +6,11 @@ import { LocalWorkerPool } from '../backends/local-pool.js';
 import { openStore } from '../backends/open-store.js';
 import { FanoutError, UsageError } from '../errors.js';
 import { leasesPrefix } from '../protocol/store-layout.js';
-import { startStream } from '../stream/consumer.js';
-import { invokerProcess } from '../stream/invoker-process.js';
-import { loadStreamJob } from '../stream/load-stream-job.js';
-import { ShardLeases } from '../stream/shard-leases.js';
-import type { StreamMetrics } from '../stream/stream-events.js';
+import { invokerProcess } from '../stream/consumer/invoker-process.js';
+import { loadStreamJob } from '../stream/consumer/load-stream-job.js';
+import { ShardLeases } from '../stream/consumer/shard-leases.js';
+import { startStream } from '../stream/consumer/start-stream.js';
+import type { StreamMetrics } from '../stream/consumer/stream-events.js';
 import { parseCount } from './parse-size.js';
 
 /** Flags of `mr stream`, as commander hands them over. */

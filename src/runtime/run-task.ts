@@ -2,8 +2,8 @@ import { JobDefinitionError } from '../errors.js';
 import type { Job } from '../job/types.js';
 import { runMapTask } from '../mapper/map-task.js';
 import { runReduceTask } from '../reducer/reduce-task.js';
-import { runStreamBatchTask } from '../stream/stream-batch-task.js';
 import type { Stream } from '../stream/types.js';
+import { runStreamBatchTask } from './stream-batch-task.js';
 import type { Task, TaskResult } from './task-types.js';
 
 /** Runs any task with the job's code: the one entry both the worker pool and Lambda call. */

@@ -1,7 +1,7 @@
 import type { Split } from '../driver/plan-splits.js';
 import type { InputSpec } from '../job/types.js';
 import type { PartitionSlice } from '../shuffle/shuffle-object.js';
-import type { SerializedRecord } from '../stream/stream-record.js';
+import type { SerializedRecord } from '../stream/consumer/stream-record.js';
 
 /** Fields every task invocation carries: small, plain data, the same on every backend. */
 interface TaskBase {

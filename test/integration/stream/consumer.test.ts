@@ -1,8 +1,8 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
-import { type StreamOptions, startStream } from '../../../src/stream/consumer.js';
-import type { DeadLetter } from '../../../src/stream/dead-letters.js';
+import type { DeadLetter } from '../../../src/stream/consumer/dead-letters.js';
+import { type StreamOptions, startStream } from '../../../src/stream/consumer/start-stream.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { StreamDefinition, StreamRecord } from '../../../src/stream/types.js';
 import {

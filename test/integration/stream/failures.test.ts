@@ -1,9 +1,9 @@
 import { GetRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/backends/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
+import type { StreamMetrics } from '../../../src/stream/consumer/stream-events.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
-import type { StreamMetrics } from '../../../src/stream/stream-events.js';
 import {
   createStream,
   type GenRecord,

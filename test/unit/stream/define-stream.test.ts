@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { JobDefinitionError } from '../../../src/errors.js';
-import { defineStream, isStream } from '../../../src/stream/define-stream.js';
 import {
   compareSequence,
   deserializeRecord,
   makeRecord,
   serializeRecord,
-} from '../../../src/stream/stream-record.js';
+} from '../../../src/stream/consumer/stream-record.js';
+import { defineStream, isStream } from '../../../src/stream/define-stream.js';
 
 const base = { name: 'clicks', stream: 'clicks', process: async () => {} };
 

@@ -1,5 +1,5 @@
-import type { Json } from '../job/types.js';
-import type { StreamRecord } from './types.js';
+import type { Json } from '../../job/types.js';
+import type { StreamRecord } from '../types.js';
 
 /** A record's fields as plain data: what crosses a thread or Lambda boundary (data in base64). */
 export interface SerializedRecord {

@@ -1,5 +1,5 @@
-import type { ObjectStore, PutCondition } from '../backends/object-store.js';
-import { UsageError } from '../errors.js';
+import type { ObjectStore, PutCondition } from '../../backends/object-store.js';
+import { UsageError } from '../../errors.js';
 
 /** What is stored per shard, as JSON, at `<prefix><shardId>.json`. */
 export interface ShardLease {

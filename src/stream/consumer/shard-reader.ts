@@ -5,10 +5,11 @@ import {
   type GetShardIteratorInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { backoffMs, sleep } from '../backoff.js';
-import { streamRef } from './aws-clients.js';
+import { streamRef } from '../../backends/stream-clients.js';
+import { backoffMs, sleep } from '../../backoff.js';
+import type { StartingPosition, StreamRecord } from '../types.js';
+import { STREAM_OPTION_DEFAULTS } from './stream-options.js';
 import { makeRecord } from './stream-record.js';
-import type { StartingPosition, StreamRecord } from './types.js';
 
 /** Where a reader starts: a job's starting position, or just after a checkpoint. */
 export type ReadStart = StartingPosition | { after: string };
@@ -57,12 +58,7 @@ export class ShardReader {
     private readonly limit: number,
     pacing: ReaderPacing = {},
   ) {
-    this.#pacing = {
-      minIntervalMs: pacing.minIntervalMs ?? 200,
-      idleMs: pacing.idleMs ?? 1000,
-      throttleBaseMs: pacing.throttleBaseMs ?? 250,
-      throttleCapMs: pacing.throttleCapMs ?? 5000,
-    };
+    this.#pacing = { ...STREAM_OPTION_DEFAULTS.pacing, ...pacing };
   }
 
   /** One paced GetRecords call; returns no records at once when the signal aborts. */

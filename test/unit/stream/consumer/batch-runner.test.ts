@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DeadLetterError } from '../../../src/errors.js';
-import { type BatchPolicy, runBatch } from '../../../src/stream/batch-runner.js';
-import type { DeadLetter, DeadLetterSink } from '../../../src/stream/dead-letters.js';
-import { readyShards } from '../../../src/stream/shard-list.js';
-import { ShardProgress } from '../../../src/stream/shard-progress.js';
-import { makeRecord } from '../../../src/stream/stream-record.js';
-import type { StreamRecord } from '../../../src/stream/types.js';
+import { DeadLetterError } from '../../../../src/errors.js';
+import { type BatchPolicy, runBatch } from '../../../../src/stream/consumer/batch-runner.js';
+import type { DeadLetter, DeadLetterSink } from '../../../../src/stream/consumer/dead-letters.js';
+import { readyShards } from '../../../../src/stream/consumer/shard-list.js';
+import { ShardProgress } from '../../../../src/stream/consumer/shard-progress.js';
+import { makeRecord } from '../../../../src/stream/consumer/stream-record.js';
+import type { StreamRecord } from '../../../../src/stream/types.js';
 
 const records = (n: number): StreamRecord[] =>
   Array.from({ length: n }, (_, i) =>
@@ -30,6 +30,7 @@ function policy(over: Partial<BatchPolicy> = {}) {
     bisectOnError: false,
     deadLetters: sink,
     retryBaseMs: 1,
+    retryCapMs: 10,
     onDone: (rs) => done.push(...rs.map((r) => r.sequenceNumber)),
     ...over,
   };

@@ -1,7 +1,7 @@
-import { backoffMs, sleep } from '../backoff.js';
-import { toFanoutError, WindowStateTooLargeError } from '../errors.js';
+import { backoffMs, sleep } from '../../backoff.js';
+import { toFanoutError, WindowStateTooLargeError } from '../../errors.js';
+import type { BatchResult, StreamRecord } from '../types.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letters.js';
-import type { BatchResult, StreamRecord } from './types.js';
 
 /** Runs one processing call: in this thread, a worker, or Lambda. */
 export type ProcessBatch = (records: StreamRecord[], attempt: number) => Promise<BatchResult | undefined>;
@@ -14,10 +14,9 @@ export interface BatchPolicy {
   maxRecordAgeMs: number;
   bisectOnError: boolean;
   deadLetters: DeadLetterSink;
-  /** First retry delay. @default 100 */
-  retryBaseMs?: number;
-  /** @default 10000 */
-  retryCapMs?: number;
+  /** First retry delay; later ones double, with jitter, up to `retryCapMs`. */
+  retryBaseMs: number;
+  retryCapMs: number;
   /** Abandons retries: records not yet done stay unchecked and are read again after a restart. */
   signal?: AbortSignal;
   /** Called as records are settled (processed or dead-lettered), in order. */
@@ -95,7 +94,7 @@ async function settle(
       return;
     }
     p.onRetry?.(rest, error);
-    await sleep(backoffMs(tries, p.retryBaseMs ?? 100, p.retryCapMs ?? 10_000), p.signal);
+    await sleep(backoffMs(tries, p.retryBaseMs, p.retryCapMs), p.signal);
     pending = rest;
   }
 }

@@ -1,7 +1,7 @@
-import { WindowStateTooLargeError } from '../errors.js';
+import { WindowStateTooLargeError } from '../../errors.js';
+import type { EmitContext, StreamRecord, WindowDefinition } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { compareSequence } from './stream-record.js';
-import type { EmitContext, StreamRecord, WindowDefinition } from './types.js';
 
 /** Lambda's limit on tumbling window state. */
 export const MAX_WINDOW_STATE_BYTES = 1024 * 1024;

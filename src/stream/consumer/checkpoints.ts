@@ -1,5 +1,5 @@
-import type { ObjectStore } from '../backends/object-store.js';
-import { checkpointKey, checkpointsPrefix } from '../protocol/store-layout.js';
+import type { ObjectStore } from '../../backends/object-store.js';
+import { checkpointKey, checkpointsPrefix } from '../../protocol/store-layout.js';
 
 /** One shard's checkpoint as stored. */
 export interface Checkpoint {

@@ -1,56 +1,18 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { ObjectStore } from '../backends/object-store.js';
-import { openStore } from '../backends/open-store.js';
-import { sleep } from '../backoff.js';
-import { type FanoutError, toFanoutError, UsageError } from '../errors.js';
-import type { Logger } from '../job/types.js';
+import { sleep } from '../../backoff.js';
+import { type FanoutError, toFanoutError, UsageError } from '../../errors.js';
+import type { Stream } from '../types.js';
 import { nextLanes } from './auto-tune.js';
-import { defaultKinesisClient, defaultSqsClient } from './aws-clients.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { CheckpointStore } from './checkpoints.js';
 import { type DeadLetterSink, SqsDeadLetters, StoreDeadLetters } from './dead-letters.js';
-import { type LeaseManager, SoleOwner } from './lease-manager.js';
 import { MetricsTally } from './metrics-tally.js';
 import { listShards, readyShards, type ShardInfo } from './shard-list.js';
 import { ShardPipeline, type ShardStats } from './shard-pipeline.js';
-import { type ReaderPacing, type ReadStart, ShardReader } from './shard-reader.js';
+import { type ReadStart, ShardReader } from './shard-reader.js';
 import { StreamEmitter, type StreamEvents } from './stream-events.js';
-import type { Stream } from './types.js';
+import { resolveStreamOptions, type StreamOptions } from './stream-options.js';
 
-/** How to run a stream job. */
-export interface StreamOptions {
-  /** Stream name or ARN, overriding the job's. */
-  stream?: string;
-  /** Folder or s3:// URL (or an open store) for checkpoints and store dead letters. @default '.fanout' */
-  store?: string | ObjectStore;
-  kinesis?: KinesisClient;
-  sqs?: SQSClient;
-  /** Which shards this consumer reads. @default SoleOwner (all of them) */
-  leases?: LeaseManager;
-  /**
-   * Runs one batch; defaults to the job's `process` in this thread. The CLI passes one that runs
-   * batches on an invoker (worker pool or Lambda).
-   */
-  process?: (job: Stream, shardId: string) => ProcessBatch;
-  /** @default 5000 */
-  metricsIntervalMs?: number;
-  /**
-   * Raise a shard's lanes (up to 10) while its iterator age grows, lower them (to the job's
-   * parallelization) when it is idle; looked at every `autoTuneMs`. @default false
-   */
-  autoTune?: boolean;
-  /** @default 2000 */
-  autoTuneMs?: number;
-  /** How often leases are renewed; keep it well under the lease length. @default 3000 */
-  leaseRenewMs?: number;
-  /** How often the shard list is refreshed (also at once when a shard ends). @default 10000 */
-  shardRefreshMs?: number;
-  pacing?: ReaderPacing;
-  /** First retry delay of a failing batch. @default 100 */
-  retryBaseMs?: number;
-  log?: Logger;
-}
+export type { StreamOptions } from './stream-options.js';
 
 /** A running consumer. */
 export interface StreamHandle {
@@ -58,8 +20,6 @@ export interface StreamHandle {
   stop(): Promise<void>;
   on<E extends keyof StreamEvents>(event: E, listener: (value: StreamEvents[E]) => void): StreamHandle;
 }
-
-const silent: Logger = { info() {}, warn() {}, error() {} };
 
 /**
  * Starts consuming a Kinesis stream with a stream job: every owned shard is read, processed in
@@ -69,20 +29,17 @@ const silent: Logger = { info() {}, warn() {}, error() {} };
  * const handle = startStream(defineStream({ name: 'n', stream: 's', process: async () => {} }));
  * handle.on('metrics', (m) => console.log(m.recordsPerSecond));
  * await handle.stop();
+ * @throws {UsageError} when an option is out of range (see resolveStreamOptions), before anything is read.
  */
 export function startStream(job: Stream, options: StreamOptions = {}): StreamHandle {
+  const o = resolveStreamOptions(job, options);
   const events = new StreamEmitter();
   const stop = new AbortController();
   const refresh = { now: new AbortController() };
-  const streamName = options.stream ?? job.stream;
-  const kinesis = options.kinesis ?? defaultKinesisClient();
-  const store = typeof options.store === 'object' ? options.store : openStore(options.store ?? '.fanout');
+  const { streamName, kinesis, store, leases, log } = o;
   const checkpoints = new CheckpointStore(store, job.name);
-  const deadLetters: DeadLetterSink = job.dlq
-    ? new SqsDeadLetters(options.sqs ?? defaultSqsClient(), job.dlq)
-    : new StoreDeadLetters(store, job.name);
-  const leases = options.leases ?? new SoleOwner();
-  const log = options.log ?? silent;
+  const deadLetters: DeadLetterSink =
+    job.dlq && o.sqs ? new SqsDeadLetters(o.sqs, job.dlq) : new StoreDeadLetters(store, job.name);
   const running = new Map<
     string,
     {
@@ -97,7 +54,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
   const halted = new Set<string>();
   const tally = new MetricsTally();
   const processFor =
-    options.process ??
+    o.process ??
     ((j: Stream, shardId: string): ProcessBatch =>
       (records, attempt) =>
         j.process(records, { streamName, shardId, attempt, log, store }));
@@ -110,7 +67,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
         ? 'TRIM_HORIZON' // a child of a shard read to its end starts at its beginning
         : job.startingPosition;
     const limit = Math.min(10_000, job.batchSize * job.parallelization);
-    const reader = new ShardReader(kinesis, streamName, shard.shardId, start, limit, options.pacing);
+    const reader = new ShardReader(kinesis, streamName, shard.shardId, start, limit, o.pacing);
     const stats: ShardStats = { records: 0, retries: 0, deadLetters: 0, inFlight: 0 };
     const pipeline = new ShardPipeline({
       job,
@@ -120,7 +77,8 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
       restored,
       process: processFor(job, shard.shardId),
       deadLetters,
-      ...(options.retryBaseMs !== undefined && { retryBaseMs: options.retryBaseMs }),
+      retryBaseMs: o.retryBaseMs,
+      retryCapMs: o.retryCapMs,
       stats,
       emitContext: { streamName, store, log },
       onCheckpoint: (sequenceNumber, isEnded) =>
@@ -182,14 +140,14 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
         events.emit('error', listingError(err, streamName));
       }
       if (refresh.now.signal.aborted) refresh.now = new AbortController();
-      await sleep(options.shardRefreshMs ?? 10_000, AbortSignal.any([stop.signal, refresh.now.signal]));
+      await sleep(o.shardRefreshMs, AbortSignal.any([stop.signal, refresh.now.signal]));
     }
     while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
   };
 
   const metrics = () => tally.snapshot(running);
-  const timer = setInterval(() => events.emit('metrics', metrics()), options.metricsIntervalMs ?? 5000);
-  const tuner = options.autoTune
+  const timer = setInterval(() => events.emit('metrics', metrics()), o.metricsIntervalMs);
+  const tuner = o.autoTune
     ? setInterval(() => {
         for (const r of running.values()) {
           const age = r.reader.millisBehind;
@@ -203,11 +161,11 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
           r.lastAge = age;
           if (lanes !== r.pipeline.lanes) r.pipeline.setLanes(lanes);
         }
-      }, options.autoTuneMs ?? 2000)
+      }, o.autoTuneMs)
     : undefined;
   const heartbeat = setInterval(() => {
     leases.renew().then(drop, (err: unknown) => events.emit('error', toFanoutError(err)));
-  }, options.leaseRenewMs ?? 3000);
+  }, o.leaseRenewMs);
   const loop = pollLoop().catch((err: unknown) => events.emit('error', toFanoutError(err)));
 
   let stopped: Promise<void> | undefined;

@@ -1,8 +1,8 @@
 import { openStore } from '../backends/open-store.js';
-import { createLogger } from '../runtime/logger.js';
-import type { StreamBatchResult, StreamBatchTask } from '../runtime/task-types.js';
-import { deserializeRecord } from './stream-record.js';
-import type { Stream } from './types.js';
+import { deserializeRecord } from '../stream/consumer/stream-record.js';
+import type { Stream } from '../stream/types.js';
+import { createLogger } from './logger.js';
+import type { StreamBatchResult, StreamBatchTask } from './task-types.js';
 
 /** Runs one batch of a stream job where the task landed (worker thread or Lambda). */
 export async function runStreamBatchTask(job: Stream, task: StreamBatchTask): Promise<StreamBatchResult> {

@@ -1,8 +1,8 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ObjectStore } from '../backends/object-store.js';
-import { DeadLetterError } from '../errors.js';
-import { deadLetterKey, deadLettersPrefix } from '../protocol/store-layout.js';
-import type { StreamRecord } from './types.js';
+import type { ObjectStore } from '../../backends/object-store.js';
+import { DeadLetterError } from '../../errors.js';
+import { deadLetterKey, deadLettersPrefix } from '../../protocol/store-layout.js';
+import type { StreamRecord } from '../types.js';
 
 /** The JSON body of a dead-letter message. */
 export interface DeadLetter {

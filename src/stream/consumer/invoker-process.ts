@@ -1,7 +1,7 @@
-import type { Invoker } from '../backends/invoker.js';
+import type { Invoker } from '../../backends/invoker.js';
+import type { BatchResult, Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type SerializedRecord, serializeRecord } from './stream-record.js';
-import type { BatchResult, Stream } from './types.js';
 
 /**
  * Records per invocation are capped by bytes, below Lambda's 256 KiB payload limit as the Lambda

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Invoker } from '../../../src/backends/invoker.js';
-import type { StreamBatchTask, Task, TaskResult } from '../../../src/runtime/task-types.js';
-import { defineStream } from '../../../src/stream/define-stream.js';
-import { invokerProcess } from '../../../src/stream/invoker-process.js';
-import { makeRecord } from '../../../src/stream/stream-record.js';
+import type { Invoker } from '../../../../src/backends/invoker.js';
+import type { StreamBatchTask, Task, TaskResult } from '../../../../src/runtime/task-types.js';
+import { invokerProcess } from '../../../../src/stream/consumer/invoker-process.js';
+import { makeRecord } from '../../../../src/stream/consumer/stream-record.js';
+import { defineStream } from '../../../../src/stream/define-stream.js';
 
 const job = defineStream({ name: 'j', stream: 's', process: async () => {} });
 const records = Array.from({ length: 6 }, (_, i) =>

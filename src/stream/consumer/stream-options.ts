@@ -1,0 +1,137 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ObjectStore } from '../../backends/object-store.js';
+import { openStore } from '../../backends/open-store.js';
+import { defaultKinesisClient, defaultSqsClient } from '../../backends/stream-clients.js';
+import { UsageError } from '../../errors.js';
+import type { Logger } from '../../job/types.js';
+import type { Stream } from '../types.js';
+import type { ProcessBatch } from './batch-runner.js';
+import { type LeaseManager, SoleOwner } from './lease-manager.js';
+import type { ReaderPacing } from './shard-reader.js';
+
+/** How to run a stream job. Every field has a default. */
+export interface StreamOptions {
+  /** Stream name or ARN, overriding the job's. @default the job's `stream` */
+  stream?: string;
+  /** Folder or s3:// URL (or an open store) for checkpoints and store dead letters. @default '.fanout' */
+  store?: string | ObjectStore;
+  /** @default an HTTP/1.1 client from the SDK's usual configuration (`AWS_ENDPOINT_URL_KINESIS`, ...) */
+  kinesis?: KinesisClient;
+  /** Used only when the job has a `dlq`. @default an SQS client from the SDK's usual configuration */
+  sqs?: SQSClient;
+  /** Which shards this consumer reads. @default SoleOwner (all of them) */
+  leases?: LeaseManager;
+  /**
+   * Runs one batch; defaults to the job's `process` in this thread. The CLI passes one that runs
+   * batches on an invoker (worker pool or Lambda).
+   */
+  process?: (job: Stream, shardId: string) => ProcessBatch;
+  /** @default 5000 */
+  metricsIntervalMs?: number;
+  /**
+   * Raise a shard's lanes (up to 10) while its iterator age grows, lower them (to the job's
+   * parallelization) when it is idle; looked at every `autoTuneMs`. @default false
+   */
+  autoTune?: boolean;
+  /** @default 2000 */
+  autoTuneMs?: number;
+  /** How often leases are renewed; keep it well under the lease length. @default 3000 */
+  leaseRenewMs?: number;
+  /** How often the shard list is refreshed (also at once when a shard ends). @default 10000 */
+  shardRefreshMs?: number;
+  /** Pacing of each shard's GetRecords calls. @default { minIntervalMs: 200, idleMs: 1000, throttleBaseMs: 250, throttleCapMs: 5000 } */
+  pacing?: ReaderPacing;
+  /** First retry delay of a failing batch; later ones double, with jitter. @default 100 */
+  retryBaseMs?: number;
+  log?: Logger;
+}
+
+/** The consumer's defaults, in one place. */
+export const STREAM_OPTION_DEFAULTS = {
+  store: '.fanout',
+  metricsIntervalMs: 5000,
+  autoTune: false,
+  autoTuneMs: 2000,
+  leaseRenewMs: 3000,
+  shardRefreshMs: 10_000,
+  retryBaseMs: 100,
+  /** Longest wait between retries of a failing batch. */
+  retryCapMs: 10_000,
+  pacing: { minIntervalMs: 200, idleMs: 1000, throttleBaseMs: 250, throttleCapMs: 5000 },
+} as const;
+
+/** StreamOptions with every default applied and clients opened. */
+export interface ResolvedStreamOptions {
+  streamName: string;
+  store: ObjectStore;
+  kinesis: KinesisClient;
+  /** Set when the job has a `dlq`. */
+  sqs: SQSClient | undefined;
+  leases: LeaseManager;
+  process: ((job: Stream, shardId: string) => ProcessBatch) | undefined;
+  metricsIntervalMs: number;
+  autoTune: boolean;
+  autoTuneMs: number;
+  leaseRenewMs: number;
+  shardRefreshMs: number;
+  pacing: Required<ReaderPacing>;
+  retryBaseMs: number;
+  retryCapMs: number;
+  /** Where `ctx.log` of `process` and `emit` writes. */
+  log: Logger;
+}
+
+const silent: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Applies the consumer's defaults and checks every option before anything is read.
+ * @throws {UsageError} naming the bad option and the value received.
+ */
+export function resolveStreamOptions(job: Stream, o: StreamOptions = {}): ResolvedStreamOptions {
+  const d = STREAM_OPTION_DEFAULTS;
+  const streamName = o.stream ?? job.stream;
+  if (typeof streamName !== 'string' || streamName.length === 0) {
+    throw new UsageError(`stream must be a stream name or ARN, got ${JSON.stringify(streamName)}`);
+  }
+  const p = o.pacing ?? {};
+  return {
+    streamName,
+    store: typeof o.store === 'object' ? o.store : openStore(o.store ?? d.store),
+    kinesis: o.kinesis ?? defaultKinesisClient(),
+    sqs: job.dlq === undefined ? undefined : (o.sqs ?? defaultSqsClient()),
+    leases: o.leases ?? new SoleOwner(),
+    process: o.process,
+    metricsIntervalMs: positiveInt('metricsIntervalMs', o.metricsIntervalMs ?? d.metricsIntervalMs),
+    autoTune: o.autoTune ?? d.autoTune,
+    autoTuneMs: positiveInt('autoTuneMs', o.autoTuneMs ?? d.autoTuneMs),
+    leaseRenewMs: positiveInt('leaseRenewMs', o.leaseRenewMs ?? d.leaseRenewMs),
+    shardRefreshMs: positiveInt('shardRefreshMs', o.shardRefreshMs ?? d.shardRefreshMs),
+    pacing: {
+      minIntervalMs: nonNegative('pacing.minIntervalMs', p.minIntervalMs ?? d.pacing.minIntervalMs),
+      idleMs: nonNegative('pacing.idleMs', p.idleMs ?? d.pacing.idleMs),
+      throttleBaseMs: nonNegative('pacing.throttleBaseMs', p.throttleBaseMs ?? d.pacing.throttleBaseMs),
+      throttleCapMs: nonNegative('pacing.throttleCapMs', p.throttleCapMs ?? d.pacing.throttleCapMs),
+    },
+    retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? d.retryBaseMs),
+    retryCapMs: d.retryCapMs,
+    log: o.log ?? silent,
+  };
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new UsageError(`${name} must be a positive integer (ms), got ${shown(v)}`);
+  }
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new UsageError(`${name} must be a non-negative number (ms), got ${shown(v)}`);
+  }
+  return v;
+}
+
+/** A value as a message shows it: NaN and Infinity as themselves, where JSON would write null. */
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
