@@ -49,6 +49,7 @@ export { defineStream, isStream } from './stream/define-stream.js';
 export type {
   BatchResult,
   EmitContext,
+  FailedRecord,
   StartingPosition,
   Stream,
   StreamContext,

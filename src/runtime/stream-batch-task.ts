@@ -1,4 +1,5 @@
 import { openStore } from '../backends/open-store.js';
+import { batchFailure, failedRecords } from '../stream/consumer/batch-failure.js';
 import { deserializeRecord } from '../stream/consumer/stream-record.js';
 import type { Stream } from '../stream/types.js';
 import { createLogger } from './logger.js';
@@ -16,9 +17,12 @@ export async function runStreamBatchTask(job: Stream, task: StreamBatchTask): Pr
     store: openStore(task.store),
   });
   const inputBytes = records.reduce((n, r) => n + r.data.byteLength, 0);
+  // Decided here, where the records are, and sent as plain data: a reason given as an Error would
+  // not survive JSON on its way back from Lambda.
+  const failure = batchFailure(records, { returned: result });
   return {
     kind: 'stream-batch',
-    ...(result?.failed && result.failed.length > 0 && { failed: result.failed }),
+    ...(failure && { failed: failedRecords(failure) }),
     metrics: {
       inputBytes,
       inputRecords: records.length,

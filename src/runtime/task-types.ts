@@ -2,6 +2,7 @@ import type { Split } from '../driver/plan-splits.js';
 import type { InputSpec } from '../job/types.js';
 import type { PartitionSlice } from '../shuffle/shuffle-object.js';
 import type { SerializedRecord } from '../stream/consumer/stream-record.js';
+import type { FailedRecord } from '../stream/types.js';
 
 /** Fields every task invocation carries: small, plain data, the same on every backend. */
 interface TaskBase {
@@ -81,10 +82,10 @@ export interface ReduceResult {
   metrics: TaskMetrics;
 }
 
-/** What `process` returned: the sequence numbers it reported as failed, if any. */
+/** What `process` came to: the records that failed and why (see batchFailure), if any. */
 export interface StreamBatchResult {
   kind: 'stream-batch';
-  failed?: string[];
+  failed?: Required<FailedRecord>[];
   metrics: TaskMetrics;
 }
 

@@ -40,9 +40,18 @@ export interface EmitContext {
   readonly log: Logger;
 }
 
-/** A partial failure: the sequence numbers that failed (Lambda's ReportBatchItemFailures). */
+/** A record `process` reports as failed, and why: the reason goes into its dead letter. */
+export interface FailedRecord {
+  sequenceNumber: string;
+  error?: string;
+}
+
+/**
+ * A partial failure (Lambda's ReportBatchItemFailures): records before the lowest one listed are
+ * done, it and every later one are retried. A sequence number not in the batch fails all of it.
+ */
 export interface BatchResult {
-  failed?: string[];
+  failed?: readonly (string | FailedRecord)[];
 }
 
 /** Bounds of one tumbling window, handed to `emit`. */
@@ -87,7 +96,7 @@ export interface StreamDefinition<S = Json> {
   bisectOnError?: boolean;
   /** SQS queue name or URL for records that exhaust their retries; default: the store. */
   dlq?: string;
-  /** Handles a batch; may throw, or return the sequence numbers that failed. */
+  /** Handles a batch; may throw, or return the records that failed (`{ failed: [sequenceNumber, ...] }`). */
   // biome-ignore lint/suspicious/noConfusingVoidType: `async process() {}` returns Promise<void>
   process?(records: StreamRecord[], ctx: StreamContext): void | BatchResult | Promise<void | BatchResult>;
   window?: WindowDefinition<S>;

@@ -1,5 +1,6 @@
 import { WindowStateTooLargeError } from '../../errors.js';
 import type { EmitContext, StreamRecord, WindowDefinition } from '../types.js';
+import { batchFailure } from './batch-failure.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { compareSequence } from './stream-record.js';
 
@@ -72,9 +73,9 @@ export class WindowFolder {
   around(process: ProcessBatch): ProcessBatch {
     return async (records, attempt) => {
       const result = await process(records, attempt);
-      const failed = new Set(result?.failed ?? []);
-      const cut = records.findIndex((r) => failed.has(r.sequenceNumber));
-      await this.stage(cut < 0 ? records : records.slice(0, cut));
+      // Decided as the batch runner decides, so the fold holds exactly the records it settles.
+      const failure = batchFailure(records, { returned: result });
+      await this.stage(failure ? records.slice(0, failure.from) : records);
       return result;
     };
   }

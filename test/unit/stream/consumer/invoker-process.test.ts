@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Invoker } from '../../../../src/backends/invoker.js';
+import { runTask } from '../../../../src/runtime/run-task.js';
 import type { StreamBatchTask, Task, TaskResult } from '../../../../src/runtime/task-types.js';
+import { type BatchPolicy, runBatch } from '../../../../src/stream/consumer/batch-runner.js';
+import type { DeadLetter } from '../../../../src/stream/consumer/dead-letters.js';
 import { invokerProcess } from '../../../../src/stream/consumer/invoker-process.js';
 import { makeRecord } from '../../../../src/stream/consumer/stream-record.js';
 import { defineStream } from '../../../../src/stream/define-stream.js';
@@ -60,10 +63,66 @@ describe('invokerProcess', () => {
     expect(Buffer.from(inv.tasks[1]?.records[0]?.data ?? '', 'base64')[0]).toBe(1);
   });
 
-  it('reports a later failing chunk as failed from its first record, and throws for the first', async () => {
-    const boom = fakeInvoker((t) => (t.records[0]?.sequenceNumber === '12' ? new Error('boom') : ok));
-    expect(await invokerProcess(boom, 'file:///w', 's')(job, 'sh')(records, 1)).toEqual({ failed: ['12'] });
+  it('throws when the first chunk fails, as process itself would', async () => {
     const first = fakeInvoker(() => new Error('boom'));
     await expect(invokerProcess(first, 'file:///w', 's')(job, 'sh')(records, 1)).rejects.toThrow('boom');
   });
+
+  it("dead-letters the records of a later chunk that threw with that chunk's error", async () => {
+    const boom = fakeInvoker((t) => (t.records[0]?.sequenceNumber === '12' ? new Error('disk full') : ok));
+    const { policy, letters, done } = noRetries();
+    await runBatch(records, invokerProcess(boom, 'file:///w', 's')(job, 'sh'), policy);
+    expect(letters.map((l) => [l.sequenceNumber, l.error])).toEqual([
+      ['12', 'disk full'],
+      ['13', 'disk full'],
+      ['14', 'disk full'],
+      ['15', 'disk full'],
+    ]);
+    expect(done).toEqual(['10', '11', '12', '13', '14', '15']);
+  });
+
+  it("carries process's reasons from the task (as JSON, as Lambda sends it) to the dead letter", async () => {
+    const reporting = defineStream({
+      name: 'j',
+      stream: 's',
+      process: async (rs) => {
+        const bad = rs.find((r) => r.sequenceNumber === '13');
+        return bad
+          ? { failed: [{ sequenceNumber: bad.sequenceNumber, error: 'no such customer' }] }
+          : undefined;
+      },
+    });
+    // Runs each task as the runtime does, with the task and result passing through JSON.
+    const runtime: Invoker = {
+      concurrency: 1,
+      invoke: async (task: Task) =>
+        JSON.parse(JSON.stringify(await runTask(reporting, JSON.parse(JSON.stringify(task))))) as TaskResult,
+      close: async () => {},
+    };
+    const { policy, letters } = noRetries();
+    await runBatch(records, invokerProcess(runtime, 'file:///w', 's')(reporting, 'sh'), policy);
+    expect(letters.map((l) => [l.sequenceNumber, l.error])).toEqual([
+      ['13', 'no such customer'],
+      ['14', 'held back by record 13 before it, which failed: no such customer'],
+      ['15', 'held back by record 13 before it, which failed: no such customer'],
+    ]);
+  });
 });
+
+/** A policy that dead-letters at the first failure, without bisection: the records (from 1970) are too old. */
+function noRetries() {
+  const letters: DeadLetter[] = [];
+  const done: string[] = [];
+  const policy: BatchPolicy = {
+    job: 'j',
+    stream: 's',
+    maxRetries: -1,
+    maxRecordAgeMs: 1000,
+    bisectOnError: false,
+    retryBaseMs: 1,
+    retryCapMs: 1,
+    deadLetters: { description: 'memory', send: async (l) => void letters.push(l) },
+    onDone: (rs) => done.push(...rs.map((r) => r.sequenceNumber)),
+  };
+  return { policy, letters, done };
+}
