@@ -1,21 +1,15 @@
 import { openStore } from '../backends/open-store.js';
+import { batchContext } from '../stream/consumer/batch-context.js';
 import { batchFailure, failedRecords } from '../stream/consumer/batch-failure.js';
 import { deserializeRecord } from '../stream/consumer/stream-record.js';
 import type { Stream } from '../stream/types.js';
-import { createLogger } from './logger.js';
 import type { StreamBatchResult, StreamBatchTask } from './task-types.js';
 
 /** Runs one batch of a stream job where the task landed (worker thread or Lambda). */
 export async function runStreamBatchTask(job: Stream, task: StreamBatchTask): Promise<StreamBatchResult> {
   const started = Date.now();
   const records = task.records.map(deserializeRecord);
-  const result = await job.process(records, {
-    streamName: task.streamName,
-    shardId: task.shardId,
-    attempt: task.attempt,
-    log: createLogger({ jobId: task.jobId, taskId: task.taskId }),
-    store: openStore(task.store),
-  });
+  const result = await job.process(records, batchContext({ ...task, store: openStore(task.store) }));
   const inputBytes = records.reduce((n, r) => n + r.data.byteLength, 0);
   // Decided here, where the records are, and sent as plain data: a reason given as an Error would
   // not survive JSON on its way back from Lambda.

@@ -28,6 +28,7 @@ export interface StreamContext {
   readonly shardId: string;
   /** 1-based attempt number of this batch's first record. */
   readonly attempt: number;
+  /** Lines start with `[stream-<job> <shardId>-<first sequence number>]`; stderr wherever the batch runs. */
   readonly log: Logger;
   /** The consumer's store (where its checkpoints live), for jobs that write their results. */
   readonly store: ObjectStore;

@@ -1,5 +1,6 @@
 import type { Invoker } from '../../backends/invoker.js';
 import type { FailedRecord, Stream } from '../types.js';
+import { batchTaskId, streamJobId } from './batch-context.js';
 import { batchFailure, failedRecords } from './batch-failure.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type SerializedRecord, serializeRecord } from './stream-record.js';
@@ -29,9 +30,9 @@ export function invokerProcess(
       try {
         const out = await invoker.invoke({
           kind: 'stream-batch',
-          jobId: `stream-${job.name}`,
+          jobId: streamJobId(job.name),
           stage: 0,
-          taskId: `${shardId}-${first}`,
+          taskId: batchTaskId(shardId, first),
           attempt,
           memoryBudget: 0,
           streamName,

@@ -2,6 +2,7 @@ import { sleep } from '../../backoff.js';
 import { type FanoutError, toFanoutError, UsageError } from '../../errors.js';
 import type { Stream } from '../types.js';
 import { nextLanes } from './auto-tune.js';
+import { batchContext, batchTaskId, emitContext, streamJobId } from './batch-context.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { CheckpointStore } from './checkpoints.js';
 import { type DeadLetterSink, SqsDeadLetters, StoreDeadLetters } from './dead-letters.js';
@@ -36,7 +37,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
   const events = new StreamEmitter();
   const stop = new AbortController();
   const refresh = { now: new AbortController() };
-  const { streamName, kinesis, store, leases, log } = o;
+  const { streamName, kinesis, store, leases } = o;
   const checkpoints = new CheckpointStore(store, job.name);
   const deadLetters: DeadLetterSink =
     job.dlq && o.sqs ? new SqsDeadLetters(o.sqs, job.dlq) : new StoreDeadLetters(store, job.name);
@@ -57,7 +58,17 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
     o.process ??
     ((j: Stream, shardId: string): ProcessBatch =>
       (records, attempt) =>
-        j.process(records, { streamName, shardId, attempt, log, store }));
+        j.process(
+          records,
+          batchContext({
+            jobId: streamJobId(j.name),
+            taskId: batchTaskId(shardId, records[0]?.sequenceNumber ?? 'empty'),
+            streamName,
+            shardId,
+            attempt,
+            store,
+          }),
+        ));
 
   const startShard = async (shard: ShardInfo, ended: Set<string>): Promise<void> => {
     const restored = await checkpoints.read(shard.shardId);
@@ -80,7 +91,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
       retryBaseMs: o.retryBaseMs,
       retryCapMs: o.retryCapMs,
       stats,
-      emitContext: { streamName, store, log },
+      emitContext: emitContext(job.name, streamName, shard.shardId, store),
       onCheckpoint: (sequenceNumber, isEnded) =>
         events.emit('checkpoint', { shardId: shard.shardId, sequenceNumber, ended: isEnded }),
     });

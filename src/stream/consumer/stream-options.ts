@@ -4,7 +4,6 @@ import type { ObjectStore } from '../../backends/object-store.js';
 import { openStore } from '../../backends/open-store.js';
 import { defaultKinesisClient, defaultSqsClient } from '../../backends/stream-clients.js';
 import { UsageError } from '../../errors.js';
-import type { Logger } from '../../job/types.js';
 import type { Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type LeaseManager, SoleOwner } from './lease-manager.js';
@@ -44,7 +43,6 @@ export interface StreamOptions {
   pacing?: ReaderPacing;
   /** First retry delay of a failing batch; later ones double, with jitter. @default 100 */
   retryBaseMs?: number;
-  log?: Logger;
 }
 
 /** The consumer's defaults, in one place. */
@@ -78,11 +76,7 @@ export interface ResolvedStreamOptions {
   pacing: Required<ReaderPacing>;
   retryBaseMs: number;
   retryCapMs: number;
-  /** Where `ctx.log` of `process` and `emit` writes. */
-  log: Logger;
 }
-
-const silent: Logger = { info() {}, warn() {}, error() {} };
 
 /**
  * Applies the consumer's defaults and checks every option before anything is read.
@@ -115,7 +109,6 @@ export function resolveStreamOptions(job: Stream, o: StreamOptions = {}): Resolv
     },
     retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? d.retryBaseMs),
     retryCapMs: d.retryCapMs,
-    log: o.log ?? silent,
   };
 }
 
