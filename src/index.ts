@@ -12,6 +12,7 @@ export {
   FanoutError,
   JobCancelledError,
   JobDefinitionError,
+  StreamFailedError,
   TaskFailedError,
   UsageError,
   UserCodeError,

@@ -8,6 +8,7 @@ import {
 import { streamRef } from '../../backends/stream-clients.js';
 import { backoffMs, sleep } from '../../backoff.js';
 import type { StartingPosition, StreamRecord } from '../types.js';
+import { kinesisError } from './kinesis-errors.js';
 import { STREAM_OPTION_DEFAULTS } from './stream-options.js';
 import { makeRecord } from './stream-record.js';
 
@@ -36,6 +37,7 @@ export interface ReadResult {
 /**
  * Reads one shard with GetRecords within Kinesis's per-shard limits: paced calls, backoff on
  * throttling and on empty reads, and a fresh iterator (after the last record read) when one expires.
+ * An error no retry can fix comes out as a StreamFailedError naming the stream and the shard.
  */
 export class ShardReader {
   /**
@@ -66,7 +68,11 @@ export class ShardReader {
     for (;;) {
       await sleep(this.#nextCallAt - Date.now(), signal);
       if (signal?.aborted) return { records: [], ended: false };
-      this.#iterator ??= await this.#getIterator();
+      try {
+        this.#iterator ??= await this.#getIterator();
+      } catch (err) {
+        throw kinesisError(err, this.stream, this.shardId);
+      }
       let out: GetRecordsOutput;
       try {
         out = await this.client.send(
@@ -89,7 +95,7 @@ export class ShardReader {
           this.#iterator = undefined;
           continue;
         }
-        throw err;
+        throw kinesisError(err, this.stream, this.shardId);
       }
       this.#throttleStreak = 0;
 

@@ -4,10 +4,20 @@ import type { ObjectStore } from '../../backends/object-store.js';
 import { openStore } from '../../backends/open-store.js';
 import { defaultKinesisClient, defaultSqsClient } from '../../backends/stream-clients.js';
 import { UsageError } from '../../errors.js';
+import { leasesPrefix, type StreamScope } from '../../protocol/store-layout.js';
 import type { Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type LeaseManager, SoleOwner } from './lease-manager.js';
+import { ShardLeases } from './shard-leases.js';
 import type { ReaderPacing } from './shard-reader.js';
+
+/** Leases shared by the consumers of one job on one stream. */
+export interface SharedLeases {
+  /** This consumer's id: unique per process, or two processes would share its leases. */
+  owner: string;
+  /** How long a lease lasts without renewal. @default 10000 */
+  leaseMs?: number;
+}
 
 /** How to run a stream job. Every field has a default. */
 export interface StreamOptions {
@@ -19,7 +29,14 @@ export interface StreamOptions {
   kinesis?: KinesisClient;
   /** Used only when the job has a `dlq`. @default an SQS client from the SDK's usual configuration */
   sqs?: SQSClient;
-  /** Which shards this consumer reads. @default SoleOwner (all of them) */
+  /**
+   * Share the stream's shards with other consumers of this job through leases in the store (see
+   * ShardLeases), kept under the stream's own keys. `owner` must be unique per consumer process.
+   * Leases are renewed every `leaseMs / 3` and the shard list refreshed every `leaseMs`, unless
+   * `leaseRenewMs` or `shardRefreshMs` say otherwise.
+   */
+  shared?: SharedLeases;
+  /** Which shards this consumer reads, for a lease scheme of your own. @default SoleOwner (all of them) */
   leases?: LeaseManager;
   /**
    * Runs one batch; defaults to the job's `process` in this thread. The CLI passes one that runs
@@ -53,6 +70,7 @@ export const STREAM_OPTION_DEFAULTS = {
   autoTuneMs: 2000,
   leaseRenewMs: 3000,
   shardRefreshMs: 10_000,
+  leaseMs: 10_000,
   retryBaseMs: 100,
   /** Longest wait between retries of a failing batch. */
   retryCapMs: 10_000,
@@ -66,7 +84,8 @@ export interface ResolvedStreamOptions {
   kinesis: KinesisClient;
   /** Set when the job has a `dlq`. */
   sqs: SQSClient | undefined;
-  leases: LeaseManager;
+  /** The lease manager for the stream's keys, made once the stream is known. */
+  leases: (scope: StreamScope) => LeaseManager;
   process: ((job: Stream, shardId: string) => ProcessBatch) | undefined;
   metricsIntervalMs: number;
   autoTune: boolean;
@@ -89,18 +108,33 @@ export function resolveStreamOptions(job: Stream, o: StreamOptions = {}): Resolv
     throw new UsageError(`stream must be a stream name or ARN, got ${JSON.stringify(streamName)}`);
   }
   const p = o.pacing ?? {};
+  if (o.shared && o.leases) throw new UsageError('give shared or leases, not both');
+  const store = typeof o.store === 'object' ? o.store : openStore(o.store ?? d.store);
+  const leaseMs = positiveInt('shared.leaseMs', o.shared?.leaseMs ?? d.leaseMs);
+  const shared = o.shared;
+  if (shared && (typeof shared.owner !== 'string' || shared.owner === '')) {
+    throw new UsageError(`shared.owner must be a non-empty string, got ${shown(shared.owner)}`);
+  }
+  const leases = o.leases;
   return {
     streamName,
-    store: typeof o.store === 'object' ? o.store : openStore(o.store ?? d.store),
+    store,
     kinesis: o.kinesis ?? defaultKinesisClient(),
     sqs: job.dlq === undefined ? undefined : (o.sqs ?? defaultSqsClient()),
-    leases: o.leases ?? new SoleOwner(),
+    leases: shared
+      ? (scope) => new ShardLeases({ store, prefix: leasesPrefix(scope), owner: shared.owner, leaseMs })
+      : () => leases ?? new SoleOwner(),
     process: o.process,
     metricsIntervalMs: positiveInt('metricsIntervalMs', o.metricsIntervalMs ?? d.metricsIntervalMs),
     autoTune: o.autoTune ?? d.autoTune,
     autoTuneMs: positiveInt('autoTuneMs', o.autoTuneMs ?? d.autoTuneMs),
-    leaseRenewMs: positiveInt('leaseRenewMs', o.leaseRenewMs ?? d.leaseRenewMs),
-    shardRefreshMs: positiveInt('shardRefreshMs', o.shardRefreshMs ?? d.shardRefreshMs),
+    // A lease must be renewed well within its term, and a consumer must look for free shards about
+    // as often as a dead one's leases run out.
+    leaseRenewMs: positiveInt(
+      'leaseRenewMs',
+      o.leaseRenewMs ?? (shared ? Math.max(100, Math.floor(leaseMs / 3)) : d.leaseRenewMs),
+    ),
+    shardRefreshMs: positiveInt('shardRefreshMs', o.shardRefreshMs ?? (shared ? leaseMs : d.shardRefreshMs)),
     pacing: {
       minIntervalMs: nonNegative('pacing.minIntervalMs', p.minIntervalMs ?? d.pacing.minIntervalMs),
       idleMs: nonNegative('pacing.idleMs', p.idleMs ?? d.pacing.idleMs),

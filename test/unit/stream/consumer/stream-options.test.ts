@@ -27,13 +27,21 @@ describe('resolveStreamOptions', () => {
       retryCapMs: 10_000,
       pacing: { minIntervalMs: 200, idleMs: 1000, throttleBaseMs: 250, throttleCapMs: 5000 },
     });
-    expect(o.leases).toBeInstanceOf(SoleOwner);
+    expect(o.leases({ job: 'j', stream: 'clicks', streamId: '0' })).toBeInstanceOf(SoleOwner);
   });
 
   it('keeps what is given: --stream over the job, partial pacing over the defaults', () => {
     const o = resolveStreamOptions(job, { store, stream: 'other', pacing: { idleMs: 5 } });
     expect(o.streamName).toBe('other');
     expect(o.pacing).toEqual({ minIntervalMs: 200, idleMs: 5, throttleBaseMs: 250, throttleCapMs: 5000 });
+  });
+
+  it('sets lease renewal and shard refresh from the lease length when shared', () => {
+    const o = resolveStreamOptions(job, { store, shared: { owner: 'me', leaseMs: 900 } });
+    expect(o).toMatchObject({ leaseRenewMs: 300, shardRefreshMs: 900 });
+    expect(resolveStreamOptions(job, { store, shared: { owner: 'me' }, leaseRenewMs: 50 }).leaseRenewMs).toBe(
+      50,
+    );
   });
 
   it.each([
@@ -43,6 +51,9 @@ describe('resolveStreamOptions', () => {
     [{ retryBaseMs: -1 }, 'retryBaseMs must be a non-negative number (ms), got -1'],
     [{ pacing: { idleMs: -5 } }, 'pacing.idleMs must be a non-negative number (ms), got -5'],
     [{ stream: '' }, 'stream must be a stream name or ARN, got ""'],
+    [{ shared: { owner: '' } }, 'shared.owner must be a non-empty string, got ""'],
+    [{ shared: { owner: 'me', leaseMs: 0 } }, 'shared.leaseMs must be a positive integer (ms), got 0'],
+    [{ shared: { owner: 'me' }, leases: new SoleOwner() }, 'give shared or leases, not both'],
   ])('refuses %j with a message showing the value', (bad, message) => {
     expect(() => resolveStreamOptions(job, { store, ...bad })).toThrow(new UsageError(message));
   });
