@@ -38,7 +38,9 @@ export type {
 export type { DeadLetter } from './stream/consumer/dead-letters.js';
 export type { LeaseManager } from './stream/consumer/lease-manager.js';
 export { SoleOwner } from './stream/consumer/lease-manager.js';
-export type { StreamHandle, StreamOptions } from './stream/consumer/start-stream.js';
+export type { ShardLease, ShardLeasesOptions } from './stream/consumer/shard-leases.js';
+export { ShardLeases } from './stream/consumer/shard-leases.js';
+export type { StreamHandle } from './stream/consumer/start-stream.js';
 export { startStream } from './stream/consumer/start-stream.js';
 export type {
   CheckpointEvent,
@@ -46,11 +48,13 @@ export type {
   StreamEvents,
   StreamMetrics,
 } from './stream/consumer/stream-events.js';
+export type { SharedLeases, StreamOptions } from './stream/consumer/stream-options.js';
 export { defineStream, isStream } from './stream/define-stream.js';
 export type {
   BatchResult,
   EmitContext,
   FailedRecord,
+  ProcessRecords,
   StartingPosition,
   Stream,
   StreamContext,

@@ -55,6 +55,16 @@ export interface BatchResult {
   failed?: readonly (string | FailedRecord)[];
 }
 
+/**
+ * A stream job's `process`: handles one batch of a shard, in sequence order. It may throw (the whole
+ * batch failed) or return the records that failed; returning nothing means every record is done.
+ */
+export type ProcessRecords = (
+  records: StreamRecord[],
+  ctx: StreamContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: `async process() {}` returns Promise<void>
+) => void | BatchResult | Promise<void | BatchResult>;
+
 /** Bounds of one tumbling window, handed to `emit`. */
 export interface WindowInfo {
   /** Epoch ms, inclusive. */
@@ -98,8 +108,7 @@ export interface StreamDefinition<S = Json> {
   /** SQS queue name or URL for records that exhaust their retries; default: the store. */
   dlq?: string;
   /** Handles a batch; may throw, or return the records that failed (`{ failed: [sequenceNumber, ...] }`). */
-  // biome-ignore lint/suspicious/noConfusingVoidType: `async process() {}` returns Promise<void>
-  process?(records: StreamRecord[], ctx: StreamContext): void | BatchResult | Promise<void | BatchResult>;
+  process?: ProcessRecords;
   window?: WindowDefinition<S>;
 }
 
