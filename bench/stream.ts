@@ -25,7 +25,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startKinesisEmulator } from '../src/dev/kinesis-emulator.js';
 import { LocalDirStore } from '../src/store/local-dir-store.js';
-import { startStream } from '../src/stream/consumer.js';
+import { startStream } from '../src/stream/consumer/start-stream.js';
 import { defineStream } from '../src/stream/define-stream.js';
 
 const { values } = parseArgs({

@@ -125,6 +125,14 @@ export class WindowStateTooLargeError extends FanoutError {
 }
 
 /**
+ * A stream consumer met an error no retry can fix (a checkpoint Kinesis refuses, access denied, the
+ * stream deleted while being read) and stopped: its message names the stream and the shard.
+ */
+export class StreamFailedError extends FanoutError {
+  override name = 'StreamFailedError';
+}
+
+/**
  * Records a later failure on the error being handled, as a note, so it never hides that error.
  * `what` says what could not be done, e.g. `could not save the task status`.
  */
@@ -176,6 +184,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   ThrottledError,
   DeadLetterError,
   WindowStateTooLargeError,
+  StreamFailedError,
 };
 
 /** Rebuilds a typed error from its serialized form. */

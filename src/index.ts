@@ -18,6 +18,7 @@ export {
   JobCancelledError,
   JobDefinitionError,
   NotJsonError,
+  StreamFailedError,
   TaskFailedError,
   ThrottledError,
   UsageError,
@@ -42,16 +43,26 @@ export type {
   TaskContext,
 } from './job/types.js';
 export type { ObjectStore } from './store/object-store.js';
-export type { StreamHandle, StreamOptions } from './stream/consumer.js';
-export { startStream } from './stream/consumer.js';
-export type { DeadLetter } from './stream/dead-letters.js';
+export type { DeadLetter } from './stream/consumer/dead-letters.js';
+export type { LeaseManager } from './stream/consumer/lease-manager.js';
+export { SoleOwner } from './stream/consumer/lease-manager.js';
+export type { ShardLease, ShardLeasesOptions } from './stream/consumer/shard-leases.js';
+export { ShardLeases } from './stream/consumer/shard-leases.js';
+export type { StreamHandle } from './stream/consumer/start-stream.js';
+export { startStream } from './stream/consumer/start-stream.js';
+export type {
+  CheckpointEvent,
+  ShardMetrics,
+  StreamEvents,
+  StreamMetrics,
+} from './stream/consumer/stream-events.js';
+export type { SharedLeases, StreamOptions } from './stream/consumer/stream-options.js';
 export { defineStream, isStream } from './stream/define-stream.js';
-export type { LeaseManager } from './stream/lease-manager.js';
-export { SoleOwner } from './stream/lease-manager.js';
-export type { CheckpointEvent, ShardMetrics, StreamEvents, StreamMetrics } from './stream/stream-events.js';
 export type {
   BatchResult,
   EmitContext,
+  FailedRecord,
+  ProcessRecords,
   StartingPosition,
   Stream,
   StreamContext,

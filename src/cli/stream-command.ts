@@ -3,14 +3,12 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import type { Invoker } from '../backends/invoker.js';
 import { LocalWorkerPool } from '../backends/local-pool.js';
-import { FanoutError, UsageError } from '../errors.js';
-import { leasesPrefix } from '../protocol/store-layout.js';
+import { FanoutError, StreamFailedError, UsageError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
-import { startStream } from '../stream/consumer.js';
-import { invokerProcess } from '../stream/invoker-process.js';
-import { loadStreamJob } from '../stream/load-stream-job.js';
-import { ShardLeases } from '../stream/shard-leases.js';
-import type { StreamMetrics } from '../stream/stream-events.js';
+import { invokerProcess } from '../stream/consumer/invoker-process.js';
+import { loadStreamJob } from '../stream/consumer/load-stream-job.js';
+import { startStream } from '../stream/consumer/start-stream.js';
+import type { StreamMetrics } from '../stream/consumer/stream-events.js';
 import { parseCount } from './parse-size.js';
 
 /** Flags of `mr stream`, as commander hands them over. */
@@ -32,6 +30,7 @@ export interface StreamFlags {
  * `mr stream`: consumes a Kinesis stream with a stream job until SIGINT/SIGTERM or `--duration`,
  * printing a metrics line to stderr every few seconds; a clean stop checkpoints and returns.
  * @throws {UsageError} for a bad flag or job file.
+ * @throws {StreamFailedError} when the consumer stopped on an error no retry can fix (exit 1).
  * @throws {FanoutError} when a shard halted on an error that retrying cannot cure (exit 1).
  */
 export async function streamCommand(jobArg: string, flags: StreamFlags): Promise<void> {
@@ -57,27 +56,32 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
       ? await lambdaInvoker(bundle, store, flags.function ?? 'fanout-runtime', concurrency)
       : new LocalWorkerPool({ bundlePath: bundle.path, size: concurrency });
   const streamName = flags.stream ?? job.stream;
-  const leaseMs = flags.leaseMs === undefined ? 10_000 : parseCount(flags.leaseMs, '--lease-ms');
+  const leaseMs = flags.leaseMs === undefined ? undefined : parseCount(flags.leaseMs, '--lease-ms');
   // Shared: shard leases in the store, so several `mr stream` processes split the shards between them.
-  const leases = flags.shared
-    ? new ShardLeases({
-        store,
-        prefix: leasesPrefix(job.name),
+  const shared = flags.shared
+    ? {
         owner: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-        leaseMs,
-      })
+        ...(leaseMs !== undefined && { leaseMs }),
+      }
     : undefined;
   const handle = startStream(job, {
     stream: streamName,
     store,
-    ...(leases && { leases, leaseRenewMs: Math.max(100, Math.floor(leaseMs / 3)), shardRefreshMs: leaseMs }),
+    ...(shared && { shared }),
     process: invokerProcess(invoker, store.url, streamName),
     ...(flags.autoTune && { autoTune: true }),
   });
   const errors: string[] = [];
   let usage: UsageError | undefined;
+  let failed: StreamFailedError | undefined;
   let finishNow = () => {};
   handle.on('error', (e) => {
+    // An error no retry can fix has stopped the consumer: the run ends now, with that one line.
+    if (e instanceof StreamFailedError) {
+      failed ??= e;
+      finishNow();
+      return;
+    }
     // A user mistake found while running (no such stream) ends the run as a one-line usage error.
     if (e instanceof UsageError) {
       usage ??= e;
@@ -115,6 +119,7 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
     process.off('SIGTERM', now);
   }
   if (usage) throw usage;
+  if (failed) throw failed;
   if (errors.length > 0)
     throw new FanoutError(`stream ${job.name} stopped with ${errors.length} error(s); first: ${errors[0]}`);
 }

@@ -1,7 +1,7 @@
 import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { defaultKinesisClient } from '../backends/stream-clients.js';
 import { sleep } from '../backoff.js';
 import { FanoutError, UsageError } from '../errors.js';
-import { defaultKinesisClient } from '../stream/aws-clients.js';
 import { parseCount } from './parse-size.js';
 
 /** Flags of `mr stream-gen`. */

@@ -4,9 +4,11 @@
  * and relative to the store's root; the layout is the same on every backend.
  *
  * Work store: `jobs/<job id>/` (state and intermediate data), `bundles/` (shipped job code),
- * `streams/<stream job>/` (checkpoints, leases, dead letters). Output folder: `_FANOUT`, part files,
- * `_temporary/` while reducers write, `_SUCCESS` last.
+ * `streams/<stream job>/<stream>-<id>/` (checkpoints, leases, dead letters of one stream as created).
+ * Output folder: `_FANOUT`, part files, `_temporary/` while reducers write, `_SUCCESS` last.
  */
+
+import { createHash } from 'node:crypto';
 
 /** Top-level folders the engine writes in a work store; never read as input. */
 export const WORK_FOLDERS = ['jobs', 'bundles', 'streams'] as const;
@@ -85,15 +87,36 @@ export const bundleKey = (sha256: string): string => `bundles/${sha256}.mjs`;
 /** What a job file was last bundled into, locally: lets an unchanged job skip esbuild. */
 export const bundleRecordKey = (jobFileHash: string): string => `bundles/${jobFileHash}.json`;
 
+/**
+ * What a stream job's keys are scoped by: the job, and one stream as it was created. Sequence numbers
+ * mean something only within one stream, so a checkpoint of another stream, or of a stream since
+ * deleted and created again under its name, must never be found (Kinesis refuses it, or worse, reads
+ * on from a point that skips records).
+ */
+export interface StreamScope {
+  job: string;
+  /** The stream's name, for a readable listing. */
+  stream: string;
+  /** Short id of the stream's ARN and creation time (see streamKeyId). */
+  streamId: string;
+}
+
+/** The id of one stream as created: 8 hex digits of the SHA-256 of its ARN and creation time. */
+export const streamKeyId = (arn: string, createdAt: Date): string =>
+  createHash('sha256').update(`${arn}\n${createdAt.getTime()}`).digest('hex').slice(0, 8);
+
 /** Everything of one stream job in the work store. */
 export const streamPrefix = (job: string): string => `streams/${job}/`;
+/** Everything of one stream job on one stream: `streams/<job>/<stream>-<id>/`. */
+export const streamScopePrefix = (s: StreamScope): string =>
+  `${streamPrefix(s.job)}${s.stream}-${s.streamId}/`;
 /** Per-shard checkpoints (with the shard's open tumbling window). */
-export const checkpointsPrefix = (job: string): string => `${streamPrefix(job)}checkpoints/`;
-export const checkpointKey = (job: string, shardId: string): string =>
-  `${checkpointsPrefix(job)}${shardId}.json`;
+export const checkpointsPrefix = (s: StreamScope): string => `${streamScopePrefix(s)}checkpoints/`;
+export const checkpointKey = (s: StreamScope, shardId: string): string =>
+  `${checkpointsPrefix(s)}${shardId}.json`;
 /** Shard leases of consumers sharing a stream. */
-export const leasesPrefix = (job: string): string => `${streamPrefix(job)}leases/`;
+export const leasesPrefix = (s: StreamScope): string => `${streamScopePrefix(s)}leases/`;
 /** Dead letters kept in the store when no queue is configured. */
-export const deadLettersPrefix = (job: string): string => `${streamPrefix(job)}dead-letters/`;
-export const deadLetterKey = (job: string, shardId: string, sequenceNumber: string): string =>
-  `${deadLettersPrefix(job)}${shardId}/${sequenceNumber}.json`;
+export const deadLettersPrefix = (s: StreamScope): string => `${streamScopePrefix(s)}dead-letters/`;
+export const deadLetterKey = (s: StreamScope, shardId: string, sequenceNumber: string): string =>
+  `${deadLettersPrefix(s)}${shardId}/${sequenceNumber}.json`;

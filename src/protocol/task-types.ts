@@ -1,4 +1,5 @@
 import type { InputSpec } from '../job/types.js';
+import type { FailedRecord } from '../stream/types.js';
 
 /**
  * The wire types: what crosses a thread or an invocation between the driver, the consumer and the
@@ -117,10 +118,10 @@ export interface ReduceResult {
   metrics: TaskMetrics;
 }
 
-/** What `process` returned: the sequence numbers it reported as failed, if any. */
+/** What `process` came to: the records that failed and why (see batchFailure), if any. */
 export interface StreamBatchResult {
   kind: 'stream-batch';
-  failed?: string[];
+  failed?: Required<FailedRecord>[];
   metrics: TaskMetrics;
 }
 

@@ -3,8 +3,8 @@ import type { Job } from '../job/types.js';
 import { runMapTask } from '../mapper/map-task.js';
 import type { Task, TaskResult } from '../protocol/task-types.js';
 import { runReduceTask } from '../reducer/reduce-task.js';
-import { runStreamBatchTask } from '../stream/stream-batch-task.js';
 import type { Stream } from '../stream/types.js';
+import { runStreamBatchTask } from './stream-batch-task.js';
 
 /** Runs any task with the job's code: the one entry both the worker pool and Lambda call. */
 export function runTask(job: Job | Stream, task: Task): Promise<TaskResult> {

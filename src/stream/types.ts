@@ -29,6 +29,7 @@ export interface StreamContext {
   readonly shardId: string;
   /** 1-based attempt number of this batch's first record. */
   readonly attempt: number;
+  /** Lines start with `[stream-<job> <shardId>-<first sequence number>]`; stderr wherever the batch runs. */
   readonly log: Logger;
   /** The consumer's store (where its checkpoints live), for jobs that write their results. */
   readonly store: ObjectStore;
@@ -41,10 +42,29 @@ export interface EmitContext {
   readonly log: Logger;
 }
 
-/** A partial failure: the sequence numbers that failed (Lambda's ReportBatchItemFailures). */
-export interface BatchResult {
-  failed?: string[];
+/** A record `process` reports as failed, and why: the reason goes into its dead letter. */
+export interface FailedRecord {
+  sequenceNumber: string;
+  error?: string;
 }
+
+/**
+ * A partial failure (Lambda's ReportBatchItemFailures): records before the lowest one listed are
+ * done, it and every later one are retried. A sequence number not in the batch fails all of it.
+ */
+export interface BatchResult {
+  failed?: readonly (string | FailedRecord)[];
+}
+
+/**
+ * A stream job's `process`: handles one batch of a shard, in sequence order. It may throw (the whole
+ * batch failed) or return the records that failed; returning nothing means every record is done.
+ */
+export type ProcessRecords = (
+  records: StreamRecord[],
+  ctx: StreamContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: `async process() {}` returns Promise<void>
+) => void | BatchResult | Promise<void | BatchResult>;
 
 /** Bounds of one tumbling window, handed to `emit`. */
 export interface WindowInfo {
@@ -88,9 +108,8 @@ export interface StreamDefinition<S = Json> {
   bisectOnError?: boolean;
   /** SQS queue name or URL for records that exhaust their retries; default: the store. */
   dlq?: string;
-  /** Handles a batch; may throw, or return the sequence numbers that failed. */
-  // biome-ignore lint/suspicious/noConfusingVoidType: `async process() {}` returns Promise<void>
-  process?(records: StreamRecord[], ctx: StreamContext): void | BatchResult | Promise<void | BatchResult>;
+  /** Handles a batch; may throw, or return the records that failed (`{ failed: [sequenceNumber, ...] }`). */
+  process?: ProcessRecords;
   window?: WindowDefinition<S>;
 }
 

@@ -1,8 +1,10 @@
 import {
   CreateStreamCommand,
+  DeleteStreamCommand,
   KinesisClient,
   PutRecordsCommand,
   waitUntilStreamExists,
+  waitUntilStreamNotExists,
 } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -29,6 +31,15 @@ export function sqsClient(endpoint: string): SQSClient {
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   await waitUntilStreamExists(
+    { client, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.2 },
+    { StreamName: name },
+  );
+}
+
+/** Deletes a stream and waits until it is gone, so one of the same name can be created. */
+export async function deleteStream(client: KinesisClient, name: string): Promise<void> {
+  await client.send(new DeleteStreamCommand({ StreamName: name }));
+  await waitUntilStreamNotExists(
     { client, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.2 },
     { StreamName: name },
   );

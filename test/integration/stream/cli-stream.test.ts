@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisEmulator, startKinesisEmulator } from '../../../src/dev/kinesis-emulator.js';
-import { waitFor } from '../../helpers/kinesis.js';
+import { createStream, kinesisClient, putKeyed, waitFor } from '../../helpers/kinesis.js';
 import { tempDir } from '../../helpers/temp.js';
 
 let emu: KinesisEmulator;
@@ -161,6 +162,87 @@ describe('mr stream and mr stream-gen', () => {
       );
     // The survivor ended up reading every shard, including those the killed consumer held.
     expect(shardsOf(outB).size).toBe(4);
+  });
+
+  it('reads stream B from its start after stream A with the same work folder', async () => {
+    const k = kinesisClient(emu.endpoint);
+    const job = 'test/fixtures/jobs/stream-append.ts';
+    const work = join(d.path, 'a-then-b');
+    const lines = (f: string) => [...seen(f).values()].reduce((n, s) => n + s.size, 0);
+    for (const [stream, keys, perKey] of [
+      ['cli-a', 4, 20],
+      ['cli-b', 3, 10],
+    ] as const) {
+      await createStream(k, stream, 2);
+      await putKeyed(k, stream, keys, perKey);
+      const file = join(d.path, `${stream}.txt`);
+      const run = mr(['stream', job, '--stream', stream, '--work', work, '--quiet'], { STREAM_OUT: file });
+      await waitFor(() => lines(file) >= keys * perKey, 20_000);
+      run.child.kill('SIGTERM');
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(lines(file)).toBe(keys * perKey);
+    }
+  });
+
+  it('ends with exit 1 and one line naming stream and shard when the stream is deleted while being read', async () => {
+    const k = kinesisClient(emu.endpoint);
+    await createStream(k, 'cli-doomed', 1);
+    await putKeyed(k, 'cli-doomed', 2, 20);
+    const file = join(d.path, 'doomed.txt');
+    // Without the fix this run printed the error every few seconds and exited 0 at --duration.
+    const run = mr(
+      [
+        'stream',
+        'test/fixtures/jobs/stream-append.ts',
+        '--stream',
+        'cli-doomed',
+        '--work',
+        join(d.path, 'doomed-work'),
+        '--duration',
+        '40',
+        '--quiet',
+      ],
+      { STREAM_OUT: file },
+    );
+    await waitFor(() => existsSync(file), 20_000);
+    await k.send(new DeleteStreamCommand({ StreamName: 'cli-doomed' }));
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^mr: stream cli-doomed, shard shardId-000000000000: ResourceNotFoundException: /,
+      ),
+    ]);
+  });
+
+  it('ends with exit 1 and one line naming stream and shard at a checkpoint Kinesis refuses', async () => {
+    const k = kinesisClient(emu.endpoint);
+    await createStream(k, 'cli-forged', 1);
+    await putKeyed(k, 'cli-forged', 2, 10);
+    const job = 'test/fixtures/jobs/stream-append.ts';
+    const work = join(d.path, 'forged-work');
+    const file = join(d.path, 'forged.txt');
+    const args = ['stream', job, '--stream', 'cli-forged', '--work', work, '--quiet'];
+    const first = mr(args, { STREAM_OUT: file });
+    await waitFor(() => [...seen(file).values()].reduce((n, s) => n + s.size, 0) >= 20, 20_000);
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(0);
+    // Wherever the layout keeps it, the shard's checkpoint now names a record that never existed.
+    const checkpoint = readdirSync(work, { recursive: true, encoding: 'utf8' })
+      .map((f) => join(work, f))
+      .find((f) => f.endsWith(join('checkpoints', 'shardId-000000000000.json')));
+    if (!checkpoint) throw new Error(`no checkpoint under ${work}`);
+    writeFileSync(
+      checkpoint,
+      JSON.stringify({ ...JSON.parse(readFileSync(checkpoint, 'utf8')), sequenceNumber: '12345' }),
+    );
+    // Without the fix this run printed the error every few seconds and exited 0 at --duration.
+    const r = await mr([...args, '--duration', '30'], { STREAM_OUT: file }).done;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mr: stream cli-forged, shard shardId-000000000000: InvalidArgumentException: /),
+    ]);
   });
 
   it('answers a missing stream with one line and exit 2', async () => {

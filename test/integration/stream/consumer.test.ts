@@ -1,8 +1,12 @@
+import { resolve } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { LocalWorkerPool } from '../../../src/backends/local-pool.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { type StreamOptions, startStream } from '../../../src/stream/consumer.js';
-import type { DeadLetter } from '../../../src/stream/dead-letters.js';
+import type { DeadLetter } from '../../../src/stream/consumer/dead-letters.js';
+import { invokerProcess } from '../../../src/stream/consumer/invoker-process.js';
+import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
+import { type StreamOptions, startStream } from '../../../src/stream/consumer/start-stream.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { StreamDefinition, StreamRecord } from '../../../src/stream/types.js';
 import {
@@ -57,6 +61,21 @@ function collector() {
 
 const job = (name: string, stream: string, rest: Partial<StreamDefinition>) =>
   defineStream({ name, stream, batchSize: 50, process: async () => {}, ...rest });
+
+/** Lines written to stderr (this thread's, and the worker threads' piped into it) while `fn` runs. */
+async function stderrLines(fn: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  });
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines;
+}
 
 describe('stream consumer on kinesalite', () => {
   it('keeps per-key order under parallelization 4 and processes every record', async () => {
@@ -153,6 +172,33 @@ describe('stream consumer on kinesalite', () => {
     for (const [, seqs] of c.seen) expect(new Set(seqs).size).toBe(100);
     // At-least-once, not at-most: redelivery is allowed, but only of records not checkpointed.
     expect(c.count).toBeGreaterThanOrEqual(put.length);
+  });
+
+  it('writes ctx.log lines the same way in this thread as in a worker thread, prefixed with job and task', async () => {
+    const k = kinesisClient(emu.kinesis.endpoint);
+    await createStream(k, 'log', 1);
+    await putKeyed(k, 'log', 1, 5);
+    const file = resolve('test/fixtures/jobs/stream-log.ts');
+    const { job, bundle } = await loadStreamJob(file, `${d.path}/bundles`);
+    const run = (name: string, process?: StreamOptions['process']) =>
+      stderrLines(async () => {
+        let checkpoints = 0;
+        const handle = startStream(job, { ...options(name), ...(process && { process }) });
+        handle.on('checkpoint', () => checkpoints++);
+        // Five records, then the window closes once the shard is caught up and the window is over.
+        await waitFor(() => checkpoints >= 2);
+        await handle.stop();
+      });
+    const here = await run('log-here');
+    const pool = new LocalWorkerPool({ bundlePath: bundle.path, size: 1 });
+    const worker = await run('log-worker', invokerProcess(pool, `file://${d.path}/log-worker`, 'log'));
+    await pool.close();
+    const batchLine = /^\[stream-stream-log shardId-000000000000-\d+\] processed 5 \{"attempt":1\}$/;
+    const windowLine = /^\[stream-stream-log shardId-000000000000-window\] warn: window of 5$/;
+    for (const lines of [here, worker]) {
+      expect(lines.filter((l) => batchLine.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => windowLine.test(l))).toHaveLength(1);
+    }
   });
 
   it('auto-tunes lanes up while behind, keeping per-key order', async () => {

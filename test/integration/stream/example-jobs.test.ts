@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
-import { loadStreamJob } from '../../../src/stream/load-stream-job.js';
+import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import type { Stream, WindowDefinition } from '../../../src/stream/types.js';
 import {
   createStream,

@@ -1,9 +1,10 @@
-import { GetRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, GetRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
+import { type FanoutError, StreamFailedError } from '../../../src/errors.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
+import type { StreamMetrics } from '../../../src/stream/consumer/stream-events.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
-import type { StreamMetrics } from '../../../src/stream/stream-events.js';
 import {
   createStream,
   type GenRecord,
@@ -19,6 +20,25 @@ const d = tempDir('stream-failures');
 const emu = useEmulators(d);
 
 const pacing = { minIntervalMs: 10, idleMs: 30 };
+
+/** A consumer of `stream` with the job `name`, collecting what it processed and every error. */
+function consumer(name: string, stream: string, store: LocalDirStore, shardRefreshMs = 100) {
+  const seen: string[] = [];
+  const errors: FanoutError[] = [];
+  const handle = startStream(
+    defineStream({
+      name,
+      stream,
+      batchSize: 10,
+      async process(records) {
+        for (const r of records) seen.push(r.sequenceNumber);
+      },
+    }),
+    { kinesis: kinesisClient(emu.kinesis.endpoint), store, pacing, shardRefreshMs },
+  );
+  handle.on('error', (e) => errors.push(e));
+  return { handle, seen, errors };
+}
 
 describe('stream failure handling', () => {
   it('stops a shard at a record the DLQ refused and never checkpoints past it', async () => {
@@ -61,9 +81,13 @@ describe('stream failure handling', () => {
     );
     // Records 10 and 11 (before the failed one in its batch) are done; 12 and later are not.
     expect(processed).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    const saved = JSON.parse(
-      new TextDecoder().decode(await store.get('streams/nodlq/checkpoints/shardId-000000000000.json')),
-    );
+    const keys: string[] = [];
+    for await (const o of store.list('streams/nodlq/')) keys.push(o.key);
+    // Under the stream's name and the short id of its ARN and creation time.
+    expect(keys).toEqual([
+      expect.stringMatching(/^streams\/nodlq\/nodlq-[0-9a-f]{8}\/checkpoints\/shardId-000000000000\.json$/),
+    ]);
+    const saved = JSON.parse(new TextDecoder().decode(await store.get(keys[0] ?? '')));
     expect(saved.sequenceNumber).toBe(checkpoints.at(-1));
     // A restart resumes at the refused record, not after it.
     const again: number[] = [];
@@ -152,5 +176,46 @@ describe('stream failure handling', () => {
     await handle.stop();
     expect(errors).toEqual(['socket hang up']);
     expect(seen.size).toBe(put.length);
+  });
+
+  it('stops, with one error naming the stream and the shard, when the stream is deleted while being read', async () => {
+    const k = kinesisClient(emu.kinesis.endpoint);
+    await createStream(k, 'doomed', 1);
+    await putKeyed(k, 'doomed', 2, 10);
+    // Shards are listed rarely here, so the shard's reader is the one that finds the stream gone.
+    const c = consumer('doomed', 'doomed', new LocalDirStore(`${d.path}/doomed`), 60_000);
+    await waitFor(() => c.seen.length >= 20);
+    await k.send(new DeleteStreamCommand({ StreamName: 'doomed' }));
+    await expect(c.handle.done).rejects.toThrow(StreamFailedError);
+    await c.handle.stop();
+    expect(c.errors).toHaveLength(1);
+    expect(c.errors[0]).toBeInstanceOf(StreamFailedError);
+    expect(c.errors[0]?.message).toMatch(
+      /^stream doomed, shard shardId-000000000000: ResourceNotFoundException: /,
+    );
+    expect(c.errors[0]?.context.shardId).toBe('shardId-000000000000');
+  });
+
+  it('stops, with one error naming the stream and the shard, at a checkpoint Kinesis refuses', async () => {
+    const k = kinesisClient(emu.kinesis.endpoint);
+    await createStream(k, 'forged', 1);
+    await putKeyed(k, 'forged', 2, 10);
+    const store = new LocalDirStore(`${d.path}/forged`);
+    const first = consumer('forged', 'forged', store);
+    await waitFor(() => first.seen.length >= 20);
+    await first.handle.stop();
+    // Wherever the layout keeps it, the shard's checkpoint now names a record that never existed.
+    const keys: string[] = [];
+    for await (const o of store.list('streams/')) keys.push(o.key);
+    const key = keys.find((key) => key.endsWith('checkpoints/shardId-000000000000.json')) ?? '';
+    const saved = JSON.parse(new TextDecoder().decode(await store.get(key)));
+    await store.put(key, JSON.stringify({ ...saved, sequenceNumber: '12345' }));
+    const again = consumer('forged', 'forged', store);
+    await expect(again.handle.done).rejects.toThrow(StreamFailedError);
+    await again.handle.stop();
+    expect(again.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^stream forged, shard shardId-000000000000: InvalidArgumentException: /),
+    ]);
+    expect(again.seen).toEqual([]);
   });
 });

@@ -4,9 +4,9 @@ import { bundleJob } from '../../../src/backends/bundle-job.js';
 import { createLambdaClient, LambdaInvoker } from '../../../src/backends/lambda-invoker.js';
 import { shipBundle } from '../../../src/backends/ship-bundle.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
-import { invokerProcess } from '../../../src/stream/invoker-process.js';
-import { loadStreamJob } from '../../../src/stream/load-stream-job.js';
+import { invokerProcess } from '../../../src/stream/consumer/invoker-process.js';
+import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import {
   createStream,
   type GenRecord,

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
+import { ShardReader } from '../../../src/stream/consumer/shard-reader.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
-import { ShardReader } from '../../../src/stream/shard-reader.js';
 import {
   createStream,
   type GenRecord,

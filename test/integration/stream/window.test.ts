@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { startStream } from '../../../src/stream/consumer.js';
+import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { WindowInfo } from '../../../src/stream/types.js';
 import {

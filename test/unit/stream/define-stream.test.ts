@@ -6,7 +6,7 @@ import {
   deserializeRecord,
   makeRecord,
   serializeRecord,
-} from '../../../src/stream/stream-record.js';
+} from '../../../src/task/stream-record.js';
 
 const base = { name: 'clicks', stream: 'clicks', process: async () => {} };
 

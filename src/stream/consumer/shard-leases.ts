@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import type { ObjectStore, PutCondition } from '../store/object-store.js';
+import { UsageError } from '../../errors.js';
+import type { ObjectStore, PutCondition } from '../../store/object-store.js';
 
 /** What is stored per shard, as JSON, at `<prefix><shardId>.json`. */
 export interface ShardLease {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { ShardLeases } from '../../../src/stream/shard-leases.js';
-import { tempDir } from '../../helpers/temp.js';
+import { LocalDirStore } from '../../../../src/store/local-dir-store.js';
+import { ShardLeases } from '../../../../src/stream/consumer/shard-leases.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const LEASE_MS = 10_000;
 const SHARDS = ['shardId-000', 'shardId-001', 'shardId-002', 'shardId-003'];

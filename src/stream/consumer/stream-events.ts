@@ -1,4 +1,4 @@
-import { FanoutError } from '../errors.js';
+import { FanoutError } from '../../errors.js';
 
 /** One shard's figures in a metrics event. */
 export interface ShardMetrics {

@@ -1,7 +1,8 @@
-import { backoffMs, sleep } from '../backoff.js';
-import { toFanoutError, WindowStateTooLargeError } from '../errors.js';
+import { backoffMs, sleep } from '../../backoff.js';
+import { WindowStateTooLargeError } from '../../errors.js';
+import { type BatchFailure, batchFailure, reasonOf } from '../../task/batch-failure.js';
+import type { BatchResult, StreamRecord } from '../types.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letters.js';
-import type { BatchResult, StreamRecord } from './types.js';
 
 /** Runs one processing call: in this thread, a worker, or Lambda. */
 export type ProcessBatch = (records: StreamRecord[], attempt: number) => Promise<BatchResult | undefined>;
@@ -14,10 +15,9 @@ export interface BatchPolicy {
   maxRecordAgeMs: number;
   bisectOnError: boolean;
   deadLetters: DeadLetterSink;
-  /** First retry delay. @default 100 */
-  retryBaseMs?: number;
-  /** @default 10000 */
-  retryCapMs?: number;
+  /** First retry delay; later ones double, with jitter, up to `retryCapMs`. */
+  retryBaseMs: number;
+  retryCapMs: number;
   /** Abandons retries: records not yet done stay unchecked and are read again after a restart. */
   signal?: AbortSignal;
   /** Called as records are settled (processed or dead-lettered), in order. */
@@ -29,8 +29,9 @@ export interface BatchPolicy {
 /**
  * Processes one batch with Lambda's Kinesis failure semantics: a thrown error retries the batch (or,
  * with bisect, halves it until the failing record is alone); a returned `failed` list settles what
- * comes before its lowest entry and retries from there; past maxRetries or maxRecordAgeMs a record
- * goes to the dead-letter sink and the batch moves on. Records are settled strictly in order.
+ * comes before its lowest entry and retries from there (see batchFailure); past maxRetries or
+ * maxRecordAgeMs a record goes to the dead-letter sink, with the reason its last attempt failed, and
+ * the batch moves on. Records are settled strictly in order.
  * @throws {DeadLetterError} when the sink refuses a record: nothing at or after it is settled.
  * @throws {WindowStateTooLargeError} when a window's state outgrows its limit.
  */
@@ -54,22 +55,19 @@ async function settle(
     if (p.signal?.aborted) return;
     const first = pending[0] as StreamRecord;
     const attempt = (attempts.get(first.sequenceNumber) ?? 0) + 1;
-    let failedAt = -1;
-    let error = '';
+    let failure: BatchFailure | undefined;
     try {
-      const result = await process(pending, attempt);
-      failedAt = lowestFailed(pending, result);
-      if (failedAt >= 0) error = `reported as failed by process (attempt ${attempt})`;
+      failure = batchFailure(pending, { returned: await process(pending, attempt) });
     } catch (err) {
       // The consumer's own limits are not the record's fault: dead-lettering would hide them.
       if (err instanceof WindowStateTooLargeError) throw err;
-      failedAt = 0;
-      error = toFanoutError(err).message;
+      failure = batchFailure(pending, { threw: err });
     }
-    if (failedAt < 0) {
+    if (!failure) {
       p.onDone(pending);
       return;
     }
+    const failedAt = failure.from;
     if (failedAt > 0) p.onDone(pending.slice(0, failedAt));
     const rest = pending.slice(failedAt);
     // Halving does not count as a retry (as with Lambda): it only narrows down the poison record.
@@ -81,30 +79,29 @@ async function settle(
       return;
     }
     for (const r of rest) attempts.set(r.sequenceNumber, (attempts.get(r.sequenceNumber) ?? 0) + 1);
-    const tries = attempts.get(first.sequenceNumber) ?? 0;
+    // Counted on the lowest failed record, not on the batch's first: after a partial failure that
+    // one is done, and counting it would give a failed record one try more than maxRetries allows.
+    const tries = attempts.get((rest[0] as StreamRecord).sequenceNumber) ?? 0;
     const expired =
       p.maxRecordAgeMs >= 0 && rest.some((r) => Date.now() - r.arrivedAt.getTime() > p.maxRecordAgeMs);
     if ((p.maxRetries >= 0 && tries > p.maxRetries) || expired) {
       for (const r of rest) {
         await p.deadLetters.send(
-          deadLetterOf(p.job, p.stream, r, error, attempts.get(r.sequenceNumber) ?? tries),
+          deadLetterOf(
+            p.job,
+            p.stream,
+            r,
+            reasonOf(failure, pending, r),
+            attempts.get(r.sequenceNumber) ?? tries,
+          ),
         );
         p.onDeadLetter?.(r);
         p.onDone([r]);
       }
       return;
     }
-    p.onRetry?.(rest, error);
-    await sleep(backoffMs(tries, p.retryBaseMs ?? 100, p.retryCapMs ?? 10_000), p.signal);
+    p.onRetry?.(rest, reasonOf(failure, pending, rest[0] as StreamRecord));
+    await sleep(backoffMs(tries, p.retryBaseMs, p.retryCapMs), p.signal);
     pending = rest;
   }
-}
-
-/** Index of the lowest failed record, -1 when none failed; an unknown sequence number fails all. */
-function lowestFailed(batch: StreamRecord[], result: BatchResult | undefined): number {
-  const failed = result?.failed;
-  if (!failed || failed.length === 0) return -1;
-  const set = new Set(failed);
-  const index = batch.findIndex((r) => set.has(r.sequenceNumber));
-  return Math.max(0, index);
 }

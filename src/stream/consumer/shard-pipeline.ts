@@ -1,3 +1,4 @@
+import type { EmitContext, Stream, StreamRecord } from '../types.js';
 import { type BatchPolicy, type ProcessBatch, runBatch } from './batch-runner.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import type { Checkpoint, CheckpointStore } from './checkpoints.js';
@@ -5,7 +6,6 @@ import type { DeadLetterSink } from './dead-letters.js';
 import { laneOf } from './lane-of.js';
 import { ShardProgress } from './shard-progress.js';
 import type { ReadResult, ShardReader } from './shard-reader.js';
-import type { EmitContext, Stream, StreamRecord } from './types.js';
 import { WakeUp } from './wake-up.js';
 import { WindowFolder } from './window-folder.js';
 
@@ -33,7 +33,8 @@ export interface ShardPipelineOptions {
   restored: Checkpoint | undefined;
   process: ProcessBatch;
   deadLetters: DeadLetterSink;
-  retryBaseMs?: number;
+  retryBaseMs: number;
+  retryCapMs: number;
   stats: ShardStats;
   emitContext: EmitContext;
   onCheckpoint(sequenceNumber: string | undefined, ended: boolean): void;
@@ -256,7 +257,8 @@ export class ShardPipeline {
       maxRecordAgeMs: o.job.maxRecordAgeMs,
       bisectOnError: o.job.bisectOnError,
       deadLetters: o.deadLetters,
-      ...(o.retryBaseMs !== undefined && { retryBaseMs: o.retryBaseMs }),
+      retryBaseMs: o.retryBaseMs,
+      retryCapMs: o.retryCapMs,
       signal: this.#abandon.signal,
       onDone: (records) => {
         folder?.commit(records);

@@ -1,5 +1,5 @@
-import { checkpointKey, checkpointsPrefix } from '../protocol/store-layout.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { checkpointKey, checkpointsPrefix, type StreamScope } from '../../protocol/store-layout.js';
+import type { ObjectStore } from '../../store/object-store.js';
 
 /** One shard's checkpoint as stored. */
 export interface Checkpoint {
@@ -13,15 +13,15 @@ export interface Checkpoint {
   updatedAt: string;
 }
 
-/** Per-shard checkpoints in the store (see checkpointKey). */
+/** Per-shard checkpoints of one job on one stream, in the store (see checkpointKey). */
 export class CheckpointStore {
   constructor(
     private readonly store: ObjectStore,
-    private readonly job: string,
+    private readonly scope: StreamScope,
   ) {}
 
   #key(shardId: string): string {
-    return checkpointKey(this.job, shardId);
+    return checkpointKey(this.scope, shardId);
   }
 
   async read(shardId: string): Promise<Checkpoint | undefined> {
@@ -32,7 +32,7 @@ export class CheckpointStore {
   /** Every shard checkpointed as ended. */
   async ended(): Promise<Set<string>> {
     const out = new Set<string>();
-    for await (const o of this.store.list(checkpointsPrefix(this.job))) {
+    for await (const o of this.store.list(checkpointsPrefix(this.scope))) {
       const c = JSON.parse(new TextDecoder().decode(await this.store.get(o.key))) as Checkpoint;
       if (c.ended) out.add(c.shardId);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextLanes } from '../../../src/stream/auto-tune.js';
+import { nextLanes } from '../../../../src/stream/consumer/auto-tune.js';
 
 describe('nextLanes', () => {
   const base = { lanes: 3, floor: 1, previousAgeMs: 0, ageMs: 0, inFlight: 1 };

@@ -1,8 +1,8 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DeadLetterError } from '../errors.js';
-import { deadLetterKey, deadLettersPrefix } from '../protocol/store-layout.js';
-import type { ObjectStore } from '../store/object-store.js';
-import type { StreamRecord } from './types.js';
+import { DeadLetterError } from '../../errors.js';
+import { deadLetterKey, deadLettersPrefix, type StreamScope } from '../../protocol/store-layout.js';
+import type { ObjectStore } from '../../store/object-store.js';
+import type { StreamRecord } from '../types.js';
 
 /** The JSON body of a dead-letter message. */
 export interface DeadLetter {
@@ -88,17 +88,17 @@ export class SqsDeadLetters implements DeadLetterSink {
 export class StoreDeadLetters implements DeadLetterSink {
   constructor(
     private readonly store: ObjectStore,
-    private readonly job: string,
+    private readonly scope: StreamScope,
   ) {}
 
   get description(): string {
-    return `${this.store.url.replace(/\/$/, '')}/${deadLettersPrefix(this.job)}`;
+    return `${this.store.url.replace(/\/$/, '')}/${deadLettersPrefix(this.scope)}`;
   }
 
   async send(letter: DeadLetter): Promise<void> {
     try {
       await this.store.put(
-        deadLetterKey(this.job, letter.shardId, letter.sequenceNumber),
+        deadLetterKey(this.scope, letter.shardId, letter.sequenceNumber),
         JSON.stringify(letter),
       );
     } catch (err) {

@@ -1,7 +1,8 @@
-import { WindowStateTooLargeError } from '../errors.js';
+import { WindowStateTooLargeError } from '../../errors.js';
+import { batchFailure } from '../../task/batch-failure.js';
+import { compareSequence } from '../../task/stream-record.js';
+import type { EmitContext, StreamRecord, WindowDefinition } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
-import { compareSequence } from './stream-record.js';
-import type { EmitContext, StreamRecord, WindowDefinition } from './types.js';
 
 /** Lambda's limit on tumbling window state. */
 export const MAX_WINDOW_STATE_BYTES = 1024 * 1024;
@@ -72,9 +73,9 @@ export class WindowFolder {
   around(process: ProcessBatch): ProcessBatch {
     return async (records, attempt) => {
       const result = await process(records, attempt);
-      const failed = new Set(result?.failed ?? []);
-      const cut = records.findIndex((r) => failed.has(r.sequenceNumber));
-      await this.stage(cut < 0 ? records : records.slice(0, cut));
+      // Decided as the batch runner decides, so the fold holds exactly the records it settles.
+      const failure = batchFailure(records, { returned: result });
+      await this.stage(failure ? records.slice(0, failure.from) : records);
       return result;
     };
   }

@@ -1,8 +1,10 @@
-import type { Invoker } from '../backends/invoker.js';
-import type { SerializedRecord } from '../protocol/task-types.js';
+import type { Invoker } from '../../backends/invoker.js';
+import type { SerializedRecord } from '../../protocol/task-types.js';
+import { batchTaskId, streamJobId } from '../../task/batch-context.js';
+import { batchFailure, failedRecords } from '../../task/batch-failure.js';
+import { serializeRecord } from '../../task/stream-record.js';
+import type { FailedRecord, Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
-import { serializeRecord } from './stream-record.js';
-import type { BatchResult, Stream } from './types.js';
 
 /**
  * Records per invocation are capped by bytes, below Lambda's 256 KiB payload limit as the Lambda
@@ -22,15 +24,16 @@ export function invokerProcess(
 ): (job: Stream, shardId: string) => ProcessBatch {
   return (job, shardId) => async (records, attempt) => {
     const chunks = chunkBySize(records.map(serializeRecord));
-    for (const [i, chunk] of chunks.entries()) {
+    let offset = 0;
+    for (const chunk of chunks) {
       const first = chunk[0]?.sequenceNumber ?? 'empty';
-      let result: BatchResult | undefined;
+      let failed: Required<FailedRecord>[] | undefined;
       try {
         const out = await invoker.invoke({
           kind: 'stream-batch',
-          jobId: `stream-${job.name}`,
+          jobId: streamJobId(job.name),
           stage: 0,
-          taskId: `${shardId}-${first}`,
+          taskId: batchTaskId(shardId, first),
           attempt,
           memoryBudget: 0,
           streamName,
@@ -39,14 +42,16 @@ export function invokerProcess(
           records: chunk,
         });
         if (out.kind !== 'stream-batch') throw new Error(`expected a stream-batch result, got ${out.kind}`);
-        result = out.failed ? { failed: out.failed } : undefined;
+        failed = out.failed;
       } catch (err) {
-        // Earlier chunks are done: report this one as failed so only it and later ones are retried,
-        // where the retry (starting with this chunk) surfaces the error itself.
-        if (i === 0) throw err;
-        return { failed: [first] };
+        if (offset === 0) throw err;
+        // Earlier chunks are done: this one and every later one failed with this error, as the
+        // whole batch would have had it been one invocation.
+        const rest = records.slice(offset);
+        return { failed: failedRecords(batchFailure(rest, { threw: err })) };
       }
-      if (result?.failed && result.failed.length > 0) return result;
+      if (failed && failed.length > 0) return { failed };
+      offset += chunk.length;
     }
     return undefined;
   };

@@ -1,6 +1,6 @@
 import type { Json } from '../job/types.js';
 import type { SerializedRecord } from '../protocol/task-types.js';
-import type { StreamRecord } from './types.js';
+import type { StreamRecord } from '../stream/types.js';
 
 const decoder = new TextDecoder();
 

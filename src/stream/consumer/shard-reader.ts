@@ -5,10 +5,12 @@ import {
   type GetShardIteratorInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { backoffMs, sleep } from '../backoff.js';
-import { streamRef } from './aws-clients.js';
-import { makeRecord } from './stream-record.js';
-import type { StartingPosition, StreamRecord } from './types.js';
+import { streamRef } from '../../backends/stream-clients.js';
+import { backoffMs, sleep } from '../../backoff.js';
+import { makeRecord } from '../../task/stream-record.js';
+import type { StartingPosition, StreamRecord } from '../types.js';
+import { kinesisError } from './kinesis-errors.js';
+import { STREAM_OPTION_DEFAULTS } from './stream-options.js';
 
 /** Where a reader starts: a job's starting position, or just after a checkpoint. */
 export type ReadStart = StartingPosition | { after: string };
@@ -35,6 +37,7 @@ export interface ReadResult {
 /**
  * Reads one shard with GetRecords within Kinesis's per-shard limits: paced calls, backoff on
  * throttling and on empty reads, and a fresh iterator (after the last record read) when one expires.
+ * An error no retry can fix comes out as a StreamFailedError naming the stream and the shard.
  */
 export class ShardReader {
   /**
@@ -57,12 +60,7 @@ export class ShardReader {
     private readonly limit: number,
     pacing: ReaderPacing = {},
   ) {
-    this.#pacing = {
-      minIntervalMs: pacing.minIntervalMs ?? 200,
-      idleMs: pacing.idleMs ?? 1000,
-      throttleBaseMs: pacing.throttleBaseMs ?? 250,
-      throttleCapMs: pacing.throttleCapMs ?? 5000,
-    };
+    this.#pacing = { ...STREAM_OPTION_DEFAULTS.pacing, ...pacing };
   }
 
   /** One paced GetRecords call; returns no records at once when the signal aborts. */
@@ -70,7 +68,11 @@ export class ShardReader {
     for (;;) {
       await sleep(this.#nextCallAt - Date.now(), signal);
       if (signal?.aborted) return { records: [], ended: false };
-      this.#iterator ??= await this.#getIterator();
+      try {
+        this.#iterator ??= await this.#getIterator();
+      } catch (err) {
+        throw kinesisError(err, this.stream, this.shardId);
+      }
       let out: GetRecordsOutput;
       try {
         out = await this.client.send(
@@ -93,7 +95,7 @@ export class ShardReader {
           this.#iterator = undefined;
           continue;
         }
-        throw err;
+        throw kinesisError(err, this.stream, this.shardId);
       }
       this.#throttleStreak = 0;
 

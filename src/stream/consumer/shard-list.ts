@@ -1,5 +1,5 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { streamRef } from './aws-clients.js';
+import { streamRef } from '../../backends/stream-clients.js';
 
 /** What the consumer needs of a shard. */
 export interface ShardInfo {

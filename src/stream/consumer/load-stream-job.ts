@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { bundleJob, importBundle, type JobBundle } from '../backends/bundle-job.js';
-import { UsageError } from '../errors.js';
-import { isStream } from './define-stream.js';
-import type { Stream } from './types.js';
+import { bundleJob, importBundle, type JobBundle } from '../../backends/bundle-job.js';
+import { UsageError } from '../../errors.js';
+import { isStream } from '../define-stream.js';
+import type { Stream } from '../types.js';
 
 /**
  * Loads a stream job file the way batch job files are loaded: bundled once with esbuild (so

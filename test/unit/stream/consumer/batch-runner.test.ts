@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DeadLetterError } from '../../../src/errors.js';
-import { type BatchPolicy, runBatch } from '../../../src/stream/batch-runner.js';
-import type { DeadLetter, DeadLetterSink } from '../../../src/stream/dead-letters.js';
-import { readyShards } from '../../../src/stream/shard-list.js';
-import { ShardProgress } from '../../../src/stream/shard-progress.js';
-import { makeRecord } from '../../../src/stream/stream-record.js';
-import type { StreamRecord } from '../../../src/stream/types.js';
+import { DeadLetterError } from '../../../../src/errors.js';
+import { type BatchPolicy, runBatch } from '../../../../src/stream/consumer/batch-runner.js';
+import type { DeadLetter, DeadLetterSink } from '../../../../src/stream/consumer/dead-letters.js';
+import { readyShards } from '../../../../src/stream/consumer/shard-list.js';
+import { ShardProgress } from '../../../../src/stream/consumer/shard-progress.js';
+import type { BatchResult, StreamRecord } from '../../../../src/stream/types.js';
+import { makeRecord } from '../../../../src/task/stream-record.js';
 
 const records = (n: number): StreamRecord[] =>
   Array.from({ length: n }, (_, i) =>
@@ -30,6 +30,7 @@ function policy(over: Partial<BatchPolicy> = {}) {
     bisectOnError: false,
     deadLetters: sink,
     retryBaseMs: 1,
+    retryCapMs: 10,
     onDone: (rs) => done.push(...rs.map((r) => r.sequenceNumber)),
     ...over,
   };
@@ -125,6 +126,97 @@ describe('runBatch', () => {
       ),
     ).rejects.toThrow(DeadLetterError);
     expect(done).toEqual(['100']);
+  });
+});
+
+describe('runBatch: what process returned or threw, as failed records', () => {
+  it('fails the whole batch when a reported sequence number is not in it, as Lambda does', async () => {
+    const { p, done } = policy();
+    const calls: string[][] = [];
+    await runBatch(
+      records(4),
+      async (rs) => {
+        calls.push(rs.map((r) => r.sequenceNumber));
+        return calls.length === 1 ? { failed: ['102', '999'] } : undefined;
+      },
+      p,
+    );
+    expect(calls[1]).toEqual(['100', '101', '102', '103']);
+    expect(done).toEqual(['100', '101', '102', '103']);
+  });
+
+  it.each([
+    ['an empty sequence number', { failed: [''] }],
+    ['a number', { failed: [101] }],
+    ['an entry without a sequence number', { failed: [{ error: 'x' }] }],
+    ['a failed field that is not a list', { failed: '101' }],
+  ])('fails the whole batch on %s', async (_what, result) => {
+    const { p } = policy();
+    const calls: string[][] = [];
+    await runBatch(
+      records(3),
+      async (rs) => {
+        calls.push(rs.map((r) => r.sequenceNumber));
+        return (calls.length === 1 ? result : undefined) as BatchResult | undefined;
+      },
+      p,
+    );
+    expect(calls[1]).toEqual(['100', '101', '102']);
+  });
+
+  it('dead-letters a record with the reason process gave for it', async () => {
+    const { p, letters, done } = policy({ maxRetries: 0 });
+    await runBatch(
+      records(3),
+      async () => ({ failed: [{ sequenceNumber: '101', error: 'price is negative' }] }),
+      p,
+    );
+    expect(letters.map((l) => [l.sequenceNumber, l.error])).toEqual([
+      ['101', 'price is negative'],
+      ['102', 'held back by record 101 before it, which failed: price is negative'],
+    ]);
+    expect(done).toEqual(['100', '101', '102']);
+  });
+
+  it('says plainly when process reported a record without a reason (the plain list)', async () => {
+    const { p, letters } = policy({ maxRetries: 0, bisectOnError: true });
+    await runBatch(records(2), async (rs) => ({ failed: rs.map((r) => r.sequenceNumber) }), p);
+    expect(letters.map((l) => l.error)).toEqual([
+      'process reported it as failed without a reason',
+      'process reported it as failed without a reason',
+    ]);
+  });
+
+  it('gives a record reported as failed no retry with maxRetries 0', async () => {
+    const { p, letters } = policy({ maxRetries: 0 });
+    let calls = 0;
+    await runBatch(
+      records(3),
+      async () => {
+        calls++;
+        return { failed: ['101'] };
+      },
+      p,
+    );
+    expect(calls).toBe(1);
+    expect(letters.map((l) => [l.sequenceNumber, l.attempts])).toEqual([
+      ['101', 1],
+      ['102', 1],
+    ]);
+  });
+
+  it("dead-letters a record that made process throw with the last attempt's message", async () => {
+    const { p, letters } = policy({ maxRetries: 2 });
+    let attempt = 0;
+    await runBatch(
+      records(1),
+      async () => {
+        attempt++;
+        throw new Error(`attempt ${attempt} failed`);
+      },
+      p,
+    );
+    expect(letters.map((l) => [l.error, l.attempts])).toEqual([['attempt 3 failed', 3]]);
   });
 });
 
