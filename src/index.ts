@@ -58,6 +58,8 @@ export type {
 } from './stream/consumer/stream-events.js';
 export type { SharedLeases, StreamOptions } from './stream/consumer/stream-options.js';
 export { defineStream, isStream } from './stream/define-stream.js';
+export type { RunningStream, RunStreamOptions } from './stream/run-stream.js';
+export { runStream } from './stream/run-stream.js';
 export type {
   BatchResult,
   EmitContext,

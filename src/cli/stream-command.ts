@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
-import type { Invoker } from '../backends/invoker.js';
-import { LocalWorkerPool } from '../backends/local-pool.js';
+import { hostname } from 'node:os';
+import type { BackendName } from '../backends/backends.js';
 import { FanoutError, StreamFailedError, UsageError } from '../errors.js';
-import { openStore } from '../store/open-store.js';
-import { invokerProcess } from '../stream/consumer/invoker-process.js';
-import { loadStreamJob } from '../stream/consumer/load-stream-job.js';
-import { startStream } from '../stream/consumer/start-stream.js';
 import type { StreamMetrics } from '../stream/consumer/stream-events.js';
+import { runStream } from '../stream/run-stream.js';
 import { parseCount } from './parse-size.js';
 
 /** Flags of `mr stream`, as commander hands them over. */
@@ -35,47 +31,31 @@ export interface StreamFlags {
  */
 export async function streamCommand(jobArg: string, flags: StreamFlags): Promise<void> {
   if (!existsSync(jobArg)) throw new UsageError(`job file not found: ${jobArg}`);
-  const backend = flags.backend ?? 'local';
-  if (backend !== 'local' && backend !== 'aws') {
-    throw new UsageError(`invalid value ${JSON.stringify(backend)} for --backend: expected local or aws`);
-  }
   const duration = flags.duration === undefined ? undefined : parseCount(flags.duration, '--duration');
-  const concurrency =
-    flags.concurrency === undefined ? availableParallelism() : parseCount(flags.concurrency, '--concurrency');
-  if (flags.region !== undefined) process.env.AWS_REGION = flags.region;
-  const work = flags.work ?? '.fanout';
-  if (backend === 'aws' && !/^s3:\/\//.test(work)) {
-    throw new UsageError(
-      '--backend aws needs --work s3://bucket/prefix: Lambda reads the job bundle from there',
-    );
-  }
-  const { job, bundle } = await loadStreamJob(jobArg);
-  const store = openStore(work);
-  const invoker: Invoker =
-    backend === 'aws'
-      ? await lambdaInvoker(bundle, store, flags.function ?? 'fanout-runtime', concurrency)
-      : new LocalWorkerPool({ bundlePath: bundle.path, size: concurrency });
-  const streamName = flags.stream ?? job.stream;
   const leaseMs = flags.leaseMs === undefined ? undefined : parseCount(flags.leaseMs, '--lease-ms');
-  // Shared: shard leases in the store, so several `mr stream` processes split the shards between them.
-  const shared = flags.shared
-    ? {
+  const stream = await runStream(jobArg, {
+    // Checked by runStream against the backends there are.
+    ...(flags.backend !== undefined && { backend: flags.backend as BackendName }),
+    ...(flags.function !== undefined && { functionName: flags.function }),
+    ...(flags.region !== undefined && { region: flags.region }),
+    ...(flags.work !== undefined && { workDir: flags.work }),
+    ...(flags.stream !== undefined && { stream: flags.stream }),
+    ...(flags.concurrency !== undefined && { concurrency: parseCount(flags.concurrency, '--concurrency') }),
+    // Shared: shard leases in the store, so several `mr stream` processes split the shards between them.
+    ...(flags.shared && {
+      shared: {
         owner: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
         ...(leaseMs !== undefined && { leaseMs }),
-      }
-    : undefined;
-  const handle = startStream(job, {
-    stream: streamName,
-    store,
-    ...(shared && { shared }),
-    process: invokerProcess(invoker, store.url, streamName),
+      },
+    }),
     ...(flags.autoTune && { autoTune: true }),
   });
+  const name = stream.job.name;
   const errors: string[] = [];
   let usage: UsageError | undefined;
   let failed: StreamFailedError | undefined;
   let finishNow = () => {};
-  handle.on('error', (e) => {
+  stream.on('error', (e) => {
     // An error no retry can fix has stopped the consumer: the run ends now, with that one line.
     if (e instanceof StreamFailedError) {
       failed ??= e;
@@ -92,8 +72,8 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
     if (!e.retryable) errors.push(e.message);
     process.stderr.write(`mr stream: error: ${e.message}\n`);
   });
-  handle.on('metrics', (m) => {
-    if (!flags.quiet && !usage) process.stderr.write(`${formatMetrics(job.name, m)}\n`);
+  stream.on('metrics', (m) => {
+    if (!flags.quiet && !usage) process.stderr.write(`${formatMetrics(name, m)}\n`);
   });
   await new Promise<void>((resolve) => {
     const finish = () => {
@@ -112,28 +92,15 @@ export async function streamCommand(jobArg: string, flags: StreamFlags): Promise
   process.once('SIGINT', now);
   process.once('SIGTERM', now);
   try {
-    await handle.stop();
+    await stream.stop();
   } finally {
-    await invoker.close();
     process.off('SIGINT', now);
     process.off('SIGTERM', now);
   }
   if (usage) throw usage;
   if (failed) throw failed;
   if (errors.length > 0)
-    throw new FanoutError(`stream ${job.name} stopped with ${errors.length} error(s); first: ${errors[0]}`);
-}
-
-/** Batches as invocations of the deployed runtime, which loads the job bundle shipped to the store. */
-async function lambdaInvoker(
-  bundle: import('../backends/bundle-job.js').JobBundle,
-  store: import('../store/object-store.js').ObjectStore,
-  functionName: string,
-  concurrency: number,
-): Promise<Invoker> {
-  const { shipBundle } = await import('../backends/ship-bundle.js');
-  const { LambdaInvoker } = await import('../backends/lambda-invoker.js');
-  return new LambdaInvoker({ functionName, bundle: await shipBundle(bundle, store), concurrency });
+    throw new FanoutError(`stream ${name} stopped with ${errors.length} error(s); first: ${errors[0]}`);
 }
 
 /** One metrics line: throughput, totals, and each shard's iterator age. */
