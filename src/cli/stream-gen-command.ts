@@ -30,8 +30,7 @@ export async function streamGenCommand(flags: StreamGenFlags): Promise<void> {
   const rate = parseCount(flags.rate ?? '100', '--rate');
   const keys = parseCount(flags.keys ?? '10', '--keys');
   const duration = flags.duration === undefined ? undefined : parseCount(flags.duration, '--duration');
-  if (flags.region !== undefined) process.env.AWS_REGION = flags.region;
-  const client = defaultKinesisClient();
+  const client = defaultKinesisClient(flags.region === undefined ? {} : { region: flags.region });
   if (flags.create) {
     const shards = parseCount(flags.shards ?? '1', '--shards');
     await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: shards }));
