@@ -135,7 +135,7 @@ function program(): Command {
       'where batches run: local (worker threads) or aws (the Lambda runtime)',
       'local',
     )
-    .option('--function <name>', 'aws: the runtime function made by mr deploy', 'fanout-runtime')
+    .option('--function <name>', 'aws: the runtime function made by mr deploy (default fanout-runtime)')
     .option(
       '-c, --concurrency <n>',
       'batches at once across shards (local: worker threads); default: one per core',

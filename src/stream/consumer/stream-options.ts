@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_WORK_DIR } from '../../backends/backends.js';
 import { defaultKinesisClient, defaultSqsClient } from '../../backends/stream-clients.js';
 import { UsageError } from '../../errors.js';
 import { leasesPrefix, type StreamScope } from '../../protocol/store-layout.js';
@@ -64,7 +65,7 @@ export interface StreamOptions {
 
 /** The consumer's defaults, in one place. */
 export const STREAM_OPTION_DEFAULTS = {
-  store: '.fanout',
+  store: DEFAULT_WORK_DIR,
   metricsIntervalMs: 5000,
   autoTune: false,
   autoTuneMs: 2000,
