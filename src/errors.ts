@@ -74,6 +74,14 @@ export class BadRecordError extends FanoutError {
 }
 
 /**
+ * An input compressed in a format Fanout cannot decompress (zstd, bzip2, xz, zip, lz4): reading its
+ * bytes as text would give garbage records, and no retry can fix it.
+ */
+export class UnreadableCompressionError extends BadRecordError {
+  override name = 'UnreadableCompressionError';
+}
+
+/**
  * An input object changed, shrank or vanished between planning and reading: the job would count a
  * mix of versions, or miss records, so no retry can fix it; a rerun once the input is stable can.
  */
@@ -169,6 +177,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
   WorkerCrashedError,
   CorruptDataError,
   BadRecordError,
+  UnreadableCompressionError,
   InputChangedError,
   TaskFailedError,
   JobCancelledError,

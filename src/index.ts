@@ -17,6 +17,7 @@ export {
   NotJsonError,
   TaskFailedError,
   ThrottledError,
+  UnreadableCompressionError,
   UsageError,
   UserCodeError,
   WindowStateTooLargeError,

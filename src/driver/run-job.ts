@@ -31,6 +31,7 @@ import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { runAll, type TaskSpec } from './schedule.js';
+import { sniffCompression } from './sniff-compression.js';
 import { commitParts } from './stage-commit.js';
 import { mapTaskSpecs, reduceInputs, reduceTaskSpecs, type StageContext } from './stage-tasks.js';
 
@@ -264,7 +265,9 @@ class JobRun {
       workUrl: this.work.url,
       partitions,
     };
-    const mapInputs = planMapInputs(objects, this.opts.splitSize);
+    // Only the job's own input may be compressed; later stages read this run's part files.
+    const planned = s === 0 ? await sniffCompression(objects, this.opts.splitSize) : objects;
+    const mapInputs = planMapInputs(planned, this.opts.splitSize);
     await this.state.savePlan(s, mapInputs);
     const mapLedger = new CommitLedger<MapResult>();
     const mapSpecs = mapTaskSpecs(ctx, mapInputs, input);

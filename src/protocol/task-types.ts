@@ -1,3 +1,4 @@
+import type { Compression } from '../job/input-compression.js';
 import type { InputSpec } from '../job/types.js';
 
 /**
@@ -13,8 +14,13 @@ export interface Split {
   end: number;
   /** Size of the whole object, so a reader knows how far it may read past `end`. */
   size: number;
-  /** Compressed objects cannot be entered mid-stream: they are one split each. */
-  gzip: boolean;
+  /**
+   * How the object is compressed, where planning knew: by its name, or by its first bytes for an
+   * object larger than a split. A compressed object is one split, as its stream cannot be entered
+   * mid-way. The reader looks at the first bytes of every object it opens at byte 0 as well (see
+   * lineRuns), so small objects planning did not look into are decompressed or refused too.
+   */
+  compression?: Compression;
   /** The object's etag when planned: a reader fails rather than read another version. */
   etag?: string;
 }

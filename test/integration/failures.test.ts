@@ -10,8 +10,10 @@ import {
   JobCancelledError,
   runJob,
   TaskFailedError,
+  UnreadableCompressionError,
   UsageError,
 } from '../../src/index.js';
+import { compressedAs } from '../helpers/compressed.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -289,6 +291,46 @@ describe('failures and retries on the local backend', () => {
     );
     expect(retries).toEqual([]);
   });
+
+  // Larger than a split, planning reads an object's first bytes; smaller, the map task does.
+  it.each([
+    ['zstd', 'a.log.zst', 'larger'],
+    ['zstd', 'a.log', 'smaller'],
+    ['bzip2', 'a.log', 'larger'],
+    ['bzip2', 'a.log', 'smaller'],
+    ['xz', 'a.txt', 'smaller'],
+    ['zip', 'a.zip', 'larger'],
+    ['lz4', 'a.log', 'smaller'],
+  ] as const)(
+    'refuses %s input in %s %s than a split after 1 attempt, naming the file and the format',
+    async (format, name, size) => {
+      const d = setup();
+      const bytes = compressedAs(format, wordText(size === 'larger' ? 2000 : 5, 50, 9));
+      expect(bytes.length > 1024).toBe(size === 'larger');
+      const path = d.file(`in/${name}`, bytes);
+      d.file('in/b.txt', 'fine\n');
+      const retries: string[] = [];
+      const err = await runJob(wordcount, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        splitSize: 1024,
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(UnreadableCompressionError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: input ${path} is ${format}-compressed, which Fanout cannot read yet: decompress it first$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    },
+  );
 
   it.each([
     ['map', 'NaN', Number.NaN],

@@ -22,7 +22,7 @@ function mapTaskOver(root: string, jobId: string): MapTask {
     const text = Array.from({ length: 50 }, (_, i) => `k-${String(f * 50 + i).padStart(3, '0')}\n`).join('');
     writeFileSync(join(root, `in-${f}.txt`), text);
     const size = Buffer.byteLength(text);
-    return { store: store.url, key: `in-${f}.txt`, gzip: false, start: 0, end: size, size };
+    return { store: store.url, key: `in-${f}.txt`, start: 0, end: size, size };
   });
   return {
     kind: 'map',
