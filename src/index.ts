@@ -17,6 +17,7 @@ export {
   NotJsonError,
   TaskFailedError,
   ThrottledError,
+  TooManyBadRecordsError,
   UnreadableCompressionError,
   UsageError,
   UserCodeError,
@@ -26,6 +27,7 @@ export {
 export { countTokens, emitSum, sum } from './job/builtins.js';
 export { defineJob, isJob } from './job/define-job.js';
 export type {
+  BadRecordPolicy,
   Emit,
   InputSpec,
   Job,

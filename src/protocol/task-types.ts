@@ -62,6 +62,12 @@ export interface MapTask extends TaskBase {
   /** Store URL and attempt-scoped key of the shuffle object to write. */
   shuffleStore: string;
   shuffleKey: string;
+  /**
+   * With `input.onBadRecord: 'skip'`: where this attempt writes the records it skips (the output
+   * store, under `_temporary/`), if it skips any. The driver moves the committed attempt's file into
+   * `_bad_records/`.
+   */
+  badRecords?: { store: string; key: string };
 }
 
 /** One partition's slice of one committed map output. */
@@ -113,6 +119,17 @@ export interface MapResult {
   shuffleKey: string;
   slices: PartitionSlice[];
   metrics: TaskMetrics;
+  /** Records the attempt skipped as bad, when it skipped any. */
+  badRecords?: SkippedRecords;
+}
+
+/** What a map attempt skipped under `onBadRecord: 'skip'`. */
+export interface SkippedRecords {
+  count: number;
+  /** The first: its file, line and reason, as messages show it. */
+  first: string;
+  /** Where the attempt wrote them, one JSON object per line (MapTask.badRecords). */
+  key: string;
 }
 
 export interface ReduceResult {
