@@ -74,6 +74,34 @@ export class BadRecordError extends FanoutError {
 }
 
 /**
+ * An input compressed in a format Fanout cannot decompress (zstd, bzip2, xz, zip, lz4): reading its
+ * bytes as text would give garbage records, and no retry can fix it.
+ */
+export class UnreadableCompressionError extends BadRecordError {
+  override name = 'UnreadableCompressionError';
+}
+
+/**
+ * More records were bad than the job's `input.maxBadRecords` allows under `onBadRecord: 'skip'`:
+ * deterministic, never retried. Not a BadRecordError: no one record is to blame.
+ */
+export class TooManyBadRecordsError extends FanoutError {
+  override name = 'TooManyBadRecordsError';
+}
+
+/**
+ * The TooManyBadRecordsError for `count` bad records against a limit of `max`, naming the first
+ * (its file, line and reason).
+ *
+ * @example tooManyBadRecords(3, 2, '/data/a.jsonl line 2: bad JSON line: ...')
+ */
+export function tooManyBadRecords(count: number, max: number, first: string): TooManyBadRecordsError {
+  return new TooManyBadRecordsError(
+    `${count} bad records, more than maxBadRecords (${max}) allows; the first: ${first}`,
+  );
+}
+
+/**
  * An input object changed, shrank or vanished between planning and reading: the job would count a
  * mix of versions, or miss records, so no retry can fix it; a rerun once the input is stable can.
  */
@@ -177,6 +205,8 @@ const errorTypes: Record<string, typeof FanoutError> = {
   WorkerCrashedError,
   CorruptDataError,
   BadRecordError,
+  UnreadableCompressionError,
+  TooManyBadRecordsError,
   InputChangedError,
   TaskFailedError,
   JobCancelledError,

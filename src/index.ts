@@ -21,6 +21,8 @@ export {
   StreamFailedError,
   TaskFailedError,
   ThrottledError,
+  TooManyBadRecordsError,
+  UnreadableCompressionError,
   UsageError,
   UserCodeError,
   WindowStateTooLargeError,
@@ -29,6 +31,7 @@ export {
 export { countTokens, emitSum, sum } from './job/builtins.js';
 export { defineJob, isJob } from './job/define-job.js';
 export type {
+  BadRecordPolicy,
   Emit,
   InputSpec,
   Job,

@@ -142,7 +142,7 @@ function formatSummary(r: JobResult): string {
   const where = isUrl(r.output) ? '' : relative(process.cwd(), r.output);
   return [
     `${r.jobId} succeeded in ${(r.wallMs / 1000).toFixed(2)} s`,
-    `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records`,
+    `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records${c.badRecords > 0 ? ` (${n(c.badRecords)} bad records skipped, in _bad_records/)` : ''}`,
     `  shuffle  ${formatBytes(c.shuffleBytes)}${c.spills > 0 ? ` (${n(c.spills)} spills to disk)` : ''}`,
     `  output   ${n(c.outputRecords)} records in ${n(r.parts.length)} parts`,
     ...(r.cost

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
 import { UsageError } from '../errors.js';
+import type { Compression } from '../job/input-compression.js';
 import { OUTPUT_MARKER, SUCCESS_MARKER, TEMPORARY_DIR } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore, toStoreUrl } from '../store/open-store.js';
@@ -14,6 +15,8 @@ export interface InputObject {
   size: number;
   /** The object's version as listed (ObjectInfo.etag): readers check it is still the one there. */
   etag?: string;
+  /** How the object is compressed, where planning read its first bytes (see sniffCompression). */
+  compression?: Compression;
 }
 
 export interface ListOptions {

@@ -1,3 +1,4 @@
+import { compressionByName } from '../job/input-compression.js';
 import type { Split } from '../protocol/task-types.js';
 import { objectName } from '../store/object-name.js';
 import type { InputObject } from './list-inputs.js';
@@ -8,20 +9,22 @@ export interface MapInput {
   bytes: number;
 }
 
-export const isGzip = (key: string): boolean => key.endsWith('.gz');
-
 /**
  * Most small objects packed into one task: each split travels in the invocation payload (about 170
  * bytes with its ETag), so this keeps a task well under 100 KiB however many tiny files an input holds.
  */
 export const MAX_SPLITS_PER_TASK = 500;
 
-/** Cuts one object into splits of at most `splitSize` bytes (gzip objects and empty objects whole). */
+/**
+ * Cuts one object into splits of at most `splitSize` bytes. A compressed object (by what its first
+ * bytes showed, see sniffCompression, or by its name) and an empty one are one split.
+ */
 export function splitObject(o: InputObject, splitSize: number): Split[] {
-  const gzip = isGzip(o.key);
+  const compression = o.compression ?? compressionByName(o.key);
   const etag = o.etag === undefined ? {} : { etag: o.etag };
-  if (gzip || o.size <= splitSize)
-    return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, gzip, ...etag }];
+  const whole = compression === undefined ? {} : { compression };
+  if (compression !== undefined || o.size <= splitSize)
+    return [{ store: o.store, key: o.key, start: 0, end: o.size, size: o.size, ...whole, ...etag }];
   const splits: Split[] = [];
   for (let start = 0; start < o.size; start += splitSize) {
     splits.push({
@@ -30,7 +33,6 @@ export function splitObject(o: InputObject, splitSize: number): Split[] {
       start,
       end: Math.min(o.size, start + splitSize),
       size: o.size,
-      gzip,
       ...etag,
     });
   }

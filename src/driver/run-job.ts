@@ -7,7 +7,7 @@ import type { Invoker } from '../backends/invoker.js';
 import { openBackend } from '../backends/open-backend.js';
 import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
-import type { Job } from '../job/types.js';
+import type { InputSpec, Job } from '../job/types.js';
 import {
   cancelKey,
   jobDataPrefix,
@@ -23,6 +23,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
 import { encodeInputList } from '../task/reduce-inputs.js';
+import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { JobState } from './job-state.js';
@@ -33,7 +34,8 @@ import { planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
-import { commitParts } from './stage-commit.js';
+import { sniffCompression } from './sniff-compression.js';
+import { commitBadRecords, commitParts } from './stage-commit.js';
 import { mapTaskSpecs, reduceInputs, reduceTaskSpecs, type StageContext } from './stage-tasks.js';
 
 /** Totals of a run, as printed by `mr run` and stored in `_SUCCESS`. */
@@ -48,6 +50,8 @@ export interface JobCounters {
   /** Speculative copies launched for stragglers. */
   speculated: number;
   spills: number;
+  /** Input records skipped as bad (`input.onBadRecord: 'skip'`), written to `_bad_records/`. */
+  badRecords: number;
 }
 
 export interface StageSummary {
@@ -287,7 +291,10 @@ class JobRun {
     retries: 0,
     speculated: 0,
     spills: 0,
+    badRecords: 0,
   };
+  /** Committed map tasks that skipped bad records: their files move into `_bad_records/` at the end. */
+  readonly #skipped: { taskId: string; result: MapResult }[] = [];
 
   constructor(
     readonly job: Job,
@@ -337,7 +344,8 @@ class JobRun {
     const stage = this.job.stages[s];
     if (!stage) throw new JobDefinitionError(`no stage ${s}`);
     const partitions = stage.partitions ?? this.opts.partitions ?? DEFAULT_PARTITIONS;
-    const input = s === 0 ? this.job.input : ({ format: 'jsonl' } as const);
+    // Later stages read this run's own part files: no user data to skip there, a bad line still fails.
+    const input: InputSpec = s === 0 ? this.job.input : { format: 'jsonl' };
 
     // Map phase.
     const ctx: StageContext = {
@@ -347,20 +355,42 @@ class JobRun {
       workUrl: this.work.url,
       partitions,
     };
-    // A resumed run keeps the plan its tasks were committed under.
+    // A resumed run keeps the plan its tasks were committed under. Only the job's own input may be
+    // compressed; later stages read this run's part files.
     const planned = this.opts.resume ? await this.state.loadPlan(s) : undefined;
-    const mapInputs = planned ?? planMapInputs(objects, this.opts.splitSize);
+    const mapInputs =
+      planned ??
+      planMapInputs(
+        s === 0 ? await sniffCompression(objects, this.opts.splitSize) : objects,
+        this.opts.splitSize,
+      );
     if (!planned) await this.state.savePlan(s, mapInputs);
     const mapLedger = new CommitLedger<MapResult>();
-    const mapSpecs = mapTaskSpecs(ctx, mapInputs, input);
+    const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url);
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
-    const priorMaps = await this.#prior<MapResult>(s, 'map', async (r) =>
-      Boolean(await this.work.head(r.shuffleKey)),
+    const priorMaps = await this.#prior<MapResult>(
+      s,
+      'map',
+      async (r) =>
+        Boolean(await this.work.head(r.shuffleKey)) &&
+        (!r.badRecords || Boolean(await this.out.head(r.badRecords.key))),
     );
-    const mapMs = await this.#phase(s, 'map', mapSpecs, mapBytes, mapLedger, priorMaps, (r) =>
-      this.work.delete(r.shuffleKey),
+    const budget = input.onBadRecord === 'skip' ? new BadRecordBudget(input.maxBadRecords) : undefined;
+    const mapMs = await this.#phase(
+      s,
+      'map',
+      mapSpecs,
+      mapBytes,
+      mapLedger,
+      priorMaps,
+      async (r) => {
+        await this.work.delete(r.shuffleKey);
+        if (r.badRecords) await this.out.delete(r.badRecords.key);
+      },
+      budget?.add,
     );
     const maps = mapLedger.results();
+    this.#skipped.push(...maps.filter((m) => m.result.badRecords !== undefined));
     await this.state.saveManifest(s, 'map', maps);
 
     // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
@@ -393,8 +423,12 @@ class JobRun {
     const reduces = reduceLedger.results();
     await this.state.saveManifest(s, 'reduce', reduces);
 
-    // Commit: the committed attempts' part files move into place; then the shuffle data can go.
-    if (last) this.touchedOutput = true;
+    // Commit: the committed attempts' skipped records and part files move into place (before the
+    // attempts' `_temporary/` goes); then the shuffle data can go.
+    if (last) {
+      this.touchedOutput = true;
+      await commitBadRecords(this.out, this.#skipped);
+    }
     const outputs = await commitParts(target, reduces, outPrefix);
     if (!this.opts.keepIntermediate) await this.work.deletePrefix(shufflePrefix(this.jobId, s));
 
@@ -409,7 +443,10 @@ class JobRun {
 
     const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
     const outputRecords = reduces.reduce((n, r) => n + r.result.metrics.outputRecords, 0);
-    if (s === 0) this.#counters.inputRecords = inputRecords;
+    if (s === 0) {
+      this.#counters.inputRecords = inputRecords;
+      this.#counters.badRecords = maps.reduce((n, m) => n + (m.result.badRecords?.count ?? 0), 0);
+    }
     if (last) this.#counters.outputRecords = outputRecords;
     this.#counters.shuffleBytes += shuffleBytes;
     this.#counters.tasks += mapSpecs.length + reduceSpecs.length;
@@ -455,9 +492,13 @@ class JobRun {
     ledger: CommitLedger<R>,
     prior: ReadonlyMap<string, { attempt: number; result: R }>,
     discard: (r: R) => Promise<void>,
+    checkCommitted?: (taskId: string, r: R) => void,
   ): Promise<number> {
     const t0 = Date.now();
-    for (const [taskId, c] of prior) ledger.commit(taskId, c.attempt, c.result);
+    for (const [taskId, c] of prior) {
+      ledger.commit(taskId, c.attempt, c.result);
+      checkCommitted?.(taskId, c.result);
+    }
     const specs = allSpecs.filter((spec) => !prior.has(spec.taskId));
     if (specs.length > 0) this.#ranAny = true;
     this.emit({
@@ -496,6 +537,7 @@ class JobRun {
         onEvent,
         discard,
         firstAttempt: this.firstAttempt,
+        ...(checkCommitted && { checkCommitted }),
         ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
       });
       await Promise.all(commits);

@@ -56,6 +56,11 @@ export interface ScheduleOptions<R extends TaskResult> {
   onEvent?(event: AttemptEvent<R>): void;
   /** Deletes a late duplicate attempt's output: it lost the commit race. Awaited in its slot. */
   discard?(result: R): Promise<void>;
+  /**
+   * Sees each committed result as it commits; an error it throws fails the phase at once, as it is
+   * (not as a task failure: the task did its work). For limits over the whole phase.
+   */
+  checkCommitted?(taskId: string, result: R): void;
   /** Stops the phase: nothing new starts and the returned promise rejects with JobCancelledError. */
   signal?: AbortSignal;
   /** Least time between two cuts of the limit. @default 1000 */
@@ -156,6 +161,12 @@ export async function runAll<R extends TaskResult>(
           return;
         }
         o.onEvent?.({ type: 'committed', spec, attempt, result });
+        try {
+          o.checkCommitted?.(spec.taskId, result);
+        } catch (err) {
+          fail(toFanoutError(err));
+          return;
+        }
         if (--pending === 0) {
           finish();
           resolve();

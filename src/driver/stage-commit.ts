@@ -1,5 +1,5 @@
-import { TEMPORARY_DIR } from '../protocol/store-layout.js';
-import type { ReduceResult } from '../protocol/task-types.js';
+import { badRecordsKey, TEMPORARY_DIR } from '../protocol/store-layout.js';
+import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { InputObject } from './list-inputs.js';
 
@@ -27,4 +27,18 @@ export async function commitParts(
   }
   await target.deletePrefix(`${prefix}${TEMPORARY_DIR}/`);
   return outputs;
+}
+
+/**
+ * Moves the skipped records of each committed map attempt from the output's `_temporary/` to
+ * `_bad_records/<task>.jsonl`. Other attempts' files stay behind and go with `_temporary/`
+ * (commitParts), so only the committed attempt's records remain, each once.
+ */
+export async function commitBadRecords(
+  out: ObjectStore,
+  committed: readonly { taskId: string; result: MapResult }[],
+): Promise<void> {
+  for (const { taskId, result } of committed) {
+    if (result.badRecords) await out.rename(result.badRecords.key, badRecordsKey(taskId));
+  }
 }

@@ -1,5 +1,6 @@
 import type { InputSpec } from '../job/types.js';
 import {
+  attemptBadRecordsKey,
   attemptPartKey,
   cancelKey,
   mapTaskId,
@@ -22,12 +23,17 @@ export interface StageContext {
   partitions: number;
 }
 
-/** The map tasks of a stage, one per planned input. */
+/**
+ * The map tasks of a stage, one per planned input. With `input.onBadRecord: 'skip'` each attempt
+ * writes the records it skips under `_temporary/` in `outputStore`, the run's output folder.
+ */
 export function mapTaskSpecs(
   ctx: StageContext,
   inputs: readonly MapInput[],
   input: InputSpec,
+  outputStore: string,
 ): TaskSpec<MapTask>[] {
+  const skips = input.onBadRecord === 'skip';
   return inputs.map((mi, i) => {
     const taskId = mapTaskId(ctx.stage, i);
     const spread = fnv1a(taskId);
@@ -47,6 +53,7 @@ export function mapTaskSpecs(
         partitions: ctx.partitions,
         shuffleStore: ctx.workUrl,
         shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, spread),
+        ...(skips && { badRecords: { store: outputStore, key: attemptBadRecordsKey(taskId, attempt) } }),
       }),
     };
   });

@@ -1,6 +1,7 @@
 import { JobDefinitionError } from '../errors.js';
 import { builtinOf } from './builtins.js';
 import type {
+  BadRecordPolicy,
   InputSpec,
   Job,
   JobDefinition,
@@ -64,10 +65,11 @@ function validateJob(def: JobDefinition): Job {
 }
 
 function validateInput(input: InputSpec, job: string): InputSpec {
+  const policy = validatePolicy(input, job);
   switch (input.format) {
     case 'text':
     case 'jsonl':
-      return { format: input.format };
+      return { format: input.format, ...policy };
     case 'csv': {
       const delimiter = input.delimiter ?? ',';
       if (
@@ -80,13 +82,41 @@ function validateInput(input: InputSpec, job: string): InputSpec {
           `job ${job}: csv delimiter must be one character, got ${JSON.stringify(delimiter)}`,
         );
       }
-      return { format: 'csv', delimiter, header: input.header === true };
+      return { format: 'csv', delimiter, header: input.header === true, ...policy };
     }
     default:
       throw new JobDefinitionError(
         `job ${job}: input.format must be 'text', 'jsonl' or 'csv', got ${JSON.stringify((input as { format: unknown }).format)}`,
       );
   }
+}
+
+/**
+ * The input's bad-record policy: nothing for the default (fail), or skip with its limit. The limit
+ * has no default: how many records may be left out of a result is the job's decision to make.
+ */
+function validatePolicy(input: InputSpec, job: string): BadRecordPolicy {
+  const { onBadRecord, maxBadRecords } = input as { onBadRecord?: unknown; maxBadRecords?: unknown };
+  const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  if (onBadRecord === undefined || onBadRecord === 'fail') {
+    if (maxBadRecords !== undefined) {
+      throw new JobDefinitionError(
+        `job ${job}: input.maxBadRecords applies only with onBadRecord: 'skip', got onBadRecord ${shown(onBadRecord)}`,
+      );
+    }
+    return {};
+  }
+  if (onBadRecord !== 'skip') {
+    throw new JobDefinitionError(
+      `job ${job}: input.onBadRecord must be 'fail' or 'skip', got ${shown(onBadRecord)}`,
+    );
+  }
+  if (typeof maxBadRecords !== 'number' || !Number.isSafeInteger(maxBadRecords) || maxBadRecords < 0) {
+    throw new JobDefinitionError(
+      `job ${job}: input.maxBadRecords must be a non-negative integer with onBadRecord: 'skip', got ${shown(maxBadRecords)}`,
+    );
+  }
+  return { onBadRecord: 'skip', maxBadRecords };
 }
 
 function validateStage(s: StageDefinition, where: string): StageDefinition {

@@ -27,11 +27,23 @@ export interface TaskContext {
   readonly log: Logger;
 }
 
-/** Record formats the planner and mapper understand. */
-export type InputSpec =
+/** What to do with a record that cannot be parsed: a line that is not JSON, a CSV quote left open. */
+export type BadRecordPolicy =
+  /** Fail the task at once, naming the file and line. The default. */
+  | { onBadRecord?: 'fail' }
+  /**
+   * Leave it out of `map`, count it, and write it to `_bad_records/` beside the output; the job fails
+   * once more than `maxBadRecords` (required: a non-negative integer) were left out.
+   */
+  | { onBadRecord: 'skip'; maxBadRecords: number };
+
+/** Record formats the planner and mapper understand, with what to do about bad records. */
+export type InputSpec = (
   | { format: 'text' }
   | { format: 'jsonl' }
-  | { format: 'csv'; delimiter?: string; header?: boolean };
+  | { format: 'csv'; delimiter?: string; header?: boolean }
+) &
+  BadRecordPolicy;
 
 /** The record type `map` receives for an input spec. */
 export type RecordOf<I> = I extends { format: 'jsonl' }

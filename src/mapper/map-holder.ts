@@ -1,6 +1,7 @@
 import type { MapTask, Split } from '../protocol/task-types.js';
 import type { RecordWriter } from '../shuffle/record-codec.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { BadRecordLog } from './bad-record-log.js';
 
 /**
  * What a map task fills from its splits and empties into the shuffle: the seam between the generic
@@ -29,6 +30,8 @@ export interface HolderContext {
   partitionOf: (key: unknown) => number;
   /** Distinct keys to presize tables for. */
   expectedKeys: number;
+  /** With `input.onBadRecord: 'skip'`: where records that cannot be parsed go instead of failing. */
+  badRecords?: BadRecordLog;
 }
 
 /** Writes `entries` to the writer of each key's partition: how a holder without a faster way drains. */

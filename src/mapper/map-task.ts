@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { NotJsonError, UserCodeError } from '../errors.js';
+import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition, TaskContext } from '../job/types.js';
-import type { MapResult, MapTask } from '../protocol/task-types.js';
+import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
@@ -10,6 +10,7 @@ import { openStore } from '../store/open-store.js';
 import { watchCancel } from '../task/cancel-watch.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { stageOf, userCodeError } from '../task/user-code.js';
+import { BadRecordLog } from './bad-record-log.js';
 import type { HolderContext, MapHolder } from './map-holder.js';
 import { readSpillPart, type Spill, writeSpill } from './spill-file.js';
 import { TokenCountHolder } from './token-count-holder.js';
@@ -42,10 +43,12 @@ function expectedKeys(task: MapTask): number {
 export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
+  const bad = badRecordLog(task);
   const holder = mapHolderFor(stage, ctx, {
     task,
     partitionOf: makePartitioner(stage, task.partitions),
     expectedKeys: expectedKeys(task),
+    ...(bad && { badRecords: bad }),
   });
   let inputBytes = 0;
 
@@ -74,9 +77,16 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       if (holder.bytes > task.memoryBudget)
         spills.push(writeSpill(join(dir, `spill-${spills.length}`), encode()));
     };
-    for (const split of task.splits) {
-      inputBytes += split.end - split.start;
-      await holder.readSplit(openStore(split.store), split, spillIfFull);
+    let badRecords: SkippedRecords | undefined;
+    try {
+      for (const split of task.splits) {
+        inputBytes += split.end - split.start;
+        await holder.readSplit(openStore(split.store), split, spillIfFull);
+      }
+      badRecords = await bad?.close();
+    } catch (err) {
+      await bad?.abort().catch((e: unknown) => noteAlso(err, 'could not drop the bad records written', e));
+      throw err;
     }
 
     // Encoded before the writer opens: an encoding that fails must not leave it open.
@@ -112,8 +122,15 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
         spills: spills.length,
         ms: Date.now() - started,
       },
+      ...(badRecords && { badRecords }),
     };
   }).finally(() => watch.stop());
+}
+
+/** Where the task's skipped records go, when its input skips bad records rather than failing. */
+function badRecordLog(task: MapTask): BadRecordLog | undefined {
+  if (task.input.onBadRecord !== 'skip' || task.badRecords === undefined) return undefined;
+  return new BadRecordLog(openStore(task.badRecords.store), task.badRecords.key, task.input.maxBadRecords);
 }
 
 /**

@@ -1,5 +1,19 @@
-import { createGunzip, type Gunzip } from 'node:zlib';
-import { BadRecordError, FanoutError, inputChanged } from '../errors.js';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip } from 'node:zlib';
+import {
+  BadRecordError,
+  FanoutError,
+  InputChangedError,
+  inputChanged,
+  UnreadableCompressionError,
+} from '../errors.js';
+import {
+  COMPRESSION_NAMES,
+  compressionOf,
+  isReadable,
+  type ReadableCompression,
+  SNIFF_BYTES,
+} from '../job/input-compression.js';
 import type { Split } from '../protocol/task-types.js';
 import { objectName } from '../store/object-name.js';
 import type { ByteRange, ObjectStore } from '../store/object-store.js';
@@ -70,23 +84,86 @@ export async function* readLines(store: ObjectStore, split: Split): AsyncGenerat
 /**
  * The bytes of the lines a split owns (see readLines), in runs of whole lines: each run is one or more
  * lines joined by their `\n`, without the last one's. A run of k lines holds k - 1 newlines.
+ *
+ * A split at byte 0 first looks at its object's first bytes, in the chunks it reads anyway (no
+ * request of its own): gzip and Brotli are decompressed, other compressions refused, so compressed
+ * bytes are never read as text, whatever the object is named (see compressionOf).
  */
 export async function* lineRuns(store: ObjectStore, split: Split): AsyncGenerator<Buffer> {
-  if (split.gzip) {
-    yield* runsOf(gunzip(planned(store, split), split), 0, Number.POSITIVE_INFINITY, false);
+  if (split.start > 0) {
+    // Planning cuts only plain objects into byte ranges (splitObject): nothing here to look at.
+    const from = split.start - 1;
+    yield* runsOf(rangeThenOverread(store, split, from), from, split.end, true);
     return;
   }
-  const from = split.start === 0 ? 0 : split.start - 1;
-  yield* runsOf(rangeThenOverread(store, split, from), from, split.end, split.start > 0);
+  const chunks = rangeThenOverread(store, split, 0)[Symbol.asyncIterator]();
+  try {
+    const first = await firstBytes(chunks);
+    const source = replay(first.chunks, chunks);
+    const compression = compressionOf(split.key, first.head) ?? split.compression;
+    if (compression === undefined) {
+      yield* runsOf(source, 0, split.end, false);
+      return;
+    }
+    const name = objectName(split);
+    if (!isReadable(compression)) {
+      throw new UnreadableCompressionError(
+        `input ${name} is ${COMPRESSION_NAMES[compression]}-compressed, which Fanout cannot read yet: decompress it first`,
+      );
+    }
+    // Planning looks at every object it cuts (sniffCompression): only a changed object gets here.
+    if (split.end < split.size) {
+      throw new InputChangedError(
+        `input ${name} is ${COMPRESSION_NAMES[compression]}-compressed but was planned as plain text in byte ranges: it changed while the job ran; rerun once it is stable`,
+      );
+    }
+    yield* runsOf(decompress(source, compression, split), 0, Number.POSITIVE_INFINITY, false);
+  } finally {
+    // Closes the object's stream however reading ended: done, stopped early, or refused.
+    await chunks.return?.();
+  }
 }
 
 /**
- * Decompresses a gzip split. Bytes that are not gzip, or stop mid-stream, fail as bad input: the
- * same bytes fail the same way on every attempt. (A file cut short while being read fails in
- * `planned` first, before zlib sees its end.)
+ * The chunks a stream starts with, read until they hold SNIFF_BYTES bytes (one chunk, as a rule),
+ * and those first bytes.
  */
-async function* gunzip(source: AsyncIterable<Uint8Array>, split: Split): AsyncIterable<Uint8Array> {
-  const z = createGunzip();
+async function firstBytes(
+  chunks: AsyncIterator<Uint8Array>,
+): Promise<{ chunks: Uint8Array[]; head: Uint8Array }> {
+  const pulled: Uint8Array[] = [];
+  let bytes = 0;
+  while (bytes < SNIFF_BYTES) {
+    const next = await chunks.next();
+    if (next.done) break;
+    pulled.push(next.value);
+    bytes += next.value.byteLength;
+  }
+  const one = pulled.length === 1 ? pulled[0] : undefined;
+  return { chunks: pulled, head: one ?? Buffer.concat(pulled).subarray(0, SNIFF_BYTES) };
+}
+
+/** The chunks already read, then the rest of the stream. Leaves closing the stream to its owner. */
+async function* replay(pulled: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* pulled;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/**
+ * Decompresses a whole object. Bytes that are not what the object was taken for, or stop
+ * mid-stream, fail as bad input: the same bytes fail the same way on every attempt. (A file cut
+ * short while being read fails in `planned` first, before zlib sees its end.)
+ */
+async function* decompress(
+  source: AsyncIterable<Uint8Array>,
+  compression: ReadableCompression,
+  split: Split,
+): AsyncIterable<Uint8Array> {
+  const z = compression === 'gzip' ? createGunzip() : createBrotliDecompress();
   const feed = (async () => {
     try {
       for await (const chunk of source) {
@@ -94,7 +171,7 @@ async function* gunzip(source: AsyncIterable<Uint8Array>, split: Split): AsyncIt
         if (z.destroyed) return;
         if (!z.write(chunk)) await drainedOrClosed(z);
       }
-      z.end();
+      if (!z.destroyed) z.end();
     } catch (err) {
       z.destroy(err as Error);
     }
@@ -103,13 +180,16 @@ async function* gunzip(source: AsyncIterable<Uint8Array>, split: Split): AsyncIt
     for await (const chunk of z) yield chunk as Buffer;
   } catch (err) {
     if (!isZlibError(err)) throw err;
-    throw new BadRecordError(`input ${objectName(split)} is not valid gzip (${err.message})`, { cause: err });
+    throw new BadRecordError(
+      `input ${objectName(split)} is not valid ${COMPRESSION_NAMES[compression]} (${err.message})`,
+      { cause: err },
+    );
   }
   await feed;
 }
 
 /** Waits for zlib to take more, or to close: a stopped reader destroys it, and no drain comes. */
-function drainedOrClosed(z: Gunzip): Promise<void> {
+function drainedOrClosed(z: Transform): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       z.off('drain', done);
@@ -121,10 +201,13 @@ function drainedOrClosed(z: Gunzip): Promise<void> {
   });
 }
 
-/** zlib's own errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`), not a store's error passed through it. */
+/**
+ * zlib's own errors (`Z_DATA_ERROR`, `Z_BUF_ERROR`; the Brotli decoder's `ERR__ERROR_FORMAT_...`),
+ * not a store's error passed through it.
+ */
 function isZlibError(err: unknown): err is Error {
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('Z_');
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_'));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { BadRecordError } from '../errors.js';
 import { type RecordParser, recordParser } from '../job/record-parser.js';
 import type { StageDefinition, TaskContext } from '../job/types.js';
 import type { Split } from '../protocol/task-types.js';
@@ -58,6 +59,7 @@ export class UserMapHolder implements MapHolder {
     const stage = this.#stage;
     const ctx = this.#ctx;
     const emit = this.#emit;
+    const bad = this.#c.badRecords;
     const csvHeader = input.format === 'csv' && input.header;
     const header = csvHeader ? await readFirstLine(store, split) : undefined;
     let parse: RecordParser | undefined;
@@ -66,6 +68,25 @@ export class UserMapHolder implements MapHolder {
       parse = input.format === 'text' ? undefined : recordParser(input, header);
     } catch (err) {
       throw atLine(err, { ...split, start: 0 }, 1); // the header is the file's first line
+    }
+    /**
+     * With `onBadRecord: 'skip'`, the line the parser just refused, and why: the parser gives
+     * undefined for it, as for a blank line, and the loop notes it there. The loop itself stays as
+     * it is without skipping: no try and no test per record.
+     */
+    let refused: BadRecordError | undefined;
+    if (bad !== undefined && parse !== undefined) {
+      const strict = parse;
+      parse = (line) => {
+        try {
+          return strict(line);
+        } catch (err) {
+          // Only the parser's verdict on a line is skipped: a map that throws is retried.
+          if (!(err instanceof BadRecordError)) throw err;
+          refused = err;
+          return undefined;
+        }
+      };
     }
     let skipHeader = csvHeader && split.start === 0;
     /** Lines of this split before the batch being mapped: bad records say which line they are. */
@@ -87,7 +108,13 @@ export class UserMapHolder implements MapHolder {
           }
           const line = lines[i] as string;
           const record = parse === undefined ? line : parse(line);
-          if (record === undefined) continue;
+          if (record === undefined) {
+            if (refused !== undefined) {
+              bad?.add(split, linesBefore + i + 1, line, refused);
+              refused = undefined;
+            }
+            continue;
+          }
           this.inputRecords++;
           const r = stage.map(record as never, emit as never, ctx);
           if (isThenable(r)) return { next: i + 1, pending: r };
@@ -106,6 +133,7 @@ export class UserMapHolder implements MapHolder {
         }
       }
       linesBefore += lines.length;
+      if (bad !== undefined) await bad.flush();
       between();
     }
   }

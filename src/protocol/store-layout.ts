@@ -5,7 +5,7 @@
  *
  * Work store: `jobs/<job id>/` (state and intermediate data), `bundles/` (shipped job code),
  * `streams/<stream job>/<stream>-<id>/` (checkpoints, leases, dead letters of one stream as created).
- * Output folder: `_FANOUT`, part files, `_temporary/` while reducers write, `_SUCCESS` last.
+ * Output folder: `_FANOUT`, part files, `_bad_records/`, `_temporary/` while tasks write, `_SUCCESS` last.
  */
 
 import { createHash } from 'node:crypto';
@@ -21,6 +21,9 @@ export const SUCCESS_MARKER = '_SUCCESS';
 
 /** Where attempts write part files before the driver moves the committed ones into place. */
 export const TEMPORARY_DIR = '_temporary';
+
+/** Beside the part files: the records skipped as bad, one file per map task that skipped any. */
+export const BAD_RECORDS_DIR = '_bad_records';
 
 const pad = (n: number) => String(n).padStart(5, '0');
 
@@ -81,6 +84,12 @@ export const stageOutputPrefix = (jobId: string, stage: number): string =>
 /** One reduce attempt's part file, under `_temporary/` below the stage's output prefix. */
 export const attemptPartKey = (outputPrefix: string, stage: number, p: number, attempt: number): string =>
   `${outputPrefix}${TEMPORARY_DIR}/${reduceTaskId(stage, p)}-a${attempt}/${partFileName(p)}`;
+
+/** One map attempt's skipped records, in the output folder's `_temporary/` until it is committed. */
+export const attemptBadRecordsKey = (taskId: string, attempt: number): string =>
+  `${TEMPORARY_DIR}/${BAD_RECORDS_DIR}/${taskId}-a${attempt}.jsonl`;
+/** A committed map task's skipped records in the output folder. */
+export const badRecordsKey = (taskId: string): string => `${BAD_RECORDS_DIR}/${taskId}.jsonl`;
 
 /** A shipped job bundle, named by the SHA-256 of its bytes. */
 export const bundleKey = (sha256: string): string => `bundles/${sha256}.mjs`;

@@ -1,3 +1,4 @@
+import type { Compression } from '../job/input-compression.js';
 import type { InputSpec } from '../job/types.js';
 import type { FailedRecord } from '../stream/types.js';
 
@@ -14,8 +15,13 @@ export interface Split {
   end: number;
   /** Size of the whole object, so a reader knows how far it may read past `end`. */
   size: number;
-  /** Compressed objects cannot be entered mid-stream: they are one split each. */
-  gzip: boolean;
+  /**
+   * How the object is compressed, where planning knew: by its name, or by its first bytes for an
+   * object larger than a split. A compressed object is one split, as its stream cannot be entered
+   * mid-way. The reader looks at the first bytes of every object it opens at byte 0 as well (see
+   * lineRuns), so small objects planning did not look into are decompressed or refused too.
+   */
+  compression?: Compression;
   /** The object's etag when planned: a reader fails rather than read another version. */
   etag?: string;
 }
@@ -59,6 +65,12 @@ export interface MapTask extends TaskBase {
   /** Store URL and attempt-scoped key of the shuffle object to write. */
   shuffleStore: string;
   shuffleKey: string;
+  /**
+   * With `input.onBadRecord: 'skip'`: where this attempt writes the records it skips (the output
+   * store, under `_temporary/`), if it skips any. The driver moves the committed attempt's file into
+   * `_bad_records/`.
+   */
+  badRecords?: { store: string; key: string };
 }
 
 /** One partition's slice of one committed map output. */
@@ -110,6 +122,17 @@ export interface MapResult {
   shuffleKey: string;
   slices: PartitionSlice[];
   metrics: TaskMetrics;
+  /** Records the attempt skipped as bad, when it skipped any. */
+  badRecords?: SkippedRecords;
+}
+
+/** What a map attempt skipped under `onBadRecord: 'skip'`. */
+export interface SkippedRecords {
+  count: number;
+  /** The first: its file, line and reason, as messages show it. */
+  first: string;
+  /** Where the attempt wrote them, one JSON object per line (MapTask.badRecords). */
+  key: string;
 }
 
 export interface ReduceResult {

@@ -75,7 +75,7 @@ describe('cancelling a job', () => {
       memoryBudget: 1 << 20,
       cancel: { store: store.url, key: 'cancel' },
       input: { format: 'text' },
-      splits: [{ store: store.url, key: 'in.txt', gzip: false, start: 0, end: size, size }],
+      splits: [{ store: store.url, key: 'in.txt', start: 0, end: size, size }],
       partitions: 1,
       shuffleStore: store.url,
       shuffleKey: 'shuffle.shf',

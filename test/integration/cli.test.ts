@@ -64,6 +64,22 @@ describe('mr run', () => {
     expect(await readOutput(out)).toEqual(countWords('a b a\n'));
   });
 
+  it('prints the records skipped as bad in the summary and in --json', () => {
+    const input = d.file('skip/in.jsonl', '{"k":"a"}\nnot json\n{"k":"b"}\n{"k":\n');
+    const job = 'test/fixtures/jobs/skip-bad-json.ts';
+    const text = mr(['run', job, '-i', input, '-o', join(d.path, 'skip/out')]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /input {4}1 files, 35 B, 2 records \(2 bad records skipped, in _bad_records\/\)/,
+    );
+    const json = mr(['run', job, '-i', input, '-o', join(d.path, 'skip/out-json'), '--json']);
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as { counters: Record<string, number> }).counters).toMatchObject({
+      inputRecords: 2,
+      badRecords: 2,
+    });
+  });
+
   it('prints only the job id with --quiet', () => {
     const input = d.file('quiet/in.txt', 'x\n');
     const r = mr(['run', 'jobs/wordcount.ts', '-i', input, '-o', join(d.path, 'quiet/out'), '--quiet']);

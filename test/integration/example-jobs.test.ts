@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/index.js';
 import {
@@ -105,6 +105,44 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
       );
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
+    });
+
+    it('reads gzip and Brotli whatever their names: gzip named as text, two gzip members, .br', async () => {
+      const rng = new Rng(102);
+      const lines = (n: number) => Array.from({ length: n }, () => wordLine(rng));
+      const text = (ls: WordLine[]) => ls.map((l) => l.text);
+      const disguised = lines(300);
+      const small = lines(3);
+      const [first, second] = [lines(120), lines(90)];
+      const brotli = lines(250);
+      const plain = lines(40);
+      const files: Files = {
+        // Larger than a split: planning reads its first bytes and keeps it one split.
+        'disguised.txt': gzipSync(joinLines(text(disguised))),
+        // Smaller than a split: packed with the others, the map task looks into it as it opens it.
+        'small.log': gzipSync(joinLines(text(small))),
+        'two-members.txt.gz': Buffer.concat([
+          gzipSync(joinLines(text(first))),
+          gzipSync(joinLines(text(second))),
+        ]),
+        'archive.txt.br': brotliCompressSync(joinLines(text(brotli))),
+        'plain.txt': joinLines(text(plain)),
+      };
+      const all = [...disguised, ...small, ...first, ...second, ...brotli, ...plain];
+      expect((files['disguised.txt'] as Buffer).length).toBeGreaterThan(1024);
+      expect((files['small.log'] as Buffer).length).toBeLessThan(1024);
+
+      const { result, output } = await runOver(job, files);
+
+      expect(output).toEqual(
+        keyed(
+          countBy(
+            all.flatMap((l) => l.tokens),
+            (t) => t,
+          ),
+        ),
+      );
+      expect(result.counters.inputRecords).toBe(all.length);
     });
 
     it.each([7, 64, 1000])('counts multi-byte UTF-8 tokens with splits of %i bytes', async (splitSize) => {

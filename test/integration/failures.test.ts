@@ -8,10 +8,14 @@ import {
   defineJob,
   InputChangedError,
   JobCancelledError,
+  type JobResult,
   runJob,
   TaskFailedError,
+  TooManyBadRecordsError,
+  UnreadableCompressionError,
   UsageError,
 } from '../../src/index.js';
+import { compressedAs } from '../helpers/compressed.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -288,6 +292,290 @@ describe('failures and retries on the local backend', () => {
       new RegExp(`failed after 1 attempt: input ${path} is not valid gzip \\(${why}\\)$`),
     );
     expect(retries).toEqual([]);
+  });
+
+  // Larger than a split, planning reads an object's first bytes; smaller, the map task does.
+  it.each([
+    ['zstd', 'a.log.zst', 'larger'],
+    ['zstd', 'a.log', 'smaller'],
+    ['bzip2', 'a.log', 'larger'],
+    ['bzip2', 'a.log', 'smaller'],
+    ['xz', 'a.txt', 'smaller'],
+    ['zip', 'a.zip', 'larger'],
+    ['lz4', 'a.log', 'smaller'],
+  ] as const)(
+    'refuses %s input in %s %s than a split after 1 attempt, naming the file and the format',
+    async (format, name, size) => {
+      const d = setup();
+      const bytes = compressedAs(format, wordText(size === 'larger' ? 2000 : 5, 50, 9));
+      expect(bytes.length > 1024).toBe(size === 'larger');
+      const path = d.file(`in/${name}`, bytes);
+      d.file('in/b.txt', 'fine\n');
+      const retries: string[] = [];
+      const err = await runJob(wordcount, {
+        input: [join(d.path, 'in')],
+        output: join(d.path, 'out'),
+        workDir: join(d.path, 'work'),
+        splitSize: 1024,
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(e.taskId);
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(UnreadableCompressionError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: input ${path} is ${format}-compressed, which Fanout cannot read yet: decompress it first$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    },
+  );
+
+  describe('with onBadRecord: skip', () => {
+    /** JSONL documents `{ k }`, with bad lines after the documents at the given indexes. */
+    function jsonl(keys: string[], badAfter: Record<number, string>, last = false) {
+      const lines: string[] = [];
+      const bad: { line: number; text: string }[] = [];
+      keys.forEach((k, i) => {
+        lines.push(JSON.stringify(last && i === keys.length - 1 ? { k, last } : { k }));
+        const text = badAfter[i];
+        if (text !== undefined) {
+          lines.push(text);
+          bad.push({ line: lines.length, text });
+        }
+      });
+      return { text: `${lines.join('\n')}\n`, keys, bad };
+    }
+    const keysOf = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, i) => ['alpha', 'beta', 'gamma', 'delta'][(i * 7 + seed) % 4] as string);
+    /** The oracle: documents per key, from the keys the documents were made with. */
+    const countKeys = (...keys: string[][]) => {
+      const counts = new Map<string, unknown>();
+      for (const k of keys.flat())
+        counts.set(JSON.stringify(k), ((counts.get(JSON.stringify(k)) as number) ?? 0) + 1);
+      return counts;
+    };
+    /** Every record in the output's `_bad_records/`, by file name. */
+    const badRecordsIn = (
+      out: string,
+    ): Record<string, { file: string; line: number; reason: string; text: string }[]> => {
+      const dir = join(out, '_bad_records');
+      return Object.fromEntries(
+        readdirSync(dir).map((name) => [
+          name,
+          readFileSync(join(dir, name), 'utf8')
+            .trimEnd()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ]),
+      );
+    };
+    const withMax = async <T>(max: number, run: () => Promise<T>): Promise<T> => {
+      process.env.FANOUT_TEST_MAX_BAD_RECORDS = String(max);
+      try {
+        return await run();
+      } finally {
+        delete process.env.FANOUT_TEST_MAX_BAD_RECORDS;
+      }
+    };
+    const BAD = ['{"k":"alpha",', 'not json', '{"k": }'];
+
+    it('maps the good lines, counts the 3 bad ones and writes them to _bad_records/ with file, line and reason', async () => {
+      const d = setup();
+      const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string });
+      const b = jsonl(keysOf(25, 2), { 0: BAD[2] as string });
+      const pa = d.file('in/a.jsonl', a.text);
+      const pb = d.file('in/b.jsonl', b.text);
+      const out = join(d.path, 'out');
+
+      const result = await withMax(5, () =>
+        runJob(fixture('skip-bad-json'), {
+          input: [join(d.path, 'in')],
+          output: out,
+          workDir: join(d.path, 'work'),
+        }),
+      );
+
+      expect(await readOutput(out)).toEqual(countKeys(a.keys, b.keys));
+      expect(result.counters).toMatchObject({ badRecords: 3, inputRecords: 65 });
+      const success = JSON.parse(readFileSync(join(out, '_SUCCESS'), 'utf8')) as JobResult;
+      expect(success.counters.badRecords).toBe(3);
+      const written = Object.values(badRecordsIn(out)).flat();
+      expect(written.map(({ file, line, text }) => ({ file, line, text }))).toEqual([
+        ...a.bad.map((r) => ({ file: pa, ...r })),
+        ...b.bad.map((r) => ({ file: pb, ...r })),
+      ]);
+      for (const r of written) expect(r.reason).toMatch(/^bad JSON line: \S/);
+      expect(readdirSync(out).filter((n) => n.startsWith('_'))).toEqual([
+        '_FANOUT',
+        '_SUCCESS',
+        '_bad_records',
+      ]);
+    });
+
+    it('fails after 1 attempt when a task alone passes maxBadRecords, naming the count, the limit and the first; no _SUCCESS', async () => {
+      const d = setup();
+      const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string, 30: BAD[2] as string });
+      const path = d.file('in/a.jsonl', a.text);
+      const retries: string[] = [];
+      const err = await withMax(2, () =>
+        runJob(fixture('skip-bad-json'), {
+          input: [join(d.path, 'in')],
+          output: join(d.path, 'out'),
+          workDir: join(d.path, 'work'),
+          retryBaseMs: 1,
+          onProgress: (e) => {
+            if (e.type === 'task-retry') retries.push(e.taskId);
+          },
+        }),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toBeInstanceOf(TooManyBadRecordsError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `failed after 1 attempt: 3 bad records, more than maxBadRecords \\(2\\) allows; the first: ${path} line 5: bad JSON line: .*: "\\{\\\\"k\\\\":\\\\"alpha\\\\","$`,
+        ),
+      );
+      expect(retries).toEqual([]);
+      expect(existsSync(join(d.path, 'out')) ? readdirSync(join(d.path, 'out')) : []).toEqual([]);
+    });
+
+    it('fails the job once the committed tasks together pass maxBadRecords, naming the first by task', async () => {
+      const d = setup();
+      // One bad line near the start of each file: each in its own task's first split.
+      const files = ['a', 'b', 'c'].map((f, i) => ({ f, ...jsonl(keysOf(30, i), { 0: BAD[i] as string }) }));
+      const paths = files.map(({ f, text }) => d.file(`in/${f}.jsonl`, text));
+      const err = await withMax(2, () =>
+        runJob(fixture('skip-bad-json'), {
+          input: [join(d.path, 'in')],
+          output: join(d.path, 'out'),
+          workDir: join(d.path, 'work'),
+          splitSize: 64,
+          concurrency: 2,
+        }),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TooManyBadRecordsError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^3 bad records, more than maxBadRecords \\(2\\) allows; the first: ${paths[0]} line 2: bad JSON line: `,
+        ),
+      );
+      expect(existsSync(join(d.path, 'out')) ? readdirSync(join(d.path, 'out')) : []).toEqual([]);
+    });
+
+    it('keeps only the committed attempt’s bad records when a map attempt is retried', async () => {
+      const d = setup();
+      // Packed into one task: a.jsonl's bad lines are written before b.jsonl's last document throws.
+      const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string });
+      const b = jsonl(keysOf(25, 2), { 10: BAD[2] as string }, true);
+      d.file('in/a.jsonl', a.text);
+      d.file('in/b.jsonl', b.text);
+      const out = join(d.path, 'out');
+      const result = await runJob(fixture('flaky-skip-bad-json'), {
+        input: [join(d.path, 'in')],
+        output: out,
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+      });
+      expect(result.counters).toMatchObject({ retries: 1, badRecords: 3 });
+      expect(await readOutput(out)).toEqual(countKeys(a.keys, b.keys));
+      const written = badRecordsIn(out);
+      expect(Object.keys(written)).toEqual(['s0-m00000.jsonl']);
+      expect(written['s0-m00000.jsonl']?.map((r) => r.text)).toEqual([...a.bad, ...b.bad].map((r) => r.text));
+      const leftovers = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter(
+        (p) => p.startsWith('_temporary') || basename(p).startsWith('.fanout-tmp-'),
+      );
+      expect(leftovers).toEqual([]);
+    });
+
+    it('drops the bad records of an attempt that wrote them all and then failed', async () => {
+      const d = setup();
+      const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string, 30: BAD[2] as string });
+      d.file('in/a.jsonl', a.text);
+      const out = join(d.path, 'out');
+      // The partitioner runs as the task writes its shuffle object, after its bad records are written.
+      let failed = false;
+      const job = defineJob({
+        name: 'flaky-partitioner',
+        input: { format: 'jsonl', onBadRecord: 'skip', maxBadRecords: 5 },
+        map(doc, emit) {
+          emit((doc as { k: string }).k, 1);
+        },
+        partitioner(_key, n) {
+          if (!failed) {
+            failed = true;
+            throw new Error('transient failure');
+          }
+          return n - 1;
+        },
+        reduce(k, ones, emit) {
+          emit(k, [...ones].length);
+        },
+      });
+      const retries: string[] = [];
+      const result = await runJob(job, {
+        input: [join(d.path, 'in')],
+        output: out,
+        workDir: join(d.path, 'work'),
+        retryBaseMs: 1,
+        onProgress: (e) => {
+          if (e.type === 'task-retry') retries.push(`${e.taskId}#${e.attempt}: ${e.error}`);
+        },
+      });
+      expect(retries).toEqual(['s0-m00000#1: partitioner threw: transient failure']);
+      expect(result.counters.badRecords).toBe(3);
+      const written = badRecordsIn(out);
+      expect(Object.keys(written)).toEqual(['s0-m00000.jsonl']);
+      expect(written['s0-m00000.jsonl']?.map((r) => r.line)).toEqual(a.bad.map((r) => r.line));
+      expect(existsSync(join(out, '_temporary'))).toBe(false);
+    });
+
+    it('keeps the first stage’s bad records through a later stage, which reads the engine’s own output', async () => {
+      const d = setup();
+      const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string });
+      d.file('in/a.jsonl', a.text);
+      const out = join(d.path, 'out');
+      const job = defineJob({
+        name: 'skip-two-stages',
+        input: { format: 'jsonl', onBadRecord: 'skip', maxBadRecords: 5 },
+        stages: [
+          {
+            map(doc, emit) {
+              emit((doc as { k: string }).k, 1);
+            },
+            reduce(k, ones, emit) {
+              emit(k, [...ones].length);
+            },
+          },
+          {
+            // Every key's count under one key: the total of good documents.
+            map(record, emit) {
+              emit('total', (record as { value: number }).value);
+            },
+            reduce(k, counts: Iterable<number>, emit) {
+              let n = 0;
+              for (const c of counts) n += c;
+              emit(k, n);
+            },
+          },
+        ],
+      });
+      const result = await runJob(job, {
+        input: [join(d.path, 'in')],
+        output: out,
+        workDir: join(d.path, 'work'),
+      });
+      expect(await readOutput(out)).toEqual(new Map([['"total"', a.keys.length]]));
+      expect(result.counters.badRecords).toBe(2);
+      expect(
+        Object.values(badRecordsIn(out))
+          .flat()
+          .map((r) => r.line),
+      ).toEqual(a.bad.map((r) => r.line));
+    });
   });
 
   it.each([

@@ -29,7 +29,7 @@ function countWords(text: string): Record<string, number> {
 function workspace(label: string, text = TEXT) {
   const dir = tempDir(label);
   dir.file('data/a.txt', text);
-  const split = { store: new LocalDirStore(join(dir.path, 'data')).url, key: 'a.txt', gzip: false };
+  const split = { store: new LocalDirStore(join(dir.path, 'data')).url, key: 'a.txt' };
   const work = new LocalDirStore(join(dir.path, 'work'));
   const out = new LocalDirStore(join(dir.path, 'out'));
   const size = Buffer.byteLength(text);

@@ -28,10 +28,28 @@ describe('splitObject', () => {
     expect(splitObject(obj('a.txt', size), splitSize).map((s) => [s.start, s.end])).toEqual(ranges);
   });
 
-  it('keeps a gzip object whole', () => {
-    const splits = splitObject(obj('a.txt.gz', 1000), 10);
-    expect(splits).toHaveLength(1);
-    expect(splits[0]).toMatchObject({ start: 0, end: 1000, gzip: true });
+  it.each([
+    ['a.txt.gz', 'gzip'],
+    ['a.txt.br', 'brotli'],
+    ['a.log.zst', 'zstd'],
+    ['a.log.bz2', 'bzip2'],
+    ['a.xz', 'xz'],
+    ['a.zip', 'zip'],
+    ['a.lz4', 'lz4'],
+  ])('keeps %s whole, marked %s by its name', (key, compression) => {
+    const splits = splitObject(obj(key, 1000), 10);
+    expect(splits).toEqual([{ store: 'file:///data/', key, start: 0, end: 1000, size: 1000, compression }]);
+  });
+
+  it('keeps an object whole whose first bytes showed a compression, whatever its name', () => {
+    const splits = splitObject({ ...obj('a.txt', 1000), compression: 'gzip' }, 10);
+    expect(splits).toEqual([
+      { store: 'file:///data/', key: 'a.txt', start: 0, end: 1000, size: 1000, compression: 'gzip' },
+    ]);
+  });
+
+  it('marks no compression on the splits of a plain object', () => {
+    for (const split of splitObject(obj('a.txt', 25), 10)) expect(split).not.toHaveProperty('compression');
   });
 
   it('gives every split the etag its object was listed with, for the reader to check', () => {
@@ -76,7 +94,7 @@ describe('planMapInputs', () => {
 
 describe('describeInput', () => {
   it('names a local split by path and an S3 split by URL', () => {
-    const local = { store: 'file:///data/in', key: 'a b.txt', start: 0, end: 10, size: 10, gzip: false };
+    const local = { store: 'file:///data/in', key: 'a b.txt', start: 0, end: 10, size: 10 };
     expect(describeInput({ splits: [local], bytes: 10 })).toBe('/data/in/a b.txt[0, 10)');
     const s3 = { ...local, store: 's3://bucket', key: 'logs/x.gz', end: 5 };
     expect(describeInput({ splits: [s3, local], bytes: 15 })).toBe(

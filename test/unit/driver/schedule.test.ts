@@ -239,4 +239,21 @@ describe('speculative execution', () => {
       'gave-up t002#1',
     ]);
   });
+
+  it('fails the phase at once with the error a check of a committed result throws, starting nothing more', async () => {
+    const invoker = fakeInvoker(() => {});
+    const ledger = new CommitLedger<MapResult>();
+    const over = new FanoutError('3 bad records, more than maxBadRecords (2) allows', { retryable: false });
+    const err = await runAll(specs(10), {
+      invoker,
+      concurrency: 1,
+      maxAttempts: 3,
+      ledger,
+      checkCommitted: (taskId) => {
+        if (taskId === 't002') throw over;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(over);
+    expect(invoker.calls.map((t) => t.taskId)).toEqual(['t000', 't001', 't002']);
+  });
 });

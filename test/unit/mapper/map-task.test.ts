@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CorruptDataError, defineJob } from '../../../src/index.js';
+import { BadRecordError, CorruptDataError, defineJob } from '../../../src/index.js';
 import { runMapTask } from '../../../src/mapper/map-task.js';
 import type { MapTask } from '../../../src/protocol/task-types.js';
 import { RecordReader } from '../../../src/shuffle/record-codec.js';
@@ -22,7 +22,7 @@ function mapTaskOver(root: string, jobId: string): MapTask {
     const text = Array.from({ length: 50 }, (_, i) => `k-${String(f * 50 + i).padStart(3, '0')}\n`).join('');
     writeFileSync(join(root, `in-${f}.txt`), text);
     const size = Buffer.byteLength(text);
-    return { store: store.url, key: `in-${f}.txt`, gzip: false, start: 0, end: size, size };
+    return { store: store.url, key: `in-${f}.txt`, start: 0, end: size, size };
   });
   return {
     kind: 'map',
@@ -89,5 +89,75 @@ describe('runMapTask', () => {
       /^checksum mismatch in spill file .*spill-0, partition 0/,
     );
     expect((err as CorruptDataError).retryable).toBe(true);
+  });
+
+  describe('with onBadRecord: skip', () => {
+    const KEY = '_temporary/_bad_records/s0-m00000-a1.jsonl';
+
+    /** A one-split map task over `text` in `format`, skipping up to 10 bad records. */
+    function skipTask(root: string, input: MapTask['input'], text: string): MapTask {
+      const store = new LocalDirStore(root);
+      writeFileSync(join(root, 'in.txt'), text);
+      const size = Buffer.byteLength(text);
+      return {
+        ...mapTaskOver(root, 'skip'),
+        input,
+        splits: [{ store: store.url, key: 'in.txt', start: 0, end: size, size }],
+        badRecords: { store: store.url, key: KEY },
+      };
+    }
+
+    /** Emits (the record's JSON, 1); throws on a record holding `throw`. */
+    const echo = defineJob({
+      name: 'echo',
+      map(record, emit) {
+        if (JSON.stringify(record).includes('throw')) throw new BadRecordError('map says no');
+        emit(JSON.stringify(record), 1);
+      },
+      reduce() {},
+    });
+
+    it('maps the good JSON lines and writes the bad ones with their lines', async () => {
+      const root = temp().path;
+      const task = skipTask(
+        root,
+        { format: 'jsonl', onBadRecord: 'skip', maxBadRecords: 10 },
+        '{"a":1}\n{"a":\n\n{"a":2}\nnope\n',
+      );
+      const result = await runMapTask(echo, task);
+      expect(result.metrics.inputRecords).toBe(2);
+      expect(result.badRecords).toMatchObject({ count: 2, key: KEY });
+      const written = readFileSync(join(root, KEY), 'utf8').trimEnd().split('\n');
+      expect(written.map((l) => (JSON.parse(l) as { line: number; text: string }).line)).toEqual([2, 5]);
+    });
+
+    it('skips a CSV line with a quote left open, but still fails on a bad header', async () => {
+      const input = { format: 'csv', header: true, onBadRecord: 'skip', maxBadRecords: 10 } as const;
+      const ok = await runMapTask(echo, skipTask(temp().path, input, 'a,b\n1,2\n"3,4\n5,6\n'));
+      expect([ok.metrics.inputRecords, ok.badRecords?.count]).toEqual([2, 1]);
+      const err = await runMapTask(echo, skipTask(temp().path, input, '"a,b\n1,2\n')).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(BadRecordError);
+      expect((err as Error).message).toMatch(/unclosed quote in field 1: .* \(.*in\.txt line 1\)$/);
+    });
+
+    it('does not skip what the map throws, even a BadRecordError', async () => {
+      const root = temp().path;
+      const input = { format: 'jsonl', onBadRecord: 'skip', maxBadRecords: 10 } as const;
+      const err = await runMapTask(echo, skipTask(root, input, '{"a":\n{"a":1}\n{"a":"throw"}\n')).catch(
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(/^map says no/);
+      expect(existsSync(join(root, '_temporary'))).toBe(false);
+    });
+
+    it('writes nothing beside the output when nothing was bad', async () => {
+      const root = temp().path;
+      const input = { format: 'jsonl', onBadRecord: 'skip', maxBadRecords: 10 } as const;
+      const result = await runMapTask(echo, skipTask(root, input, '{"a":1}\n'));
+      expect(result).not.toHaveProperty('badRecords');
+      expect(existsSync(join(root, '_temporary'))).toBe(false);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   readdirSync,
@@ -8,19 +9,30 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { listInputs } from '../../../src/driver/list-inputs.js';
 import { splitObject } from '../../../src/driver/plan-splits.js';
-import { BadRecordError, InputChangedError } from '../../../src/errors.js';
+import { BadRecordError, InputChangedError, UnreadableCompressionError } from '../../../src/errors.js';
 import { readFirstLine } from '../../../src/mapper/read-first-line.js';
 import { readLines } from '../../../src/mapper/read-lines.js';
 import type { Split } from '../../../src/protocol/task-types.js';
 import type { ObjectStore } from '../../../src/store/object-store.js';
 import { openStore } from '../../../src/store/open-store.js';
+import { compressedAs } from '../../helpers/compressed.js';
 import { linesOfWhole, linesViaSplits, storeWith } from '../../helpers/split-reader.js';
 import { tempDirs } from '../../helpers/temp.js';
+
+/** Descriptors this process holds open on `path` (Linux lists them under /proc/self/fd). */
+const openOn = (path: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // closed since it was listed
+    }
+  }).length;
 
 const long = 'x'.repeat(100);
 
@@ -89,7 +101,7 @@ describe('readLines over chunks cut anywhere', () => {
   ): Promise<string[]> {
     const out: string[] = [];
     const splits = gzip
-      ? [{ store: 'mem://', key: 'k', start: 0, end: size, size, gzip: true }]
+      ? [{ store: 'mem://', key: 'k', start: 0, end: size, size, compression: 'gzip' as const }]
       : splitObject({ store: 'mem://', key: 'k', size }, splitSize);
     for (const split of splits) for await (const batch of readLines(store, split)) out.push(...batch);
     return out;
@@ -149,7 +161,7 @@ describe('readLines of a .gz object that is not gzip', () => {
       start: 0,
       end: bytes.length,
       size: bytes.length,
-      gzip: true,
+      compression: 'gzip',
       etag: 'v1',
     };
     const err = await (async () => {
@@ -160,16 +172,98 @@ describe('readLines of a .gz object that is not gzip', () => {
   });
 });
 
+describe('readLines of compressed objects, told by their first bytes', () => {
+  const text = 'one\r\ntwo\nthree café\nfour';
+
+  it('reads a gzip object named as plain text', async () => {
+    const store = storeWith('f.txt', gzipSync(text));
+    expect(await linesViaSplits(store, 'f.txt', 1 << 20)).toEqual(linesOfWhole(text));
+  });
+
+  it('reads every member of a gzip file of several members, as `cat a.gz b.gz` makes', async () => {
+    const [a, b] = ['alpha\nbeta\n', 'gamma\ndelta'];
+    const store = storeWith('f.txt.gz', Buffer.concat([gzipSync(a), gzipSync(b)]));
+    expect(await linesViaSplits(store, 'f.txt.gz', 1 << 20)).toEqual(linesOfWhole(a + b));
+  });
+
+  it('reads a .br object as Brotli, whatever the split size', async () => {
+    const store = storeWith('f.txt.br', brotliCompressSync(text));
+    expect(await linesViaSplits(store, 'f.txt.br', 3)).toEqual(linesOfWhole(text));
+  });
+
+  it('fails without a retry on a .br object that is not Brotli, naming the file', async () => {
+    const store = storeWith('f.txt.br', 'plain text\n');
+    const err = await linesViaSplits(store, 'f.txt.br', 1 << 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRecordError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toMatch(
+      new RegExp(`^input ${store.pathOf('f.txt.br')} is not valid Brotli \\(`),
+    );
+  });
+
+  it.each([
+    ['zstd', 'a.log'],
+    ['bzip2', 'a.log'],
+    ['xz', 'a.log'],
+    ['zip', 'a.log'],
+    ['lz4', 'a.log'],
+    ['zstd', 'a.log.zst'],
+    ['bzip2', 'a.log.bz2'],
+  ] as const)('refuses %s in %s without a retry, naming the file and the format', async (format, key) => {
+    const store = storeWith(key, compressedAs(format, text));
+    const err = await linesViaSplits(store, key, 1 << 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnreadableCompressionError);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toBe(
+      `input ${store.pathOf(key)} is ${format}-compressed, which Fanout cannot read yet: decompress it first`,
+    );
+  });
+
+  it.runIf(existsSync('/proc/self/fd'))('closes the file it refuses', async () => {
+    // Far more than one chunk, so the stream is still open when the first chunk is refused.
+    const store = storeWith(
+      'a.log',
+      Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(1 << 20)]),
+    );
+    await expect(linesViaSplits(store, 'a.log', 1 << 30)).rejects.toThrow(UnreadableCompressionError);
+    await vi.waitFor(() => expect(openOn(store.pathOf('a.log'))).toBe(0));
+  });
+
+  it('refuses an object named .zst even when its bytes do not show zstd', async () => {
+    const store = storeWith('a.log.zst', text);
+    await expect(linesViaSplits(store, 'a.log.zst', 1 << 20)).rejects.toThrow(UnreadableCompressionError);
+  });
+
+  it('reads text that merely starts like a magic number as text', async () => {
+    const like = 'BZh9 is a block size\nPK is a stadium\n';
+    const store = storeWith('a.txt', like);
+    expect(await linesViaSplits(store, 'a.txt', 4)).toEqual(linesOfWhole(like));
+  });
+
+  it('fails a split at byte 0 that does not cover its gzip object: planning took it for text', async () => {
+    const store = storeWith('f.txt', gzipSync('x\n'.repeat(5000)));
+    const info = await store.head('f.txt');
+    if (!info) throw new Error('no head');
+    const split: Split = { store: store.url, key: 'f.txt', start: 0, end: 10, size: info.size };
+    const err = await (async () => {
+      for await (const _ of readLines(store, split));
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputChangedError);
+    expect((err as Error).message).toBe(
+      `input ${store.pathOf('f.txt')} is gzip-compressed but was planned as plain text in byte ranges: it changed while the job ran; rerun once it is stable`,
+    );
+  });
+});
+
 describe('readFirstLine of a gzip object', () => {
-  /** Descriptors this process holds open on `path` (Linux lists them under /proc/self/fd). */
-  const openOn = (path: string) =>
-    readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === path;
-      } catch {
-        return false; // closed since it was listed
-      }
-    }).length;
+  it('reads the header of a small gzip CSV named .csv, which planning did not look into', async () => {
+    const store = storeWith('orders.csv', gzipSync('id,a,b\n1,2,3\n'));
+    const info = await store.head('orders.csv');
+    if (!info) throw new Error('no head');
+    const [split] = splitObject({ store: store.url, ...info }, 1 << 20);
+    expect(split).not.toHaveProperty('compression');
+    expect(await readFirstLine(store, split as Split)).toBe('id,a,b');
+  });
 
   it.runIf(existsSync('/proc/self/fd'))('closes the file once it has the first line', async () => {
     // Far more than zlib buffers, so the reader stops while the file is still being fed in.
@@ -257,7 +351,7 @@ describe('readLines of an input that changes after planning', () => {
       },
       head: async (key: string) => ({ key, size: bytes.length, etag: 'v1' }),
     } as unknown as ObjectStore;
-    const split: Split = { store: 's3://b/', key: 'k', start: 0, end: 8, size: 8, gzip: false, etag: 'v1' };
+    const split: Split = { store: 's3://b/', key: 'k', start: 0, end: 8, size: 8, etag: 'v1' };
     const err = await (async () => {
       for await (const _ of readLines(store, split));
     })().catch((e: unknown) => e);

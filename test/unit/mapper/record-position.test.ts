@@ -9,7 +9,6 @@ const split = (start: number): Split => ({
   start,
   end: start + 100,
   size: 1000,
-  gzip: false,
 });
 
 describe('describeLine', () => {
