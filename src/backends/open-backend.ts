@@ -8,7 +8,7 @@ import { isStream } from '../stream/define-stream.js';
 import type { Stream } from '../stream/types.js';
 import type { BackendOpenOptions, OpenedInvoker } from './backend.js';
 import { backendNamed } from './backends.js';
-import { bundleJob, importBundle } from './bundle-job.js';
+import { bundleJob, importBundle, type JobBundle } from './bundle-job.js';
 import { InlineInvoker } from './inline-invoker.js';
 import { DEFAULT_TASK_TIMEOUT_MS } from './local-backend.js';
 
@@ -66,14 +66,49 @@ export async function openBackend(
     const taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     return { job, invoker: new InlineInvoker(job, { taskTimeoutMs }), taskTimeoutMs };
   }
-  const file = resolve(job instanceof URL ? job.pathname : job);
-  const bundle = await bundleJob(file, o.bundleDir ?? join(tmpdir(), 'fanout'));
-  const definition = await importBundle(bundle, file);
+  const { job: definition, bundle } = await loadJobFile(job, kind, o.bundleDir);
+  return { job: definition, ...(await backend.open({ ...o, bundle })) };
+}
+
+/**
+ * Loads a job file: bundled once with esbuild (so TypeScript and `import 'fanout'` work anywhere),
+ * then imported; worker threads and Lambda import the same bundle.
+ * @throws {UsageError} when the file is missing, does not compile, or exports the wrong kind of job.
+ */
+export async function loadJobFile(
+  file: string | URL,
+  kind: 'job',
+  bundleDir?: string,
+): Promise<LoadedJob<Job>>;
+export async function loadJobFile(
+  file: string | URL,
+  kind: 'stream',
+  bundleDir?: string,
+): Promise<LoadedJob<Stream>>;
+export async function loadJobFile(
+  file: string | URL,
+  kind: 'job' | 'stream',
+  bundleDir?: string,
+): Promise<LoadedJob<Job | Stream>>;
+export async function loadJobFile(
+  file: string | URL,
+  kind: 'job' | 'stream',
+  bundleDir = join(tmpdir(), 'fanout'),
+): Promise<LoadedJob<Job | Stream>> {
+  const path = resolve(file instanceof URL ? file.pathname : file);
+  const bundle = await bundleJob(path, bundleDir);
+  const definition = await importBundle(bundle, path);
   const expected = KINDS[kind];
   if (!expected.is(definition)) {
     throw new UsageError(
-      `${file} does not export ${expected.what}: its default export must be made by ${expected.made}`,
+      `${path} does not export ${expected.what}: its default export must be made by ${expected.made}`,
     );
   }
-  return { job: definition, ...(await backend.open({ ...o, bundle })) };
+  return { job: definition, bundle };
+}
+
+/** A loaded job file: its definition, and the bundle its tasks import. */
+export interface LoadedJob<T> {
+  job: T;
+  bundle: JobBundle;
 }

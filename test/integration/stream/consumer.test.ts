@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it, vi } from 'vitest';
 import { LocalWorkerPool } from '../../../src/backends/local-pool.js';
+import { loadJobFile } from '../../../src/backends/open-backend.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import type { DeadLetter } from '../../../src/stream/consumer/dead-letters.js';
 import { invokerProcess } from '../../../src/stream/consumer/invoker-process.js';
-import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
 import { type StreamOptions, startStream } from '../../../src/stream/consumer/start-stream.js';
 import { defineStream } from '../../../src/stream/define-stream.js';
 import type { StreamDefinition, StreamRecord } from '../../../src/stream/types.js';
@@ -179,7 +179,7 @@ describe('stream consumer on kinesalite', () => {
     await createStream(k, 'log', 1);
     await putKeyed(k, 'log', 1, 5);
     const file = resolve('test/fixtures/jobs/stream-log.ts');
-    const { job, bundle } = await loadStreamJob(file, `${d.path}/bundles`);
+    const { job, bundle } = await loadJobFile(file, 'stream', `${d.path}/bundles`);
     const run = (name: string, process?: StreamOptions['process']) =>
       stderrLines(async () => {
         let checkpoints = 0;

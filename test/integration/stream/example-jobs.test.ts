@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadJobFile } from '../../../src/backends/open-backend.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
 import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import type { Stream, WindowDefinition } from '../../../src/stream/types.js';
 import {
@@ -35,7 +35,7 @@ describe('example stream jobs', () => {
     const k = kinesisClient(emu.kinesis.endpoint);
     await createStream(k, 'events', 2);
     const put = await putKeyed(k, 'events', 6, 50);
-    const { job } = await loadStreamJob(resolve('jobs/etl-jsonl.ts'));
+    const { job } = await loadJobFile(resolve('jobs/etl-jsonl.ts'), 'stream');
     const store = new LocalDirStore(`${d.path}/etl`);
     const handle = startStream({ ...job, batchWindowMs: 50 }, options(store));
     const lines = async () =>
@@ -52,7 +52,7 @@ describe('example stream jobs', () => {
   it('jobs/clickstream.ts writes per-user counts per window equal to an oracle', async () => {
     const k = kinesisClient(emu.kinesis.endpoint);
     await createStream(k, 'clicks', 1);
-    const { job } = await loadStreamJob(resolve('jobs/clickstream.ts'));
+    const { job } = await loadJobFile(resolve('jobs/clickstream.ts'), 'stream');
     // The job's one-minute window, shortened so the test sees several windows close.
     const ms = 200;
     const fast: Stream = { ...job, window: { ...(job.window as WindowDefinition<unknown>), ms } };

@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleJob } from '../../../src/backends/bundle-job.js';
 import { createLambdaClient, LambdaInvoker } from '../../../src/backends/lambda-invoker.js';
+import { loadJobFile } from '../../../src/backends/open-backend.js';
 import { shipBundle } from '../../../src/backends/ship-bundle.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
 import { invokerProcess } from '../../../src/stream/consumer/invoker-process.js';
-import { loadStreamJob } from '../../../src/stream/consumer/load-stream-job.js';
 import { startStream } from '../../../src/stream/consumer/start-stream.js';
 import {
   createStream,
@@ -35,7 +35,7 @@ describe('stream batches as Lambda invocations', () => {
     const put = await putKeyed(k, 'events', 4, 40);
     const store = new LocalDirStore(`${d.path}/work`);
     const file = resolve('jobs/etl-jsonl.ts');
-    const { job } = await loadStreamJob(file, `${d.path}/bundles`);
+    const { job } = await loadJobFile(file, 'stream', `${d.path}/bundles`);
     const ref = await shipBundle(await bundleJob(file, `${d.path}/bundles`), store);
     const client = createLambdaClient(2, {
       endpoint: lambda.endpoint,
