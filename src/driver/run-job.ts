@@ -178,7 +178,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
         });
       }
       const result = await run.execute(inputs, started, output);
-      cancelling.stop();
+      await cancelling.stop();
       await state.finish('succeeded', result);
       return result;
     } catch (err) {
