@@ -8,6 +8,8 @@ export interface ErrorContext {
   /** Stream jobs: the shard and record involved. */
   shardId?: string;
   sequenceNumber?: string;
+  /** The stored object at fault, as a key of the work store: a shuffle object that failed its checksum. */
+  object?: string;
 }
 
 /** Base of every error Fanout raises; `retryable` says whether another attempt may succeed. */
@@ -175,6 +177,8 @@ export interface SerializedError {
   message: string;
   retryable: boolean;
   stack?: string;
+  /** Context the error carried where it was raised (the object at fault), kept across the wire. */
+  context?: ErrorContext;
 }
 
 /** Normalises anything thrown into a FanoutError, once, at a boundary. */
@@ -193,7 +197,13 @@ export function toFanoutError(err: unknown, fallback: typeof FanoutError = Fanou
 
 export function serializeError(err: unknown): SerializedError {
   const e = toFanoutError(err, UserCodeError);
-  return { name: e.name, message: e.message, retryable: e.retryable, ...(e.stack ? { stack: e.stack } : {}) };
+  return {
+    name: e.name,
+    message: e.message,
+    retryable: e.retryable,
+    ...(e.stack ? { stack: e.stack } : {}),
+    ...(Object.keys(e.context).length > 0 && { context: e.context }),
+  };
 }
 
 const errorTypes: Record<string, typeof FanoutError> = {
@@ -220,7 +230,7 @@ const errorTypes: Record<string, typeof FanoutError> = {
 /** Rebuilds a typed error from its serialized form. */
 export function deserializeError(s: SerializedError, context: ErrorContext = {}): FanoutError {
   const Type = errorTypes[s.name] ?? FanoutError;
-  const err = new Type(s.message, { retryable: s.retryable, context });
+  const err = new Type(s.message, { retryable: s.retryable, context: { ...s.context, ...context } });
   if (s.stack) err.stack = s.stack;
   return err;
 }

@@ -150,7 +150,7 @@ function formatSummary(r: JobResult): string {
           `  cost     about $${r.cost.usd.toFixed(r.cost.usd < 0.01 ? 5 : 3)} (Lambda ${r.cost.lambdaGbSeconds.toFixed(1)} GB-s in ${n(r.cost.invocations)} invocations; S3 about ${n(r.cost.s3Requests)} requests)`,
         ]
       : []),
-    `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''})`,
+    `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''}${c.mapsRerun > 0 ? `, ${n(c.mapsRerun)} map tasks run again for shuffle data that failed its checksum` : ''})`,
     `  output folder: ${where && !where.startsWith('..') ? where : r.output}`,
     '',
   ].join('\n');

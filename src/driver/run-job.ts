@@ -5,7 +5,14 @@ import pLimit from 'p-limit';
 import { backendNamed } from '../backends/backends.js';
 import type { Invoker } from '../backends/invoker.js';
 import { openBackend } from '../backends/open-backend.js';
-import { JobCancelledError, JobDefinitionError, noteAlso, UsageError } from '../errors.js';
+import {
+  CorruptDataError,
+  JobCancelledError,
+  JobDefinitionError,
+  noteAlso,
+  TaskFailedError,
+  UsageError,
+} from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { InputSpec, Job } from '../job/types.js';
 import {
@@ -22,7 +29,7 @@ import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
-import { encodeInputList } from '../task/reduce-inputs.js';
+import { encodeInputList, type StoredInputList } from '../task/reduce-inputs.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
@@ -52,6 +59,8 @@ export interface JobCounters {
   spills: number;
   /** Input records skipped as bad (`input.onBadRecord: 'skip'`), written to `_bad_records/`. */
   badRecords: number;
+  /** Map tasks run again because a reducer found their shuffle object failing its checksum. */
+  mapsRerun: number;
 }
 
 export interface StageSummary {
@@ -279,6 +288,8 @@ class JobRun {
   firstAttempt = 1;
   /** Set once this run has run a task: from then on no earlier run's commit is kept. */
   #ranAny = false;
+  /** The last attempt number each task started in this run. */
+  readonly #lastAttempt = new Map<string, number>();
   /** Counted for the cost estimate: every invocation, task time inside the function, S3 requests. */
   readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0 };
   readonly #counters: JobCounters = {
@@ -292,6 +303,7 @@ class JobRun {
     speculated: 0,
     spills: 0,
     badRecords: 0,
+    mapsRerun: 0,
   };
   /** Committed map tasks that skipped bad records: their files move into `_bad_records/` at the end. */
   readonly #skipped: { taskId: string; result: MapResult }[] = [];
@@ -389,37 +401,51 @@ class JobRun {
       },
       budget?.add,
     );
-    const maps = mapLedger.results();
+    let maps = mapLedger.results();
     this.#skipped.push(...maps.filter((m) => m.result.badRecords !== undefined));
     await this.state.saveManifest(s, 'map', maps);
 
     // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
     const target = last ? this.out : this.work;
     const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
-    const lists = reduceInputs(
-      ctx,
-      maps.map((m) => m.result),
-    ).map(encodeInputList);
-    const writeList = pLimit(16);
-    await Promise.all(
-      lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(this.jobId, s, p), list.bytes))),
-    );
     const reduceLedger = new CommitLedger<ReduceResult>();
-    const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', async (r) => {
       const moved = `${outPrefix}${r.outputKey.slice(r.outputKey.lastIndexOf('/') + 1)}`;
       return Boolean((await target.head(r.outputKey)) ?? (await target.head(moved)));
     });
-    const reduceMs = await this.#phase(
-      s,
-      'reduce',
-      reduceSpecs,
-      shuffleBytes,
-      reduceLedger,
-      priorReduces,
-      (r) => target.delete(r.outputKey),
-    );
+    let lists: StoredInputList[] = [];
+    let reduceMs = 0;
+    // A shuffle object that fails its checksum is never used: the map task that wrote it runs again,
+    // and the reducers not yet committed run on its fresh output.
+    for (let repairs = 0; ; repairs++) {
+      lists = reduceInputs(
+        ctx,
+        maps.map((m) => m.result),
+      ).map(encodeInputList);
+      const writeList = pLimit(16);
+      await Promise.all(
+        lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(this.jobId, s, p), list.bytes))),
+      );
+      const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
+      const kept = new Map([...priorReduces, ...reduceLedger.results().map((r) => [r.taskId, r] as const)]);
+      try {
+        reduceMs += await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, kept, (r) =>
+          target.delete(r.outputKey),
+        );
+        break;
+      } catch (err) {
+        const corrupt = repairs < MAX_SHUFFLE_REPAIRS ? corruptMapOf(err, maps) : undefined;
+        if (!corrupt) throw err;
+        this.emit({
+          type: 'warning',
+          message: `the shuffle object of ${corrupt.taskId} failed its checksum: running that map task again`,
+        });
+        maps = await this.#rerunMap(s, corrupt, mapSpecs, maps);
+        this.#counters.mapsRerun++;
+      }
+    }
+    const reduceSpecCount = lists.length;
     const reduces = reduceLedger.results();
     await this.state.saveManifest(s, 'reduce', reduces);
 
@@ -449,13 +475,13 @@ class JobRun {
     }
     if (last) this.#counters.outputRecords = outputRecords;
     this.#counters.shuffleBytes += shuffleBytes;
-    this.#counters.tasks += mapSpecs.length + reduceSpecs.length;
+    this.#counters.tasks += mapSpecs.length + reduceSpecCount;
     this.#counters.spills += [...maps, ...reduces].reduce((n, t) => n + t.result.metrics.spills, 0);
     return {
       stage: {
         stage: s,
         mapTasks: mapSpecs.length,
-        reduceTasks: reduceSpecs.length,
+        reduceTasks: reduceSpecCount,
         mapMs,
         reduceMs,
         inputRecords,
@@ -464,6 +490,49 @@ class JobRun {
       },
       outputs,
     };
+  }
+
+  /**
+   * Runs one map task again, with attempt numbers above its last, because its committed shuffle
+   * object failed its checksum; the corrupt object (and its bad records) go, and the manifest names
+   * the fresh attempt. Returns the stage's map results with the fresh one in its place.
+   */
+  async #rerunMap(
+    s: number,
+    corrupt: { taskId: string; attempt: number; result: MapResult },
+    specs: readonly TaskSpec[],
+    maps: { taskId: string; attempt: number; result: MapResult }[],
+  ): Promise<{ taskId: string; attempt: number; result: MapResult }[]> {
+    const spec = specs.find((sp) => sp.taskId === corrupt.taskId);
+    if (!spec) throw new JobDefinitionError(`no map task ${corrupt.taskId}`);
+    const ledger = new CommitLedger<MapResult>();
+    const next = Math.max(corrupt.attempt, this.#lastAttempt.get(corrupt.taskId) ?? 0) + 1;
+    await this.#phase(
+      s,
+      'map',
+      [spec],
+      corrupt.result.metrics.inputBytes,
+      ledger,
+      new Map(),
+      async (r) => {
+        await this.work.delete(r.shuffleKey);
+        if (r.badRecords) await this.out.delete(r.badRecords.key);
+      },
+      undefined,
+      next,
+    );
+    const fresh = ledger.results()[0];
+    if (!fresh) throw new JobDefinitionError(`map task ${corrupt.taskId} ran again without a commit`);
+    await this.work.delete(corrupt.result.shuffleKey).catch(() => {});
+    if (corrupt.result.badRecords) {
+      await this.out.delete(corrupt.result.badRecords.key).catch(() => {});
+      const i = this.#skipped.findIndex((m) => m.taskId === corrupt.taskId);
+      if (i >= 0) this.#skipped.splice(i, 1);
+      if (fresh.result.badRecords) this.#skipped.push(fresh);
+    }
+    const repaired = maps.map((m) => (m.taskId === fresh.taskId ? fresh : m));
+    await this.state.saveManifest(s, 'map', repaired);
+    return repaired;
   }
 
   /**
@@ -493,6 +562,7 @@ class JobRun {
     prior: ReadonlyMap<string, { attempt: number; result: R }>,
     discard: (r: R) => Promise<void>,
     checkCommitted?: (taskId: string, r: R) => void,
+    firstAttempt = this.firstAttempt,
   ): Promise<number> {
     const t0 = Date.now();
     for (const [taskId, c] of prior) {
@@ -514,6 +584,7 @@ class JobRun {
     const commits: Promise<void>[] = [];
     const onEvent = (e: AttemptEvent<R>) => {
       tracker.onEvent(e);
+      if (e.type === 'started') this.#lastAttempt.set(e.spec.taskId, e.attempt);
       if (e.type === 'committed') {
         const saved = this.state.saveCommit(stage, phase, e.spec.taskId, e.attempt, e.result);
         saved.catch(() => {}); // awaited below
@@ -536,7 +607,7 @@ class JobRun {
         signal: this.opts.signal,
         onEvent,
         discard,
-        firstAttempt: this.firstAttempt,
+        firstAttempt,
         ...(checkCommitted && { checkCommitted }),
         ...(this.opts.speculateAfterMs !== undefined && { speculateAfterMs: this.opts.speculateAfterMs }),
       });
@@ -594,6 +665,19 @@ function timestamp(): string {
 function summarize(o: ResolvedOptions): Record<string, unknown> {
   const { onProgress: _, signal: __, resume: ___, ...rest } = o;
   return rest;
+}
+
+/** Map tasks a stage runs again for corrupt shuffle objects before its reduce phase gives up. */
+const MAX_SHUFFLE_REPAIRS = 3;
+
+/** The committed map whose shuffle object failed its checksum in a failed reduce phase, if that is why. */
+function corruptMapOf(
+  err: unknown,
+  maps: readonly { taskId: string; attempt: number; result: MapResult }[],
+): { taskId: string; attempt: number; result: MapResult } | undefined {
+  const cause = err instanceof TaskFailedError ? err.cause : undefined;
+  if (!(cause instanceof CorruptDataError) || cause.context.object === undefined) return undefined;
+  return maps.find((m) => m.result.shuffleKey === cause.context.object);
 }
 
 /** Attempt numbers each run of a job may use: run n's attempts start at n * 1000 + 1. */

@@ -69,16 +69,17 @@ export class ShuffleObjectWriter {
   }
 }
 
-/** Reads one partition's slice and verifies its checksum. */
+/**
+ * Reads one partition's slice and verifies its checksum. A mismatch names the object: it will not
+ * heal by reading it again, so it is not retryable, and the driver re-runs the map task that wrote it.
+ */
 export async function readSlice(store: ObjectStore, key: string, slice: PartitionSlice): Promise<Uint8Array> {
   if (slice.length === 0) return new Uint8Array(0);
   const bytes = await store.get(key, { start: slice.offset, end: slice.offset + slice.length });
   if (bytes.byteLength !== slice.length || crc32(bytes) !== slice.crc) {
     throw new CorruptDataError(
       `checksum mismatch in ${key} at [${slice.offset}, ${slice.offset + slice.length})`,
-      {
-        retryable: true,
-      },
+      { retryable: false, context: { object: key } },
     );
   }
   return bytes;
