@@ -13,7 +13,7 @@ function shuffleObjects(work: string): string[] {
   for (const job of readdirSync(jobs)) {
     const dir = join(jobs, job, 'data', 's0', 'shuffle');
     for (const spread of readdirSync(dir))
-      for (const f of readdirSync(join(dir, spread))) out.push(join(dir, spread, f));
+      for (const f of readdirSync(join(dir, spread))) if (f.endsWith('.shf')) out.push(join(dir, spread, f));
   }
   return out;
 }

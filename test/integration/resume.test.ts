@@ -13,7 +13,10 @@ const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
 function commits(work: string, jobId: string, phase: 'map' | 'reduce'): Map<string, number> {
   const dir = join(work, 'jobs', jobId, 's0', 'commits', phase);
   const out = new Map<string, number>();
-  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+  // Only whole records: a store writes each under a hidden temporary name first.
+  for (const f of (existsSync(dir) ? readdirSync(dir) : []).filter(
+    (n) => n.endsWith('.json') && !n.startsWith('.'),
+  )) {
     const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { taskId: string; attempt: number };
     out.set(c.taskId, c.attempt);
   }
