@@ -20,6 +20,11 @@ export class FanoutError extends Error {
    * after it, never instead of it, so the first cause is the one a user reads.
    */
   readonly also: string[] = [];
+  /**
+   * Faults injected on purpose (FANOUT_FAULTS) in the attempt that failed, by `site:kind`: carried
+   * back to the driver so the run's summary can count them.
+   */
+  faults?: Record<string, number>;
 
   constructor(
     message: string,
@@ -175,6 +180,7 @@ export interface SerializedError {
   message: string;
   retryable: boolean;
   stack?: string;
+  faults?: Record<string, number>;
 }
 
 /** Normalises anything thrown into a FanoutError, once, at a boundary. */
@@ -193,7 +199,13 @@ export function toFanoutError(err: unknown, fallback: typeof FanoutError = Fanou
 
 export function serializeError(err: unknown): SerializedError {
   const e = toFanoutError(err, UserCodeError);
-  return { name: e.name, message: e.message, retryable: e.retryable, ...(e.stack ? { stack: e.stack } : {}) };
+  return {
+    name: e.name,
+    message: e.message,
+    retryable: e.retryable,
+    ...(e.stack ? { stack: e.stack } : {}),
+    ...(e.faults && { faults: e.faults }),
+  };
 }
 
 const errorTypes: Record<string, typeof FanoutError> = {
@@ -222,5 +234,6 @@ export function deserializeError(s: SerializedError, context: ErrorContext = {})
   const Type = errorTypes[s.name] ?? FanoutError;
   const err = new Type(s.message, { retryable: s.retryable, context });
   if (s.stack) err.stack = s.stack;
+  if (s.faults) err.faults = s.faults;
   return err;
 }

@@ -22,6 +22,7 @@ import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
+import { addFaults } from '../task/faults.js';
 import { encodeInputList } from '../task/reduce-inputs.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
@@ -52,6 +53,8 @@ export interface JobCounters {
   spills: number;
   /** Input records skipped as bad (`input.onBadRecord: 'skip'`), written to `_bad_records/`. */
   badRecords: number;
+  /** Faults injected on purpose (FANOUT_FAULTS), by `site:kind`; absent when none were. */
+  faults?: Record<string, number>;
 }
 
 export interface StageSummary {
@@ -525,6 +528,10 @@ class JobRun {
       this.#usage.taskMs += tracker.taskMs;
       this.#counters.retries += tracker.retries;
       this.#counters.speculated += tracker.speculated;
+      if (Object.keys(tracker.faults).length > 0) {
+        this.#counters.faults ??= {};
+        addFaults(this.#counters.faults, tracker.faults);
+      }
     };
     try {
       await runAll(specs, {
