@@ -8,9 +8,12 @@ import { type FaultCounts, type FaultKind, type FaultSite, faultPlan } from './f
  */
 let current: { scope: string; counts: FaultCounts } | undefined;
 
-/** Starts counting the faults of one attempt; `scope` names it, e.g. `s0-m00003#2`. */
+/**
+ * Starts counting the faults of one attempt; `scope` names it, e.g. `s0-m00003#2`. The plan's draws
+ * are not reset: a throttled attempt is invoked again under the same number, and must draw afresh
+ * or it would be throttled for ever.
+ */
 export function beginAttemptFaults(scope: string): void {
-  faultPlan()?.reset();
   current = { scope, counts: {} };
 }
 
