@@ -112,7 +112,7 @@ export class FaultPlan {
     return undefined;
   }
 
-  /** Forgets the decisions counted so far: a worker calls it as each attempt starts. */
+  /** Forgets the decisions counted so far, so they repeat from the first. */
   reset(): void {
     this.#draws.clear();
   }
