@@ -40,6 +40,8 @@ afterEach(() => setFaults(saved.faults, saved.seed));
 
 describe('example jobs under injected faults', { timeout: 120_000 }, () => {
   const setup = tempDirs('chaos');
+  /** Every fault the runs below reported, for the last test. */
+  const seen = new Set<string>();
 
   async function run(job: string, dir: string) {
     const output = join(dir, 'out');
@@ -66,14 +68,26 @@ describe('example jobs under injected faults', { timeout: 120_000 }, () => {
     const reference = await run(job, join(d.path, 'clean'));
     expect(reference.result.counters.faults).toBeUndefined();
 
-    for (const seed of ['1', '2']) {
+    // Seeds of its own per job: a decision depends on the task id, which the jobs share.
+    for (const seed of [`${job}-1`, `${job}-2`]) {
       setFaults(FAULTS, seed);
       const chaotic = await run(job, join(d.path, `seed-${seed}`));
 
       expect(chaotic.output).toEqual(reference.output);
       const injected = Object.values(chaotic.result.counters.faults ?? {}).reduce((a, b) => a + b, 0);
       expect(injected, `faults injected under seed ${seed}`).toBeGreaterThan(0);
+      for (const k of Object.keys(chaotic.result.counters.faults ?? {})) seen.add(k);
       expect(chaotic.result.counters.retries).toBeGreaterThan(0);
     }
+  });
+
+  // Runs after the jobs above (tests in a file run in order): every kind must have been met and
+  // reported back to the driver, crashes and hangs through the worker's note to the pool included.
+  it('injected and counted every kind of fault across the runs', () => {
+    expect([...seen].sort()).toEqual(
+      FAULTS.split(',')
+        .map((e) => e.split(':').slice(0, 2).join(':'))
+        .sort(),
+    );
   });
 });
