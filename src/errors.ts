@@ -22,6 +22,11 @@ export class FanoutError extends Error {
    * after it, never instead of it, so the first cause is the one a user reads.
    */
   readonly also: string[] = [];
+  /**
+   * Faults injected on purpose (FANOUT_FAULTS) in the attempt that failed, by `site:kind`: carried
+   * back to the driver so the run's summary can count them.
+   */
+  faults?: Record<string, number>;
 
   constructor(
     message: string,
@@ -179,6 +184,7 @@ export interface SerializedError {
   stack?: string;
   /** Context the error carried where it was raised (the object at fault), kept across the wire. */
   context?: ErrorContext;
+  faults?: Record<string, number>;
 }
 
 /** Normalises anything thrown into a FanoutError, once, at a boundary. */
@@ -203,6 +209,7 @@ export function serializeError(err: unknown): SerializedError {
     retryable: e.retryable,
     ...(e.stack ? { stack: e.stack } : {}),
     ...(Object.keys(e.context).length > 0 && { context: e.context }),
+    ...(e.faults && { faults: e.faults }),
   };
 }
 
@@ -232,5 +239,6 @@ export function deserializeError(s: SerializedError, context: ErrorContext = {})
   const Type = errorTypes[s.name] ?? FanoutError;
   const err = new Type(s.message, { retryable: s.retryable, context: { ...s.context, ...context } });
   if (s.stack) err.stack = s.stack;
+  if (s.faults) err.faults = s.faults;
   return err;
 }

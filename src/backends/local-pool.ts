@@ -68,6 +68,8 @@ interface Slot {
     resolve: (r: TaskResult) => void;
     reject: (e: Error) => void;
     timer?: ReturnType<typeof setTimeout>;
+    /** Faults the attempt injected before it crashed or hung (FANOUT_FAULTS). */
+    faults?: Record<string, number>;
   };
 }
 
@@ -111,6 +113,10 @@ export class LocalWorkerPool implements Invoker {
       }
       const busy = slot.busy;
       if (!busy || busy.id !== reply.id) return;
+      if (reply.ok === 'fault') {
+        busy.faults = reply.faults;
+        return;
+      }
       slot.busy = undefined;
       clearTimeout(busy.timer);
       if (reply.ok) busy.resolve(reply.result);
@@ -136,15 +142,12 @@ export class LocalWorkerPool implements Invoker {
       }
       this.#slots[i] = this.#spawn();
       if (busy) {
-        busy.reject(
-          new WorkerCrashedError(
-            `worker ${why} while running ${busy.task.taskId} attempt ${busy.task.attempt}`,
-            {
-              retryable: true,
-              context: { taskId: busy.task.taskId, attempt: busy.task.attempt },
-            },
-          ),
+        const err = new WorkerCrashedError(
+          `worker ${why} while running ${busy.task.taskId} attempt ${busy.task.attempt}`,
+          { retryable: true, context: { taskId: busy.task.taskId, attempt: busy.task.attempt } },
         );
+        if (busy.faults) err.faults = busy.faults;
+        busy.reject(err);
       }
       this.#dispatch();
     };
@@ -200,12 +203,12 @@ export class LocalWorkerPool implements Invoker {
     slot.busy = undefined;
     this.#slots[i] = this.#spawn();
     const { task } = busy;
-    busy.reject(
-      new WorkerCrashedError(
-        `${task.taskId} attempt ${task.attempt} timed out after ${formatDuration(this.#options.taskTimeoutMs ?? 0)} (--task-timeout); its worker thread was stopped`,
-        { retryable: true, context: { taskId: task.taskId, attempt: task.attempt } },
-      ),
+    const err = new WorkerCrashedError(
+      `${task.taskId} attempt ${task.attempt} timed out after ${formatDuration(this.#options.taskTimeoutMs ?? 0)} (--task-timeout); its worker thread was stopped`,
+      { retryable: true, context: { taskId: task.taskId, attempt: task.attempt } },
     );
+    if (busy.faults) err.faults = busy.faults;
+    busy.reject(err);
     this.#cleanups.push(
       slot.worker
         .terminate()

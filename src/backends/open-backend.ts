@@ -6,9 +6,11 @@ import type { Job } from '../job/types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isStream } from '../stream/define-stream.js';
 import type { Stream } from '../stream/types.js';
+import { faultPlan } from '../task/faults.js';
 import type { BackendOpenOptions, OpenedInvoker } from './backend.js';
 import { backendNamed } from './backends.js';
 import { bundleJob, importBundle, type JobBundle } from './bundle-job.js';
+import { withInvokeFaults } from './faulty-invoker.js';
 import { InlineInvoker } from './inline-invoker.js';
 import { DEFAULT_TASK_TIMEOUT_MS } from './local-backend.js';
 
@@ -36,9 +38,10 @@ const KINDS = {
  * Loads a job (a batch job for `runJob`, a stream job for `runStream`) and opens the backend named
  * in the options through the registry. A job file is bundled once with esbuild; the backend then
  * runs the bundle (worker threads import it, Lambda gets it shipped). A batch job object (no file)
- * runs inline in this thread, on the local backend only.
+ * runs inline in this thread, on the local backend only. Under FANOUT_FAULTS naming `invoke` the
+ * invoker refuses some invocations on purpose (see FaultyInvoker).
  * @throws {UsageError} when the backend is unknown, the job file is missing or exports the wrong
- *   kind of job, or a job object is sent to a remote backend.
+ *   kind of job, a job object is sent to a remote backend, or FANOUT_FAULTS is malformed.
  */
 export async function openBackend(
   job: string | URL | Job,
@@ -56,6 +59,8 @@ export async function openBackend(
   kind: 'job' | 'stream',
 ): Promise<OpenedBackend<Job | Stream>> {
   const backend = backendNamed(o.backend);
+  // Parsed here, before anything runs, so a bad spec is one line from the driver, not a failed task.
+  const faults = faultPlan();
   if (typeof job === 'object' && !(job instanceof URL)) {
     if (backend.remote) {
       throw new UsageError(
@@ -64,10 +69,15 @@ export async function openBackend(
     }
     if (!isJob(job)) throw new UsageError('a stream object runs in the calling thread: it opens no backend');
     const taskTimeoutMs = o.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
-    return { job, invoker: new InlineInvoker(job, { taskTimeoutMs }), taskTimeoutMs };
+    return {
+      job,
+      invoker: withInvokeFaults(new InlineInvoker(job, { taskTimeoutMs }), faults),
+      taskTimeoutMs,
+    };
   }
   const { job: definition, bundle } = await loadJobFile(job, kind, o.bundleDir);
-  return { job: definition, ...(await backend.open({ ...o, bundle })) };
+  const opened = await backend.open({ ...o, bundle });
+  return { job: definition, ...opened, invoker: withInvokeFaults(opened.invoker, faults) };
 }
 
 /**

@@ -136,6 +136,14 @@ async function withProgress<R extends JobResult | undefined>(
   return result;
 }
 
+/** `map:throw 3, store.put:error 1`: the injected faults, most frequent first. */
+function formatFaults(faults: Record<string, number>): string {
+  return Object.entries(faults)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ');
+}
+
 function formatSummary(r: JobResult): string {
   const c = r.counters;
   const n = (x: number) => x.toLocaleString('en-US');
@@ -151,6 +159,7 @@ function formatSummary(r: JobResult): string {
         ]
       : []),
     `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''}${c.mapsRerun > 0 ? `, ${n(c.mapsRerun)} map tasks run again for shuffle data that failed its checksum` : ''})`,
+    ...(c.faults ? [`  faults   ${formatFaults(c.faults)} injected (FANOUT_FAULTS)`] : []),
     `  output folder: ${where && !where.startsWith('..') ? where : r.output}`,
     '',
   ].join('\n');

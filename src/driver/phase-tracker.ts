@@ -1,4 +1,5 @@
 import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import { addFaults, type FaultCounts } from '../task/faults.js';
 import type { TaskStatus } from './job-state.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import type { AttemptEvent, TaskSpec } from './schedule.js';
@@ -16,6 +17,8 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
   taskMs = 0;
   retries = 0;
   speculated = 0;
+  /** Faults injected on purpose (FANOUT_FAULTS) in every attempt, committed or failed, by `site:kind`. */
+  readonly faults: FaultCounts = {};
   #done = 0;
   readonly #total: number;
 
@@ -41,6 +44,7 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
         return;
       case 'committed':
         this.taskMs += e.result.metrics.ms;
+        addFaults(this.faults, e.result.metrics.faults);
         this.status[e.spec.taskId] = { state: 'committed', attempts: e.attempt };
         this.emit({
           type: 'task-done',
@@ -55,6 +59,7 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
         return;
       case 'retry':
         this.retries++;
+        addFaults(this.faults, e.error.faults);
         this.status[e.spec.taskId] = { state: 'retrying', attempts: e.attempt, error: e.error.message };
         this.emit({
           type: 'task-retry',
@@ -67,6 +72,7 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
         });
         return;
       case 'gave-up':
+        addFaults(this.faults, e.error.faults);
         this.status[e.spec.taskId] = { state: 'failed', attempts: e.attempt, error: e.error.message };
         return;
       case 'speculated':

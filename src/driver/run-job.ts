@@ -29,6 +29,7 @@ import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
+import { addFaults } from '../task/faults.js';
 import { encodeInputList, type StoredInputList } from '../task/reduce-inputs.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
@@ -61,6 +62,8 @@ export interface JobCounters {
   badRecords: number;
   /** Map tasks run again because a reducer found their shuffle object failing its checksum. */
   mapsRerun: number;
+  /** Faults injected on purpose (FANOUT_FAULTS), by `site:kind`; absent when none were. */
+  faults?: Record<string, number>;
 }
 
 export interface StageSummary {
@@ -596,6 +599,10 @@ class JobRun {
       this.#usage.taskMs += tracker.taskMs;
       this.#counters.retries += tracker.retries;
       this.#counters.speculated += tracker.speculated;
+      if (Object.keys(tracker.faults).length > 0) {
+        this.#counters.faults ??= {};
+        addFaults(this.#counters.faults, tracker.faults);
+      }
     };
     try {
       await runAll(specs, {

@@ -6,9 +6,9 @@ import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
-import { openStore } from '../store/open-store.js';
 import { watchCancel } from '../task/cancel-watch.js';
 import { withSpillDir } from '../task/spill-dir.js';
+import { openTaskStore } from '../task/task-store.js';
 import { stageOf, userCodeError } from '../task/user-code.js';
 import { BadRecordLog } from './bad-record-log.js';
 import type { HolderContext, MapHolder } from './map-holder.js';
@@ -81,7 +81,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     try {
       for (const split of task.splits) {
         inputBytes += split.end - split.start;
-        await holder.readSplit(openStore(split.store), split, spillIfFull);
+        await holder.readSplit(openTaskStore(split.store), split, spillIfFull);
       }
       badRecords = await bad?.close();
     } catch (err) {
@@ -92,7 +92,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     // Encoded before the writer opens: an encoding that fails must not leave it open.
     const memory = encode();
     const out = new ShuffleObjectWriter(
-      await openStore(task.shuffleStore).openWriter(task.shuffleKey),
+      await openTaskStore(task.shuffleStore).openWriter(task.shuffleKey),
       task.partitions,
     );
     let written: Awaited<ReturnType<ShuffleObjectWriter['close']>>;
@@ -130,7 +130,11 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
 /** Where the task's skipped records go, when its input skips bad records rather than failing. */
 function badRecordLog(task: MapTask): BadRecordLog | undefined {
   if (task.input.onBadRecord !== 'skip' || task.badRecords === undefined) return undefined;
-  return new BadRecordLog(openStore(task.badRecords.store), task.badRecords.key, task.input.maxBadRecords);
+  return new BadRecordLog(
+    openTaskStore(task.badRecords.store),
+    task.badRecords.key,
+    task.input.maxBadRecords,
+  );
 }
 
 /**

@@ -115,6 +115,8 @@ export interface TaskMetrics {
   outputBytes: number;
   spills: number;
   ms: number;
+  /** Faults injected on purpose in this attempt (FANOUT_FAULTS), by `site:kind`; absent when none. */
+  faults?: Record<string, number>;
 }
 
 export interface MapResult {

@@ -19,4 +19,9 @@ export type WorkerRequest = { id: number; task: Task };
 export type WorkerReply =
   | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; error: SerializedError }
+  /**
+   * Sent before an injected crash or hang (FANOUT_FAULTS), which leave no result or error to carry
+   * the attempt's fault counts: the pool puts them on the error it fails the attempt with.
+   */
+  | { id: number; ok: 'fault'; faults: Record<string, number> }
   | 'ready';

@@ -7,10 +7,10 @@ import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
-import { openStore } from '../store/open-store.js';
 import { watchCancel } from '../task/cancel-watch.js';
 import { readInputList } from '../task/reduce-inputs.js';
 import { withSpillDir } from '../task/spill-dir.js';
+import { openTaskStore } from '../task/task-store.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
 import { PartWriter } from './part-writer.js';
 import { GroupsHolder, type ReduceHolder } from './reduce-holder.js';
@@ -59,7 +59,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     }
     if (runs.length > 0 && held.size > 0) spill();
 
-    const out = new PartWriter(await openStore(task.outputStore).openWriter(task.outputKey));
+    const out = new PartWriter(await openTaskStore(task.outputStore).openWriter(task.outputKey));
     try {
       // One synchronous loop over the keys: it awaits only a reduce that returns a promise, and a
       // part writer holding a full chunk.
@@ -109,7 +109,7 @@ async function* fetchSlices(inputs: readonly ReduceInput[]): AsyncGenerator<Uint
   const fill = () => {
     while (pending.length < PREFETCH && next < inputs.length) {
       const input = inputs[next++] as ReduceInput;
-      const p = readSlice(openStore(input.store), input.key, input.slice);
+      const p = readSlice(openTaskStore(input.store), input.key, input.slice);
       p.catch(() => {}); // surfaced when awaited below; avoid an unhandled rejection meanwhile
       pending.push(p);
     }

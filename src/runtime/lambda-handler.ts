@@ -3,6 +3,7 @@ import { type LambdaReply, parseLambdaEvent } from '../protocol/lambda-protocol.
 import { createLogger, type LogSink } from '../task/logger.js';
 import { runTask } from './run-task.js';
 import { ShippedBundles, type ShippedBundlesOptions } from './shipped-bundles.js';
+import { onFatalFault } from './task-faults.js';
 
 export interface LambdaRuntimeOptions extends ShippedBundlesOptions {
   /** Where failure lines go. @default stderr (CloudWatch Logs on Lambda) */
@@ -35,3 +36,9 @@ export function createHandler(options: LambdaRuntimeOptions = {}): (event: unkno
 
 /** The Lambda entry point (`lambda-handler.handler`): one module-level cache per execution environment. */
 export const handler = createHandler();
+
+// An injected crash (FANOUT_FAULTS) ends the runtime, as a crashing function would; a hang waits for
+// the function's timeout. Neither leaves a reply, so their counts do not reach the summary.
+onFatalFault((kind) => {
+  if (kind === 'crash') process.exit(1);
+});

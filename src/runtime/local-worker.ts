@@ -10,6 +10,7 @@ import {
 } from '../protocol/worker-protocol.js';
 import { isStream } from '../stream/define-stream.js';
 import { runTask } from './run-task.js';
+import { onFatalFault } from './task-faults.js';
 
 /** Imports the job bundle, then runs every task posted to this worker with `runTask`. */
 async function serve(data: WorkerData): Promise<void> {
@@ -20,7 +21,14 @@ async function serve(data: WorkerData): Promise<void> {
   if (!isJob(job) && !isStream(job)) {
     throw new Error(`${data.jobBundle} does not export a job made by defineJob or defineStream`);
   }
+  let running = 0;
+  // The pool hears of the fault first, then sees the thread exit (or stops it at the task timeout).
+  onFatalFault((kind, faults) => {
+    port.postMessage({ id: running, ok: 'fault', faults } satisfies WorkerReply);
+    if (kind === 'crash') process.exit(1);
+  });
   port.on('message', async ({ id, task }: WorkerRequest) => {
+    running = id;
     let reply: WorkerReply;
     try {
       reply = { id, ok: true, result: await runTask(job, task) };

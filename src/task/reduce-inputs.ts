@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { CorruptDataError } from '../errors.js';
 import type { ReduceInput, ReduceTask } from '../protocol/task-types.js';
-import { openStore } from '../store/open-store.js';
+import { openTaskStore } from './task-store.js';
 
 /** A reducer's input list as the driver stores it, with what its task is told to expect of it. */
 export interface StoredInputList {
@@ -24,7 +24,7 @@ export function encodeInputList(list: readonly ReduceInput[]): StoredInputList {
  * A mismatch is not retryable: the stored list does not heal, and only the driver writes it.
  */
 export async function readInputList(pointer: ReduceTask['inputs']): Promise<ReduceInput[]> {
-  const bytes = await openStore(pointer.store).get(pointer.key);
+  const bytes = await openTaskStore(pointer.store).get(pointer.key);
   if (crc32(bytes) !== pointer.crc) {
     throw new CorruptDataError(`checksum mismatch in reduce input list ${pointer.key}`);
   }
