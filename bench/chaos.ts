@@ -7,24 +7,9 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runJob } from '../src/index.js';
-import { resetFaultPlan } from '../src/task/faults.js';
-
-const FAULTS = [
-  'map:throw:0.05',
-  'map:crash:0.04',
-  'map:hang:0.03',
-  'reduce:throw:0.05',
-  'reduce:crash:0.04',
-  'store.get:error:0.04',
-  'store.put:error:0.04',
-  'store.put:slowdown:0.03',
-  'invoke:throttle:0.05',
-].join(',');
-
-const JOBS = ['wordcount', 'wordcount-js', 'top-urls', 'revenue-by-country', 'inverted-index'];
+import { CHAOS_FAULTS, EXAMPLE_JOBS, runExampleForChaos, setFaults } from '../test/helpers/chaos.js';
 
 /** Every output record of a folder: each key's JSON text with the values it came with. */
 function readParts(dir: string): Map<string, string[]> {
@@ -55,27 +40,8 @@ function compare(want: Map<string, string[]>, got: Map<string, string[]>) {
   return { lost, doubled, changed };
 }
 
-function setFaults(spec: string | undefined, seed?: string): void {
-  if (spec === undefined) delete process.env.FANOUT_FAULTS;
-  else process.env.FANOUT_FAULTS = spec;
-  if (seed === undefined) delete process.env.FANOUT_FAULTS_SEED;
-  else process.env.FANOUT_FAULTS_SEED = seed;
-  resetFaultPlan();
-}
-
 async function run(job: string, dir: string) {
-  const output = join(dir, 'out');
-  const result = await runJob(resolve('jobs', `${job}.ts`), {
-    input: [resolve('jobs/data', job)],
-    output,
-    workDir: join(dir, 'work'),
-    splitSize: 32 * 1024,
-    partitions: 6,
-    concurrency: 2,
-    retryBaseMs: 1,
-    taskTimeoutMs: 3000,
-    maxAttempts: 10,
-  });
+  const { result, output } = await runExampleForChaos(job, dir);
   return { result, records: readParts(output) };
 }
 
@@ -89,13 +55,13 @@ async function main(): Promise<number> {
   const totals = new Map<string, number>();
   let bad = 0;
   try {
-    for (const job of JOBS) {
+    for (const job of EXAMPLE_JOBS) {
       setFaults(undefined);
       const reference = await run(job, join(root, job, 'clean'));
       const faults = new Map<string, number>();
       const sums = { retries: 0, lost: 0, doubled: 0, changed: 0 };
       for (let i = 1; i <= seeds; i++) {
-        setFaults(FAULTS, `${job}-${i}`);
+        setFaults(CHAOS_FAULTS, `${job}-${i}`);
         const chaotic = await run(job, join(root, job, `seed-${i}`));
         for (const [k, n] of Object.entries(chaotic.result.counters.faults ?? {})) {
           faults.set(k, (faults.get(k) ?? 0) + n);
