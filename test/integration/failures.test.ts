@@ -9,6 +9,7 @@ import {
   InputChangedError,
   JobCancelledError,
   type JobResult,
+  type RunOptions,
   runJob,
   TaskFailedError,
   TooManyBadRecordsError,
@@ -22,6 +23,28 @@ import { countWords, wordText } from '../helpers/words.js';
 
 const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
 const wordcount = resolve('jobs/wordcount.ts');
+
+/**
+ * Runs a job over `d`'s `in/` into `out/`, with its state in `work/`, expecting it to fail: what it
+ * threw, and the tasks it retried on the way.
+ */
+async function failedRun(
+  d: { path: string },
+  job: Parameters<typeof runJob>[0],
+  extra: Partial<RunOptions> = {},
+): Promise<{ err: unknown; retries: string[] }> {
+  const retries: string[] = [];
+  const err = await runJob(job, {
+    input: [join(d.path, 'in')],
+    output: join(d.path, 'out'),
+    workDir: join(d.path, 'work'),
+    ...extra,
+    onProgress: (e) => {
+      if (e.type === 'task-retry') retries.push(e.taskId);
+    },
+  }).catch((e: unknown) => e);
+  return { err, retries };
+}
 
 describe('failures and retries on the local backend', () => {
   const setup = tempDirs('fail');
@@ -159,15 +182,7 @@ describe('failures and retries on the local backend', () => {
   it('fails fast, without retries, on a line that is not JSON, naming the file and line', async () => {
     const d = setup();
     const path = d.file('in/a.jsonl', '{"id":1}\n{"id":2,\n{"id":3}\n');
-    const retries: string[] = [];
-    const err = await runJob(fixture('bad-json'), {
-      input: [join(d.path, 'in')],
-      output: join(d.path, 'out'),
-      workDir: join(d.path, 'work'),
-      onProgress: (e) => {
-        if (e.type === 'task-retry') retries.push(e.taskId);
-      },
-    }).catch((e: unknown) => e);
+    const { err, retries } = await failedRun(d, fixture('bad-json'));
     expect(err).toBeInstanceOf(TaskFailedError);
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: bad JSON line/);
@@ -189,16 +204,7 @@ describe('failures and retries on the local backend', () => {
     async (_what, rows, field, line) => {
       const d = setup();
       const path = d.file('in/orders.csv', `${rows.join('\n')}\n`);
-      const retries: string[] = [];
-      const err = await runJob(resolve('jobs/revenue-by-country.ts'), {
-        input: [join(d.path, 'in')],
-        output: join(d.path, 'out'),
-        workDir: join(d.path, 'work'),
-        retryBaseMs: 1,
-        onProgress: (e) => {
-          if (e.type === 'task-retry') retries.push(e.taskId);
-        },
-      }).catch((e: unknown) => e);
+      const { err, retries } = await failedRun(d, resolve('jobs/revenue-by-country.ts'), { retryBaseMs: 1 });
       expect(err).toBeInstanceOf(TaskFailedError);
       expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
       expect((err as Error).message).toMatch(
@@ -276,16 +282,7 @@ describe('failures and retries on the local backend', () => {
     const d = setup();
     const path = d.file('in/a.txt.gz', bytes);
     d.file('in/b.txt', 'fine\n');
-    const retries: string[] = [];
-    const err = await runJob(wordcount, {
-      input: [join(d.path, 'in')],
-      output: join(d.path, 'out'),
-      workDir: join(d.path, 'work'),
-      retryBaseMs: 1,
-      onProgress: (e) => {
-        if (e.type === 'task-retry') retries.push(e.taskId);
-      },
-    }).catch((e: unknown) => e);
+    const { err, retries } = await failedRun(d, wordcount, { retryBaseMs: 1 });
     expect(err).toBeInstanceOf(TaskFailedError);
     expect((err as TaskFailedError).cause).toBeInstanceOf(BadRecordError);
     expect((err as Error).message).toMatch(
@@ -311,17 +308,7 @@ describe('failures and retries on the local backend', () => {
       expect(bytes.length > 1024).toBe(size === 'larger');
       const path = d.file(`in/${name}`, bytes);
       d.file('in/b.txt', 'fine\n');
-      const retries: string[] = [];
-      const err = await runJob(wordcount, {
-        input: [join(d.path, 'in')],
-        output: join(d.path, 'out'),
-        workDir: join(d.path, 'work'),
-        splitSize: 1024,
-        retryBaseMs: 1,
-        onProgress: (e) => {
-          if (e.type === 'task-retry') retries.push(e.taskId);
-        },
-      }).catch((e: unknown) => e);
+      const { err, retries } = await failedRun(d, wordcount, { splitSize: 1024, retryBaseMs: 1 });
       expect(err).toBeInstanceOf(TaskFailedError);
       expect((err as TaskFailedError).cause).toBeInstanceOf(UnreadableCompressionError);
       expect((err as Error).message).toMatch(
@@ -598,16 +585,7 @@ describe('failures and retries on the local backend', () => {
           emit(where === 'reduce' && key === 'bad' ? bad : key, [...ones].length);
         },
       });
-      const retries: string[] = [];
-      const err = await runJob(job, {
-        input: [join(d.path, 'in')],
-        output: join(d.path, 'out'),
-        workDir: join(d.path, 'work'),
-        retryBaseMs: 1,
-        onProgress: (e) => {
-          if (e.type === 'task-retry') retries.push(e.taskId);
-        },
-      }).catch((e: unknown) => e);
+      const { err, retries } = await failedRun(d, job, { retryBaseMs: 1 });
       expect(err).toBeInstanceOf(TaskFailedError);
       expect((err as Error).message).toMatch(
         new RegExp(
