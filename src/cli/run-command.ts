@@ -8,6 +8,7 @@ import type { RunOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl } from '../store/open-store.js';
+import { formatFaults } from '../task/faults.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
 import { createProgressView } from './progress-view.js';
 
@@ -134,14 +135,6 @@ async function withProgress<R extends JobResult | undefined>(
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else if (!flags.quiet) process.stdout.write(formatSummary(result));
   return result;
-}
-
-/** `map:throw 3, store.put:error 1`: the injected faults, most frequent first. */
-function formatFaults(faults: Record<string, number>): string {
-  return Object.entries(faults)
-    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
-    .join(', ');
 }
 
 function formatSummary(r: JobResult): string {

@@ -5,6 +5,7 @@ import type { BackendName } from '../backends/backends.js';
 import { FanoutError, StreamFailedError, UsageError } from '../errors.js';
 import type { StreamMetrics } from '../stream/consumer/stream-events.js';
 import { runStream } from '../stream/run-stream.js';
+import { formatFaults } from '../task/faults.js';
 import { parseCount } from './parse-size.js';
 
 /** Flags of `mr stream`, as commander hands them over. */
@@ -110,6 +111,7 @@ export function formatMetrics(name: string, m: StreamMetrics): string {
     .join(' ');
   return (
     `mr stream ${name}: ${m.recordsPerSecond} rec/s, ${m.records} records, ${m.inFlight} in flight, ` +
-    `${m.retries} retries, ${m.deadLetters} dead letters, ${m.throttles} throttles; age ${ages || '-'}`
+    `${m.retries} retries, ${m.deadLetters} dead letters, ${m.throttles} throttles` +
+    `${m.faults ? `, faults injected ${formatFaults(m.faults)}` : ''}; age ${ages || '-'}`
   );
 }

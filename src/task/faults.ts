@@ -15,6 +15,12 @@ export const FAULT_KINDS = {
   'store.get': ['error'],
   'store.put': ['error', 'slowdown'],
   invoke: ['throttle'],
+  /** A stream batch fails before it reaches the job's `process`, wherever that runs. */
+  'stream.process': ['throw'],
+  /** Writing a shard's checkpoint fails. */
+  'stream.checkpoint': ['error'],
+  /** Writing a shared shard lease (take, renew, hand off, release) fails. */
+  'stream.lease': ['error'],
 } as const;
 
 export type FaultSite = keyof typeof FAULT_KINDS;
@@ -142,4 +148,12 @@ export function resetFaultPlan(): void {
 export function addFaults(into: FaultCounts, more: FaultCounts | undefined): void {
   if (!more) return;
   for (const [k, n] of Object.entries(more)) into[k] = (into[k] ?? 0) + n;
+}
+
+/** `map:throw 3, store.put:error 1`: injected faults, most frequent first. */
+export function formatFaults(faults: FaultCounts): string {
+  return Object.entries(faults)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ');
 }

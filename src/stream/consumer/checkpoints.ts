@@ -1,5 +1,6 @@
 import { checkpointKey, checkpointsPrefix, type StreamScope } from '../../protocol/store-layout.js';
 import type { ObjectStore } from '../../store/object-store.js';
+import type { StreamFaults } from './stream-faults.js';
 
 /** One shard's checkpoint as stored. */
 export interface Checkpoint {
@@ -18,6 +19,7 @@ export class CheckpointStore {
   constructor(
     private readonly store: ObjectStore,
     private readonly scope: StreamScope,
+    private readonly faults?: StreamFaults,
   ) {}
 
   #key(shardId: string): string {
@@ -40,6 +42,7 @@ export class CheckpointStore {
   }
 
   async write(c: Omit<Checkpoint, 'updatedAt'>): Promise<void> {
+    this.faults?.check('stream.checkpoint', c.shardId, `writing the checkpoint of ${c.shardId}`);
     await this.store.put(this.#key(c.shardId), JSON.stringify({ ...c, updatedAt: new Date().toISOString() }));
   }
 }

@@ -1,3 +1,4 @@
+import type { FaultCounts } from '../../task/faults.js';
 import type { ShardStats } from './shard-pipeline.js';
 import type { StreamMetrics } from './stream-events.js';
 
@@ -22,7 +23,7 @@ export class MetricsTally {
   }
 
   /** Figures now; records/s is over the time since the previous snapshot. */
-  snapshot(running: ReadonlyMap<string, LiveShard>): StreamMetrics {
+  snapshot(running: ReadonlyMap<string, LiveShard>, faults: FaultCounts = {}): StreamMetrics {
     const live = [...running.values()];
     const sum = (f: (s: LiveShard) => number) => live.reduce((n, s) => n + f(s), 0);
     const t = this.#retired;
@@ -38,6 +39,7 @@ export class MetricsTally {
       retries: t.retries + sum((s) => s.stats.retries),
       deadLetters: t.deadLetters + sum((s) => s.stats.deadLetters),
       throttles: t.throttles + sum((s) => s.reader.throttles),
+      ...(Object.keys(faults).length > 0 && { faults: { ...faults } }),
       shards: [...running.entries()].map(([shardId, s]) => ({
         shardId,
         millisBehind: s.reader.millisBehind,

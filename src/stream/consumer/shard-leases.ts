@@ -1,5 +1,6 @@
-import { UsageError } from '../../errors.js';
+import { FanoutError, UsageError } from '../../errors.js';
 import type { ObjectStore, PutCondition } from '../../store/object-store.js';
+import type { StreamFaults } from './stream-faults.js';
 
 /** What is stored per shard, as JSON, at `<prefix><shardId>.json`. */
 export interface ShardLease {
@@ -10,6 +11,8 @@ export interface ShardLease {
   expiresAt: number;
   /** Bumped on every write, so every write has distinct bytes and therefore a new version. */
   counter: number;
+  /** Another consumer asked for this lease (to balance the shards): the owner hands it over. */
+  wantedBy?: string;
 }
 
 /** How a ShardLeases talks to the store and who it is. */
@@ -23,14 +26,24 @@ export interface ShardLeasesOptions {
   leaseMs?: number;
   /** Clock in epoch ms (tests pass a fake one). @default Date.now */
   now?: () => number;
+  /** Injected lease-write failures (FANOUT_FAULTS `stream.lease:error`). */
+  faults?: StreamFaults;
+}
+
+/** What a renewal found: shards to stop now, and the first store error, if any. */
+export interface Renewal {
+  /**
+   * Shards this consumer must stop processing: lost to another consumer, asked for by one (stop,
+   * checkpoint, then `release`), or no longer safely held because renewals keep failing.
+   */
+  stop: string[];
+  error?: unknown;
 }
 
 /** A lease this consumer wrote, with the version its next write must replace. */
 interface Held {
   lease: ShardLease;
   version: string;
-  /** Not before this time: a stolen lease waits out its previous owner's term. */
-  usableAt: number;
 }
 
 /** A lease as read from the store. */
@@ -44,13 +57,20 @@ interface Seen {
  * Shard leases kept in an ObjectStore with compare-and-swap, so several consumers share a
  * stream's shards without two of them processing one shard at once.
  *
- * The rule that makes it safe: a consumer processes a shard only while the shard is in `owned()`,
- * i.e. while the lease it last wrote is unexpired. Every write is a `putIf` naming the version
- * read or written before, so of two consumers racing for a lease exactly one wins, and a
- * consumer whose lease was taken learns it on its next `renew` (its CAS fails). Taking a lease
- * over, whether expired or stolen, never overlaps its previous owner's term: an expired lease's
- * term is over, and a stolen lease becomes usable only when the term its owner last wrote ends.
- * Clocks of the consumers must agree to well within `leaseMs`.
+ * The rules that make it safe:
+ * - A consumer processes a shard only while the shard is in `owned()`: it holds the lease, has not
+ *   been asked for it, and the term it last wrote has at least half a lease left. Past that point
+ *   (renewals failing, say) it stops the shard, leaving the rest of the term to finish its in-flight
+ *   batches and write the final checkpoint before anyone else may start.
+ * - Every write is a `putIf` naming the version read or written before, so of two consumers racing
+ *   for a lease exactly one wins; a lease is taken only when free, released or expired.
+ * - Balancing never takes a lease from a live owner. The consumer with too few shards asks for one
+ *   (`wantedBy`); the owner learns it at its next renewal, stops the shard, checkpoints, and hands
+ *   the lease over (a fresh term in the asker's name), which the asker finds at its next `acquire`.
+ *   The handoff thus checkpoints first, and the next owner starts where the last one stopped. An
+ *   owner that never answers loses the lease when its term ends, having stopped half a term before.
+ * Clocks of the consumers must agree to well within `leaseMs`, and a batch must take well under
+ * half a lease, or its end may overlap the next owner's start.
  *
  * @example
  * const leases = new ShardLeases({ store, prefix: 'streams/clicks/leases/', owner: randomUUID() });
@@ -62,6 +82,7 @@ export class ShardLeases {
   readonly #prefix: string;
   readonly #owner: string;
   readonly #now: () => number;
+  readonly #faults: StreamFaults | undefined;
   readonly #held = new Map<string, Held>();
   /** acquire, renew and release run one at a time, so they never race on `#held`. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -78,6 +99,7 @@ export class ShardLeases {
     this.#prefix = options.prefix;
     this.#owner = options.owner;
     this.#now = options.now ?? Date.now;
+    this.#faults = options.faults;
   }
 
   /** This consumer's id. */
@@ -85,18 +107,17 @@ export class ShardLeases {
     return this.#owner;
   }
 
-  /** Shards this consumer may process right now, sorted. */
+  /** Shards this consumer may process right now, sorted (see the class's rules). */
   owned(): string[] {
-    const now = this.#now();
     return [...this.#held]
-      .filter(([, h]) => h.usableAt <= now && now < h.lease.expiresAt)
+      .filter(([, h]) => this.#safe(h))
       .map(([id]) => id)
       .sort();
   }
 
   /**
    * Takes free or expired leases among `shardIds`, up to a fair share of ceil(S/N) for N live
-   * owners (those holding an unexpired lease, and this one), and steals at most one lease from an
+   * owners (those holding an unexpired lease, and this one), and asks for at most one lease from an
    * owner holding at least two more than this one, which moves the group towards balance without
    * ever oscillating. Returns `owned()`.
    */
@@ -110,11 +131,18 @@ export class ShardLeases {
       // What the store says overrides what we remember: a lease rewritten by someone else is lost.
       for (const s of seen) {
         const h = this.#held.get(s.shardId);
-        if (h && h.version !== s.version) this.#held.delete(s.shardId);
-        // Ours in the store but not in memory: a write whose answer was lost (S3 retried it and
-        // got 412). The bytes name us, so nobody else wrote since.
-        if (!h && s.version !== undefined && s.lease?.owner === this.#owner && live(s)) {
-          this.#held.set(s.shardId, { lease: s.lease, version: s.version, usableAt: now });
+        const ours = s.version !== undefined && s.lease?.owner === this.#owner && live(s);
+        if (h && h.version !== s.version) {
+          // Rewritten with our name still on it: a handoff request, or our own write whose answer
+          // was lost (S3 retried it and got 412). Either way nobody else owns it.
+          if (ours && s.lease && s.version) this.#held.set(s.shardId, { lease: s.lease, version: s.version });
+          else this.#held.delete(s.shardId);
+        } else if (!h && ours && s.lease && s.version) {
+          // Ours in the store but not in memory: handed over to us, a write whose answer was lost,
+          // or a release that failed. A lease asked for is handed on now; nothing runs on it here.
+          const held = { lease: s.lease, version: s.version };
+          if (s.lease.wantedBy) await this.#free(s.shardId, held).catch(() => {});
+          else this.#held.set(s.shardId, held);
         }
       }
 
@@ -128,17 +156,22 @@ export class ShardLeases {
       for (const s of seen) {
         if (mine >= share) break;
         if (live(s)) continue;
-        // Free, released or expired: its previous owner stopped processing when its term ended.
-        if (await this.#write(s, now)) mine++;
+        // Free, released or expired: its previous owner stopped processing before its term ended.
+        if (await this.#take(s)) mine++;
       }
 
       if (mine < share) {
         const victim = [...counts].sort((a, b) => b[1] - a[1])[0];
         if (victim && victim[0] !== this.#owner && victim[1] >= mine + 2) {
-          // Steal the last of its shards (any would do; a fixed choice keeps thieves apart).
+          // Ask for the last of its shards (any would do; a fixed choice keeps askers apart).
           const target = seen.filter((s) => live(s) && s.lease.owner === victim[0]).at(-1);
-          // The victim may process until the term it last wrote ends; we start only then.
-          if (target?.lease) await this.#write(target, target.lease.expiresAt);
+          if (target?.lease && target.version && target.lease.wantedBy === undefined) {
+            await this.#put(
+              target.shardId,
+              { ...target.lease, counter: target.lease.counter + 1, wantedBy: this.#owner },
+              { ifVersion: target.version },
+            );
+          }
         }
       }
       return this.owned();
@@ -146,41 +179,35 @@ export class ShardLeases {
   }
 
   /**
-   * Extends every held lease by `leaseMs` with a CAS over the version last written. A failed CAS
-   * means another consumer took the lease: it is dropped (stop processing that shard).
-   * Returns the shards lost.
-   *
-   * @throws {FanoutError} from the store; leases it could not renew stay held until they expire.
+   * Extends every held lease by `leaseMs` with a CAS over the version last written, and says which
+   * shards to stop (see Renewal). A lease rewritten by another consumer is dropped; one still naming
+   * this consumer (a handoff request) is extended and reported until it is released.
    */
-  renew(): Promise<string[]> {
+  renew(): Promise<Renewal> {
     return this.#serial(async () => {
-      const lost: string[] = [];
+      const stop: string[] = [];
       const errors: unknown[] = [];
       await Promise.all(
         [...this.#held].map(async ([shardId, h]) => {
-          const lease = { ...h.lease, expiresAt: this.#now() + this.leaseMs, counter: h.lease.counter + 1 };
           try {
-            const result = await this.#store.putIf(this.#key(shardId), JSON.stringify(lease), {
-              ifVersion: h.version,
-            });
-            if (result.ok) this.#held.set(shardId, { ...h, lease, version: result.version });
-            else {
-              this.#held.delete(shardId);
-              lost.push(shardId);
-            }
+            const kept = await this.#extend(shardId, h);
+            if (!kept) stop.push(shardId);
+            else if (kept.lease.wantedBy !== undefined) stop.push(shardId);
           } catch (err) {
             errors.push(err);
+            // Keep it while it lasts; stop processing once too little of the term is left.
+            if (!this.#safe(h)) stop.push(shardId);
           }
         }),
       );
-      if (errors.length > 0) throw errors[0];
-      return lost.sort();
+      return { stop: stop.sort(), ...(errors.length > 0 && { error: errors[0] }) };
     });
   }
 
   /**
-   * Gives a lease back (expiresAt 0) so another consumer may take it at once. Call it only after
-   * the shard's in-flight work is done and checkpointed. A lease already lost is left alone.
+   * Gives a lease back so another consumer may take it at once: to the consumer that asked for it,
+   * or to whoever comes first. Call it only after the shard's in-flight work is done and
+   * checkpointed. A lease already lost is left alone.
    */
   release(shardId: string): Promise<void> {
     return this.#serial(async () => {
@@ -188,13 +215,58 @@ export class ShardLeases {
       if (!h) return;
       // Forget it first: from here on this consumer must not process the shard.
       this.#held.delete(shardId);
-      const lease = { ...h.lease, expiresAt: 0, counter: h.lease.counter + 1 };
-      await this.#store.putIf(this.#key(shardId), JSON.stringify(lease), { ifVersion: h.version });
+      await this.#free(shardId, h);
     });
   }
 
-  /** Writes this consumer's lease over `s` by CAS; true when it won. */
-  async #write(s: Seen, usableAt: number): Promise<boolean> {
+  /** At least half of the term is left and nobody asked for it: safe to go on processing. */
+  #safe(h: Held): boolean {
+    return h.lease.wantedBy === undefined && this.#now() + this.leaseMs / 2 <= h.lease.expiresAt;
+  }
+
+  /**
+   * The renewed lease, or undefined when another consumer owns it now.
+   * @throws {FanoutError} when the lease keeps changing under us, or from the store.
+   */
+  async #extend(shardId: string, h: Held): Promise<Held | undefined> {
+    for (let current = h, tries = 0; tries < 3; tries++) {
+      const lease = { ...current.lease, expiresAt: this.#now() + this.leaseMs, counter: current.lease.counter + 1 };
+      const version = await this.#put(shardId, lease, { ifVersion: current.version });
+      if (version !== undefined) {
+        const next = { lease, version };
+        this.#held.set(shardId, next);
+        return next;
+      }
+      // Rewritten since our last write: by a consumer asking for it (our name still on it), or taken.
+      const seen = await this.#read(shardId);
+      if (seen.lease?.owner !== this.#owner || seen.version === undefined) {
+        this.#held.delete(shardId);
+        return undefined;
+      }
+      current = { lease: seen.lease, version: seen.version };
+    }
+    throw new FanoutError(`the lease of ${shardId} kept changing while it was renewed`, { retryable: true });
+  }
+
+  /**
+   * Gives up a lease naming this consumer, following rewrites that keep our name: to the consumer
+   * that asked for it, as a fresh term in its name, or else as free (expiresAt 0).
+   */
+  async #free(shardId: string, h: Held): Promise<void> {
+    for (let current = h, tries = 0; tries < 3; tries++) {
+      const { wantedBy, counter } = current.lease;
+      const lease: ShardLease = wantedBy
+        ? { shardId, owner: wantedBy, expiresAt: this.#now() + this.leaseMs, counter: counter + 1 }
+        : { ...current.lease, expiresAt: 0, counter: counter + 1 };
+      if ((await this.#put(shardId, lease, { ifVersion: current.version })) !== undefined) return;
+      const seen = await this.#read(shardId);
+      if (seen.lease?.owner !== this.#owner || seen.version === undefined) return;
+      current = { lease: seen.lease, version: seen.version };
+    }
+  }
+
+  /** Writes this consumer's lease over a free one by CAS; true when it won. */
+  async #take(s: Seen): Promise<boolean> {
     const lease: ShardLease = {
       shardId: s.shardId,
       owner: this.#owner,
@@ -202,9 +274,16 @@ export class ShardLeases {
       counter: (s.lease?.counter ?? 0) + 1,
     };
     const condition: PutCondition = s.version === undefined ? { ifAbsent: true } : { ifVersion: s.version };
-    const result = await this.#store.putIf(this.#key(s.shardId), JSON.stringify(lease), condition);
-    if (result.ok) this.#held.set(s.shardId, { lease, version: result.version, usableAt });
-    return result.ok;
+    const version = await this.#put(s.shardId, lease, condition);
+    if (version !== undefined) this.#held.set(s.shardId, { lease, version });
+    return version !== undefined;
+  }
+
+  /** One conditional write of a lease: its new version, or undefined when the condition failed. */
+  async #put(shardId: string, lease: ShardLease, condition: PutCondition): Promise<string | undefined> {
+    this.#faults?.check('stream.lease', shardId, `writing the lease of ${shardId}`);
+    const result = await this.#store.putIf(this.#key(shardId), JSON.stringify(lease), condition);
+    return result.ok ? result.version : undefined;
   }
 
   async #read(shardId: string): Promise<Seen> {
@@ -241,5 +320,6 @@ function parseLease(body: Uint8Array, shardId: string): ShardLease {
     owner: typeof o.owner === 'string' ? o.owner : '',
     expiresAt: typeof o.expiresAt === 'number' ? o.expiresAt : 0,
     counter: typeof o.counter === 'number' ? o.counter : 0,
+    ...(typeof o.wantedBy === 'string' && { wantedBy: o.wantedBy }),
   };
 }

@@ -13,6 +13,7 @@ import { MetricsTally } from './metrics-tally.js';
 import { type RunningShard, runShard, type ShardDeps } from './run-shard.js';
 import { listShards, readyShards, type ShardInfo } from './shard-list.js';
 import { StreamEmitter, type StreamEvents } from './stream-events.js';
+import { StreamFaults } from './stream-faults.js';
 import { describeStream, scopeOf } from './stream-identity.js';
 import { resolveStreamOptions, type StreamOptions } from './stream-options.js';
 
@@ -60,6 +61,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
   const running = new Map<string, RunningShard & { done: Promise<void> }>();
   const halted = new Set<string>();
   const tally = new MetricsTally();
+  const faults = new StreamFaults();
   let scoped: Scoped | undefined;
   let failure: StreamFailedError | undefined;
 
@@ -99,7 +101,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
   /** Learns which stream this is, once: its keys in the store depend on it. */
   const scopeStream = async (): Promise<Scoped> => {
     const scope = scopeOf(job.name, await describeStream(kinesis, streamName));
-    const checkpoints = new CheckpointStore(store, scope);
+    const checkpoints = new CheckpointStore(store, scope, faults);
     const deadLetters: DeadLetterSink =
       job.dlq && o.sqs ? new SqsDeadLetters(o.sqs, job.dlq) : new StoreDeadLetters(store, scope);
     const deps: ShardDeps = {
@@ -108,11 +110,11 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
       store,
       checkpoints,
       deadLetters,
-      process: processFor,
+      process: (j, shardId) => faults.aroundProcess(processFor(j, shardId), shardId),
       onCheckpoint: (shardId, sequenceNumber, ended) =>
         events.emit('checkpoint', { shardId, sequenceNumber, ended }),
     };
-    return { scope, checkpoints, leases: o.leases(scope), deps };
+    return { scope, checkpoints, leases: o.leases(scope, faults), deps };
   };
 
   const startShard = async (s: Scoped, info: ShardInfo, ended: Set<string>) => {
@@ -127,13 +129,15 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
         // Reported, never thrown: nothing awaits this promise until the consumer stops.
         await s.leases.release(shardId).catch(report);
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         const e = toFanoutError(err);
         // A transient failure (the DLQ or Kinesis unreachable) is retried from the checkpoint at the
-        // next refresh; one that cannot pass by itself (window state too large) halts the shard, and
-        // one that no retry can fix on any shard (StreamFailedError) stops the consumer.
+        // next refresh, here or, once the lease is given up, by the consumer that asked for it; one
+        // that cannot pass by itself (window state too large) halts the shard, and one that no retry
+        // can fix on any shard (StreamFailedError) stops the consumer.
         if (!e.retryable) halted.add(shardId);
         report(e);
+        if (e.retryable) await s.leases.release(shardId).catch(report);
       },
     );
     running.set(shardId, { ...shard, done: done.finally(() => fold(shardId)) });
@@ -179,7 +183,7 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
     while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
   };
 
-  const metrics = () => tally.snapshot(running);
+  const metrics = () => tally.snapshot(running, faults.counts);
   const timer = setInterval(() => events.emit('metrics', metrics()), o.metricsIntervalMs);
   const tuner = o.autoTune
     ? setInterval(() => {
@@ -198,7 +202,10 @@ export function startStream(job: Stream, options: StreamOptions = {}): StreamHan
       }, o.autoTuneMs)
     : undefined;
   const heartbeat = setInterval(() => {
-    scoped?.leases.renew().then(drop, report);
+    scoped?.leases.renew().then((r) => {
+      drop(r.stop);
+      if (r.error !== undefined) report(r.error);
+    }, report);
   }, o.leaseRenewMs);
   // Ends when the consumer stops, by stop() or by a failure: either way its timers go with it.
   const stopped = pollLoop()

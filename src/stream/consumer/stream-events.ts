@@ -1,4 +1,5 @@
 import { FanoutError } from '../../errors.js';
+import type { FaultCounts } from '../../task/faults.js';
 
 /** One shard's figures in a metrics event. */
 export interface ShardMetrics {
@@ -22,6 +23,8 @@ export interface StreamMetrics {
   retries: number;
   deadLetters: number;
   throttles: number;
+  /** Faults injected so far by `site:kind`, when FANOUT_FAULTS is set. */
+  faults?: FaultCounts;
   shards: ShardMetrics[];
 }
 

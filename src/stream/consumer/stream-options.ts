@@ -10,6 +10,7 @@ import type { Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type LeaseManager, SoleOwner } from './lease-manager.js';
 import { ShardLeases } from './shard-leases.js';
+import type { StreamFaults } from './stream-faults.js';
 import type { ReaderPacing } from './shard-reader.js';
 
 /** Leases shared by the consumers of one job on one stream. */
@@ -86,7 +87,7 @@ export interface ResolvedStreamOptions {
   /** Set when the job has a `dlq`. */
   sqs: SQSClient | undefined;
   /** The lease manager for the stream's keys, made once the stream is known. */
-  leases: (scope: StreamScope) => LeaseManager;
+  leases: (scope: StreamScope, faults?: StreamFaults) => LeaseManager;
   process: ((job: Stream, shardId: string) => ProcessBatch) | undefined;
   metricsIntervalMs: number;
   autoTune: boolean;
@@ -123,7 +124,14 @@ export function resolveStreamOptions(job: Stream, o: StreamOptions = {}): Resolv
     kinesis: o.kinesis ?? defaultKinesisClient(),
     sqs: job.dlq === undefined ? undefined : (o.sqs ?? defaultSqsClient()),
     leases: shared
-      ? (scope) => new ShardLeases({ store, prefix: leasesPrefix(scope), owner: shared.owner, leaseMs })
+      ? (scope, faults) =>
+          new ShardLeases({
+            store,
+            prefix: leasesPrefix(scope),
+            owner: shared.owner,
+            leaseMs,
+            ...(faults && { faults }),
+          })
       : () => leases ?? new SoleOwner(),
     process: o.process,
     metricsIntervalMs: positiveInt('metricsIntervalMs', o.metricsIntervalMs ?? d.metricsIntervalMs),

@@ -12,20 +12,48 @@ const tmp = tempDir('shard-leases');
 let serial = 0;
 afterAll(() => tmp.cleanup());
 
-/** A store and a clock shared by several consumers, as on one host. */
+/** A store and a clock shared by several consumers, as on one host; `failing` makes writes fail. */
 function world() {
-  const store = new LocalDirStore(join(tmp.path, `store-${++serial}`));
+  const inner = new LocalDirStore(join(tmp.path, `store-${++serial}`));
+  const failing = new Set<string>();
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'putIf')
+        return (key: string, ...rest: unknown[]) => {
+          for (const owner of failing) if (writer === owner) throw new Error(`store down for ${owner}`);
+          return (target.putIf as (...a: unknown[]) => unknown).call(target, key, ...rest);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  let writer = '';
   const clock = { t: 1_000_000 };
-  const consumer = (owner: string) =>
-    new ShardLeases({ store, prefix: PREFIX, owner, leaseMs: LEASE_MS, now: () => clock.t });
-  return { store, clock, consumer };
+  const consumer = (owner: string) => {
+    const leases = new ShardLeases({ store, prefix: PREFIX, owner, leaseMs: LEASE_MS, now: () => clock.t });
+    // Each call names who writes, so a failing store can fail one consumer's writes only.
+    return new Proxy(leases, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          writer = owner;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  };
+  return { store, clock, consumer, failing };
 }
 
-/** Rounds of acquire and renew, as consumers' heartbeats would run, a third of a lease apart. */
+/**
+ * Rounds of renew and acquire, as consumers' heartbeats would run, a third of a lease apart. A
+ * shard a renewal says to stop is released at once, as a consumer does once it has checkpointed.
+ */
 async function heartbeat(clock: { t: number }, consumers: ShardLeases[], rounds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     for (const c of consumers) {
-      await c.renew();
+      for (const id of (await c.renew()).stop) await c.release(id);
       await c.acquire(SHARDS);
     }
     clock.t += LEASE_MS / 3;
@@ -99,21 +127,62 @@ describe('ShardLeases', () => {
     }
   });
 
-  it('steals one lease for balance, usable only once the victim’s term has ended', async () => {
-    const { clock, consumer } = world();
+  it('asks for one lease for balance; the owner stops and releases it before the asker takes it', async () => {
+    const { consumer } = world();
     const a = consumer('a');
     const b = consumer('b');
     await a.acquire(SHARDS);
 
     expect(await b.acquire(SHARDS)).toEqual([]);
-    clock.t += LEASE_MS - 1;
-    await b.renew();
-    expect(b.owned()).toEqual([]);
-    clock.t += 1;
-    const stolen = b.owned();
+    // a still processes all four until its next renewal tells it of the request.
+    expect(a.owned()).toEqual(SHARDS);
+    const { stop } = await a.renew();
+    expect(stop).toEqual(['shardId-003']);
+    expect(a.owned()).toEqual(SHARDS.slice(0, 3));
+    // Not released yet (a is still checkpointing): nobody may take it.
+    expect(await b.acquire(SHARDS)).toEqual([]);
+    await a.release('shardId-003');
 
-    expect(stolen).toHaveLength(1);
-    expect(await a.renew()).toEqual(stolen);
+    // Handed over in b's name: b finds it at its next acquire, and asks for a second (3 against 1).
+    expect(await b.acquire(SHARDS)).toEqual(['shardId-003']);
+    expect((await a.renew()).stop).toEqual(['shardId-002']);
+  });
+
+  it('takes a lease asked for but never handed over only once its term ends', async () => {
+    const { clock, consumer } = world();
+    const a = consumer('a');
+    const b = consumer('b');
+    await a.acquire(SHARDS);
+    await b.acquire(SHARDS);
+
+    clock.t += LEASE_MS - 1;
+    expect(await b.acquire(SHARDS)).toEqual([]);
+    clock.t += 1;
+
+    expect(await b.acquire(SHARDS)).toEqual(SHARDS);
+  });
+
+  it('stops a shard whose renewals keep failing half a lease before anyone else may take it', async () => {
+    const { clock, consumer, failing } = world();
+    const a = consumer('a');
+    const b = consumer('b');
+    await a.acquire(['shardId-000']);
+    failing.add('a');
+
+    clock.t += LEASE_MS / 3;
+    const first = await a.renew();
+    expect(first.error).toBeDefined();
+    expect(first.stop).toEqual([]);
+    expect(a.owned()).toEqual(['shardId-000']);
+    clock.t += LEASE_MS / 3;
+    const second = await a.renew();
+
+    expect(second.stop).toEqual(['shardId-000']);
+    expect(a.owned()).toEqual([]);
+    // The rest of the term is a's to wind down in: b waits it out.
+    expect(await b.acquire(['shardId-000'])).toEqual([]);
+    clock.t += LEASE_MS / 3;
+    expect(await b.acquire(['shardId-000'])).toEqual(['shardId-000']);
   });
 
   it('reports a lease lost when its owner renews after the lease was taken over', async () => {
@@ -124,9 +193,9 @@ describe('ShardLeases', () => {
     clock.t += LEASE_MS;
     await b.acquire(['shardId-000']);
 
-    const lost = await a.renew();
+    const { stop } = await a.renew();
 
-    expect(lost).toEqual(['shardId-000']);
+    expect(stop).toEqual(['shardId-000']);
     expect(a.owned()).toEqual([]);
     expect(b.owned()).toEqual(['shardId-000']);
   });
