@@ -10,9 +10,14 @@ export function defaultKinesisClient(config: KinesisClientConfig = {}): KinesisC
   return new KinesisClient({ requestHandler: new NodeHttpHandler(), maxAttempts: 3, ...config });
 }
 
-/** An SQS client for the dead-letter queue; the SDK honours `AWS_ENDPOINT_URL_SQS`. */
+/**
+ * An SQS client for the dead-letter queue; the SDK honours `AWS_ENDPOINT_URL_SQS`. With that endpoint
+ * set, requests go to it even when a queue URL names another host: emulators answer GetQueueUrl
+ * with hosts such as `sqs.us-east-1.localhost` that do not resolve.
+ */
 export function defaultSqsClient(config: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({ requestHandler: new NodeHttpHandler(), maxAttempts: 3, ...config });
+  const pinned = process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {};
+  return new SQSClient({ requestHandler: new NodeHttpHandler(), maxAttempts: 3, ...pinned, ...config });
 }
 
 /** The stream name and, for an ARN, the ARN: the API takes either as `StreamName` or `StreamARN`. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DeadLetterError } from '../../errors.js';
 import { deadLetterKey, deadLettersPrefix, type StreamScope } from '../../protocol/store-layout.js';
@@ -46,7 +47,13 @@ export function deadLetterOf(
   };
 }
 
-/** An SQS queue, given by name (resolved once with GetQueueUrl) or URL. */
+/**
+ * An SQS queue, given by name (resolved once with GetQueueUrl) or URL. A consumer killed between
+ * dead-lettering a record and checkpointing past it sends the record again when it restarts: a
+ * standard queue then holds it twice (each letter names its shard and sequence number, so readers
+ * can tell), while a FIFO queue (`….fifo`) drops the repeat, as the letter's deduplication id is
+ * its stream, shard and sequence number (within SQS's five-minute deduplication window).
+ */
 export class SqsDeadLetters implements DeadLetterSink {
   #url: Promise<string> | undefined;
   constructor(
@@ -62,7 +69,15 @@ export class SqsDeadLetters implements DeadLetterSink {
     try {
       this.#url ??= this.#resolve();
       const QueueUrl = await this.#url;
-      await this.client.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(letter) }));
+      const fifo = QueueUrl.endsWith('.fifo') && {
+        MessageGroupId: letter.shardId,
+        MessageDeduplicationId: createHash('sha256')
+          .update(`${letter.stream}\n${letter.shardId}\n${letter.sequenceNumber}`)
+          .digest('hex'),
+      };
+      await this.client.send(
+        new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(letter), ...fifo }),
+      );
     } catch (err) {
       this.#url = undefined;
       throw new DeadLetterError(

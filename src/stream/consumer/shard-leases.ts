@@ -230,7 +230,11 @@ export class ShardLeases {
    */
   async #extend(shardId: string, h: Held): Promise<Held | undefined> {
     for (let current = h, tries = 0; tries < 3; tries++) {
-      const lease = { ...current.lease, expiresAt: this.#now() + this.leaseMs, counter: current.lease.counter + 1 };
+      const lease = {
+        ...current.lease,
+        expiresAt: this.#now() + this.leaseMs,
+        counter: current.lease.counter + 1,
+      };
       const version = await this.#put(shardId, lease, { ifVersion: current.version });
       if (version !== undefined) {
         const next = { lease, version };

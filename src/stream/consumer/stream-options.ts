@@ -10,8 +10,8 @@ import type { Stream } from '../types.js';
 import type { ProcessBatch } from './batch-runner.js';
 import { type LeaseManager, SoleOwner } from './lease-manager.js';
 import { ShardLeases } from './shard-leases.js';
-import type { StreamFaults } from './stream-faults.js';
 import type { ReaderPacing } from './shard-reader.js';
+import type { StreamFaults } from './stream-faults.js';
 
 /** Leases shared by the consumers of one job on one stream. */
 export interface SharedLeases {
