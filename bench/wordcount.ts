@@ -14,12 +14,13 @@
  * the corpus manifest only, nothing is recorded). A full run appends one JSON line to
  * bench/results/wordcount.jsonl.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BenchError, check, median, parseJsonObject, runNode } from './child.js';
 import { type CorpusManifest, ensureCorpus } from './corpus.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,62 +31,6 @@ const TOP = 20;
 const JOBS = ['wordcount', 'wordcount-js'];
 
 type Counts = Map<string, number>;
-
-interface ChildResult {
-  ms: number;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-class BenchError extends Error {}
-
-/** Runs `node ...args` in the repository root; `ms` is spawn to exit. */
-function runNode(args: string[]): Promise<ChildResult> {
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let ms = 0;
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('exit', () => {
-      ms = performance.now() - t0;
-    });
-    child.on('close', (code, signal) => {
-      resolvePromise({
-        ms,
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
-}
-
-function check(what: string, r: ChildResult): void {
-  if (r.code === 0) return;
-  const tail = r.stderr.trimEnd().split('\n').slice(-20).join('\n');
-  throw new BenchError(`${what} failed (${r.signal ?? `exit code ${r.code}`}):\n${tail}`);
-}
-
-/** The last stdout line that parses as a JSON object (the whole stdout first), or undefined. */
-function parseJsonObject(stdout: string): Record<string, unknown> | undefined {
-  const candidates = [stdout, ...stdout.trimEnd().split('\n').reverse()];
-  for (const c of candidates) {
-    try {
-      const v: unknown = JSON.parse(c);
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return undefined;
-}
 
 function readFanoutCounts(dir: string): Counts {
   let names: string[];
@@ -181,11 +126,6 @@ function checkAgainstManifest(who: string, counts: Counts, manifest: CorpusManif
   return problems;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 const int = (n: number): string => n.toLocaleString('en-US');

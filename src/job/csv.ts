@@ -4,14 +4,16 @@ import { previewLine } from './preview-line.js';
 /**
  * Splits one CSV line into fields (RFC 4180 quoting: `"a,b"`, `"say ""hi"""`). A record is one
  * line: quoted fields may hold the delimiter and quotes but not newlines, so splits stay line-aligned.
+ * With `limit`, only the first `limit` fields are read and the rest of the line is never scanned
+ * (a quote left open there goes unnoticed, as those fields are not read).
  * @throws {BadRecordError} for a quote still open at the end of the line: taking the rest of the
  * line as one field would hide the record's other fields.
  */
-export function parseCsvLine(line: string, delimiter: string): string[] {
-  if (!line.includes('"')) return line.split(delimiter);
+export function parseCsvLine(line: string, delimiter: string, limit = Number.POSITIVE_INFINITY): string[] {
+  if (limit === Number.POSITIVE_INFINITY && !line.includes('"')) return line.split(delimiter);
   const fields: string[] = [];
   let i = 0;
-  for (;;) {
+  while (fields.length < limit) {
     if (line[i] === '"') {
       let value = '';
       i++;
@@ -47,4 +49,5 @@ export function parseCsvLine(line: string, delimiter: string): string[] {
       i = d + 1;
     }
   }
+  return fields;
 }

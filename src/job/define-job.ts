@@ -82,13 +82,36 @@ function validateInput(input: InputSpec, job: string): InputSpec {
           `job ${job}: csv delimiter must be one character, got ${JSON.stringify(delimiter)}`,
         );
       }
-      return { format: 'csv', delimiter, header: input.header === true, ...policy };
+      const header = input.header === true;
+      const columns = validateColumns(input.columns, header, job);
+      return { format: 'csv', delimiter, header, ...(columns && { columns }), ...policy };
     }
     default:
       throw new JobDefinitionError(
         `job ${job}: input.format must be 'text', 'jsonl' or 'csv', got ${JSON.stringify((input as { format: unknown }).format)}`,
       );
   }
+}
+
+/** A csv input's `columns`: positions or, with a header, names; none twice. */
+function validateColumns(
+  columns: unknown,
+  header: boolean,
+  job: string,
+): readonly number[] | readonly string[] | undefined {
+  if (columns === undefined) return undefined;
+  const bad = (why: string) => new JobDefinitionError(`job ${job}: csv columns ${why}`);
+  if (!Array.isArray(columns) || columns.length === 0)
+    throw bad(
+      `must be a non-empty array of column positions or header names, got ${JSON.stringify(columns)}`,
+    );
+  if (new Set(columns).size !== columns.length) throw bad(`name a column twice: ${JSON.stringify(columns)}`);
+  if (columns.every((c) => Number.isInteger(c) && c >= 0 && c < 100_000)) return Object.freeze([...columns]);
+  if (columns.every((c) => typeof c === 'string' && c !== '')) {
+    if (!header) throw bad(`by name need header: true (or give positions): ${JSON.stringify(columns)}`);
+    return Object.freeze([...columns]);
+  }
+  throw bad(`must be all positions (integers from 0) or all header names, got ${JSON.stringify(columns)}`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BadRecordError } from '../errors.js';
+import { BadRecordError, JobDefinitionError } from '../errors.js';
 import { parseCsvLine } from './csv.js';
 import { previewLine } from './preview-line.js';
 import type { InputSpec } from './types.js';
@@ -25,15 +25,47 @@ export function recordParser(input: InputSpec, header?: string): RecordParser {
       };
     case 'csv': {
       const delimiter = input.delimiter ?? ',';
-      if (!input.header) return (line) => (line === '' ? undefined : parseCsvLine(line, delimiter));
-      const names = parseCsvLine(header ?? '', delimiter);
+      const names = input.header ? parseCsvLine(header ?? '', delimiter) : undefined;
+      const positions = input.columns ? columnPositions(input.columns, names) : undefined;
+      if (!names) {
+        if (!positions) return (line) => (line === '' ? undefined : parseCsvLine(line, delimiter));
+        const limit = Math.max(...positions) + 1;
+        return (line) => {
+          if (line === '') return undefined;
+          const fields = parseCsvLine(line, delimiter, limit);
+          const row: string[] = new Array(limit);
+          for (const p of positions) row[p] = fields[p] ?? '';
+          return row;
+        };
+      }
+      const picked = positions ?? names.map((_, i) => i);
+      const limit = positions ? Math.max(...positions) + 1 : Number.POSITIVE_INFINITY;
       return (line) => {
         if (line === '') return undefined;
-        const fields = parseCsvLine(line, delimiter);
+        const fields = parseCsvLine(line, delimiter, limit);
         const row: Record<string, string> = {};
-        for (let i = 0; i < names.length; i++) row[names[i] as string] = fields[i] ?? '';
+        for (const p of picked) row[names[p] as string] = fields[p] ?? '';
         return row;
       };
     }
   }
+}
+
+/**
+ * The 0-based positions of a csv input's `columns`: given, or looked up in the header by name.
+ * @throws {JobDefinitionError} for a name the header does not have.
+ */
+function columnPositions(
+  columns: readonly number[] | readonly string[],
+  names: string[] | undefined,
+): number[] {
+  return columns.map((c) => {
+    if (typeof c === 'number') return c;
+    const at = names?.indexOf(c) ?? -1;
+    if (at < 0)
+      throw new JobDefinitionError(
+        `csv column "${c}" is not in the header: ${previewLine((names ?? []).join(','))}`,
+      );
+    return at;
+  });
 }

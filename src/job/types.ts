@@ -41,7 +41,18 @@ export type BadRecordPolicy =
 export type InputSpec = (
   | { format: 'text' }
   | { format: 'jsonl' }
-  | { format: 'csv'; delimiter?: string; header?: boolean }
+  | {
+      format: 'csv';
+      delimiter?: string;
+      header?: boolean;
+      /**
+       * The columns `map` reads, by 0-based position or (with `header`) by name: only these are
+       * parsed, and a line is scanned no further than the last of them. A row without a header
+       * keeps each column at its position (`columns: [0, 3]` gives `row[0]` and `row[3]`); with a
+       * header it holds only the named keys. @default every column
+       */
+      columns?: readonly number[] | readonly string[];
+    }
 ) &
   BadRecordPolicy;
 

@@ -79,8 +79,9 @@ describe('mr stream killed and restarted', () => {
       const before = lines(out).length;
       const run = mr(args, env);
       // Killed once it has written something this round: mid-stream, with batches in flight.
-      await waitFor(() => lines(out).length > before + 500 || run.child.exitCode !== null, 60_000);
-      run.child.kill('SIGKILL');
+      await waitFor(() => lines(out).length > before + 500 || run.child.exitCode !== null, 60_000).finally(
+        () => run.child.kill('SIGKILL'),
+      );
       await run.done;
     }
     const good = put.length - poison.size;
@@ -88,6 +89,8 @@ describe('mr stream killed and restarted', () => {
     expect(distinct()).toBeLessThan(good);
     const last = mr(args, env);
     await waitFor(() => distinct() >= good, 120_000).catch((err: Error) => {
+      // Not left running after a failed test.
+      last.child.kill('SIGKILL');
       throw new Error(`${err.message}: ${distinct()} of ${good}; stderr:\n${last.stderr().slice(-3000)}`);
     });
     // Let the last dead letters land, then stop cleanly.
