@@ -35,6 +35,18 @@ describe('parseCsvLine', () => {
   });
 });
 
+describe('parseCsvLine with a limit', () => {
+  it.each([
+    ['a,b,c,d', 2, ['a', 'b']],
+    ['a,"b,c",d', 2, ['a', 'b,c']],
+    ['a,b', 4, ['a', 'b']],
+    // The open quote lies past the fields read: never scanned, never an error.
+    ['a,b,"open', 2, ['a', 'b']],
+  ])('%j limited to %i fields gives %j', (line, limit, fields) => {
+    expect(parseCsvLine(line, ',', limit)).toEqual(fields);
+  });
+});
+
 describe('recordParser', () => {
   it('passes text lines through, including empty ones', () => {
     const p = recordParser({ format: 'text' });
@@ -54,6 +66,57 @@ describe('recordParser', () => {
     expect(p('1,"Smith, J"')).toEqual({ id: '1', name: 'Smith, J' });
     expect(p('2')).toEqual({ id: '2', name: '' });
     expect(p('')).toBeUndefined();
+  });
+});
+
+describe('recordParser with csv columns', () => {
+  it('keeps each named position in place and nothing else, without a header', () => {
+    const p = recordParser({ format: 'csv', columns: [3, 0] });
+    const row = p('1.2.3.4,url,2020-01-01,0.5,"Mozilla, like Gecko",DEU') as string[];
+    expect(row[0]).toBe('1.2.3.4');
+    expect(row[3]).toBe('0.5');
+    expect(row.length).toBe(4);
+    expect(row[1]).toBeUndefined();
+    expect(row[4]).toBeUndefined();
+    // A short line gives '' for the named columns it lacks.
+    const short = p('short') as string[];
+    expect([short[0], short[3]]).toEqual(['short', '']);
+  });
+
+  it('keeps only the named keys with a header, by name or by position', () => {
+    const header = 'id,name,country,amount';
+    expect(
+      recordParser({ format: 'csv', header: true, columns: ['amount', 'id'] }, header)('1,"A, B",DE,7'),
+    ).toEqual({
+      id: '1',
+      amount: '7',
+    });
+    expect(recordParser({ format: 'csv', header: true, columns: [1] }, header)('1,"A, B",DE,7')).toEqual({
+      name: 'A, B',
+    });
+  });
+
+  it('names a column the header lacks in one line', () => {
+    expect(() => recordParser({ format: 'csv', header: true, columns: ['nope'] }, 'id,name')).toThrow(
+      'csv column "nope" is not in the header: "id,name"',
+    );
+  });
+
+  it('rejects bad columns when the job is defined', () => {
+    const job = (columns: unknown, header = false) =>
+      defineJob({
+        name: 'c',
+        input: { format: 'csv', header, columns: columns as number[] },
+        map() {},
+        reduce() {},
+      });
+    expect(() => job([])).toThrow('job c: csv columns must be a non-empty array');
+    expect(() => job([1, 1])).toThrow('job c: csv columns name a column twice: [1,1]');
+    expect(() => job([-1])).toThrow('must be all positions (integers from 0) or all header names');
+    expect(() => job(['a'])).toThrow('by name need header: true');
+    expect(() => job([0, 'a'], true)).toThrow('must be all positions');
+    expect(job(['a'], true).input).toMatchObject({ columns: ['a'] });
+    expect(job([2, 0]).input).toMatchObject({ columns: [2, 0] });
   });
 });
 
