@@ -1,0 +1,92 @@
+/**
+ * Invocation rate of the Lambda invoker: no-op tasks through `LambdaInvoker` (the AWS SDK's Invoke
+ * over keep-alive HTTP/1.1) against a local Invoke endpoint, in a child process, that answers every
+ * call at once with a Fanout reply. What it measures is the driver's own cost per invocation: payload
+ * encoding, the SDK's request signing and parsing, and the reply's decoding.
+ *
+ * Runs the built engine (`npm run build` first), as the CLI does: tsx's loader hooks would be timed too.
+ *
+ *   npm run bench:invoke -- [--count 20000] [--concurrency 16,64,256]
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { createLambdaClient, LambdaInvoker } from '../dist/backends/lambda-invoker.js';
+import type { Task } from '../dist/protocol/task-types.js';
+
+/** The endpoint: every POST answered with a fixed reply, as fast as Node's http server goes. */
+const SERVER = `
+const http = require('node:http');
+const reply = JSON.stringify({ ok: true, result: { kind: 'map', taskId: 't', attempt: 1, metrics: {} } });
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+    res.end(reply);
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '20000' },
+      concurrency: { type: 'string', default: '16,64,256' },
+    },
+  });
+  const count = Number(values.count);
+  const levels = values.concurrency.split(',').map(Number);
+  const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [first] = (await once(server.stdout, 'data')) as [Buffer];
+  const endpoint = `http://127.0.0.1:${first.toString().trim()}`;
+  try {
+    for (const concurrency of levels) {
+      const client = createLambdaClient(concurrency, {
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      });
+      const invoker = new LambdaInvoker({
+        functionName: 'fanout-runtime',
+        bundle: { store: 's3://bucket/', key: 'bundles/x.mjs', sha256: 'x', bytes: 1 },
+        concurrency,
+        client,
+      });
+      // A map task's shape: a few pointers, no data.
+      const task = (i: number) =>
+        ({
+          kind: 'map',
+          jobId: 'bench-invoke',
+          stage: 0,
+          taskId: `s0-m${String(i).padStart(5, '0')}`,
+          attempt: 1,
+          memoryBudget: 64 << 20,
+          store: 's3://bucket/',
+          partitions: 8,
+          splits: [{ url: 's3://bucket/in/part-00000.txt', start: 0, end: 4096, size: 1 << 20 }],
+        }) as unknown as Task;
+      // Warm the connections, then time `count` invocations `concurrency` at a time.
+      await Promise.all(Array.from({ length: concurrency }, (_, i) => invoker.invoke(task(i))));
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) await invoker.invoke(task(next++));
+        }),
+      );
+      const ms = performance.now() - t0;
+      await invoker.close();
+      client.destroy();
+      console.log(
+        `concurrency ${String(concurrency).padStart(4)}: ${count} invocations in ${(ms / 1000).toFixed(2)} s, ` +
+          `${Math.round((count * 1000) / ms).toLocaleString('en-US')}/s`,
+      );
+    }
+  } finally {
+    server.kill();
+  }
+}
+
+await main();
