@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createLambdaClient, LambdaInvoker } from '../dist/backends/lambda-invoker.js';
 import type { Task } from '../dist/protocol/task-types.js';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${first.toString().trim()}`;
   try {
     for (const concurrency of levels) {
+      const raw = await rawRate(endpoint, concurrency, count);
       const client = createLambdaClient(concurrency, {
         endpoint,
         region: 'us-east-1',
@@ -81,12 +83,42 @@ async function main(): Promise<void> {
       client.destroy();
       console.log(
         `concurrency ${String(concurrency).padStart(4)}: ${count} invocations in ${(ms / 1000).toFixed(2)} s, ` +
-          `${Math.round((count * 1000) / ms).toLocaleString('en-US')}/s`,
+          `${Math.round((count * 1000) / ms).toLocaleString('en-US')}/s; a bare HTTP POST loop ` +
+          `${Math.round(raw).toLocaleString('en-US')}/s (ratio ${((count * 1000) / ms / raw).toFixed(2)})`,
       );
     }
   } finally {
     server.kill();
   }
+}
+
+/** Baseline: the same number of POSTs of a task-sized body over keep-alive sockets, no SDK. */
+async function rawRate(endpoint: string, concurrency: number, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL('/2015-03-31/functions/fanout-runtime/invocations', endpoint);
+  const body = Buffer.alloc(400, 'x');
+  const post = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) await post();
+    }),
+  );
+  agent.destroy();
+  return (count * 1000) / (performance.now() - t0);
 }
 
 await main();
