@@ -2,8 +2,10 @@
  * `npm run chaos [-- --seeds N]`: every example job over its sample data, first without faults (the
  * reference), then under FANOUT_FAULTS mixing every batch fault at 3-5% for N seeds (default 3), and a
  * table of what happened: runs, faults injected by kind, retries, and records lost, counted twice or
- * changed against the reference. Not a test: `npm test` runs the same comparison for two seeds
- * (test/integration/chaos.test.ts). Exits 1 if any record was lost, doubled or changed.
+ * changed against the reference. Not a test: `npm test` runs every example job under the same
+ * faults for two seeds against its oracle, on the local backend (test/integration/chaos.test.ts) and
+ * on the aws backend against the emulators (chaos-aws-*.test.ts). Exits 1 if any record was lost,
+ * doubled or changed.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -54,11 +54,52 @@ export interface LambdaEmulator {
 
 // Runs in the child, as an ES module file: with `--input-type=module -e` the flag would be inherited
 // by the handler worker threads, which then fail to start. argv: [lambda module URL, log module URL,
-// root, functions JSON, port]. serverless-offline's Lambda class only needs the few fields of a
-// Serverless instance read below. Handlers run in worker threads that see only AWS_* variables of
-// this (scrubbed) process plus each function's environment, like a Lambda execution environment.
+// errors module URL, root, functions JSON, port]. serverless-offline's Lambda class only needs the
+// few fields of a Serverless instance read below. Handlers run in worker threads that see only AWS_*
+// variables of this (scrubbed) process plus each function's environment, like a Lambda execution
+// environment.
+//
+// serverless-offline never notices a handler thread that exits (process.exit, a crash): the
+// invocation would wait out the function's timeout, and the next one on that instance would go to
+// the dead thread and wait again. Lambda answers at once (Runtime.ExitError) and starts a fresh
+// environment, and so does this: worker_threads is wrapped before serverless-offline loads it, so
+// an exited thread answers its invocations with an error serverless-offline takes for a timeout,
+// which makes it start a new thread for the next one.
 const CHILD = `
-const [lambdaUrl, logUrl, root, functionsJson, port] = process.argv.slice(2);
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+const [lambdaUrl, logUrl, errorsUrl, root, functionsJson, port] = process.argv.slice(2);
+const { LambdaTimeoutError } = await import(errorsUrl);
+const threads = createRequire(import.meta.url)('node:worker_threads');
+const replyPortOf = new WeakMap();
+const exited = (reply, code) =>
+  reply.emit('message', new LambdaTimeoutError('Runtime exited with error: exit status ' + code));
+threads.MessageChannel = class MessageChannel extends threads.MessageChannel {
+  constructor() {
+    super();
+    replyPortOf.set(this.port2, this.port1);
+  }
+};
+threads.Worker = class Worker extends threads.Worker {
+  #waiting = new Set();
+  #exitCode;
+  constructor(...args) {
+    super(...args);
+    this.on('exit', (code) => {
+      this.#exitCode = code;
+      for (const reply of this.#waiting) exited(reply, code);
+      this.#waiting.clear();
+    });
+  }
+  postMessage(value, transfer) {
+    const reply = value && replyPortOf.get(value.port);
+    if (reply === undefined) return super.postMessage(value, transfer);
+    if (this.#exitCode !== undefined) return exited(reply, this.#exitCode);
+    this.#waiting.add(reply);
+    reply.once('message', () => this.#waiting.delete(reply));
+    return super.postMessage(value, transfer);
+  }
+};
+syncBuiltinESMExports();
 const { default: Lambda } = await import(lambdaUrl);
 const { setLogUtils } = await import(logUrl);
 const write = (level) => (...args) => process.stderr.write(level + ': ' + args.join(' ') + '\\n');
@@ -93,6 +134,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
   }
   const lambdaModule = resolveDevModule('serverless-offline/lambda', 'serverless-offline');
   const logModule = join(dirname(lambdaModule), '..', 'utils', 'log.js');
+  const errorsModule = join(dirname(lambdaModule), '..', 'errors', 'index.js');
   const tmp = mkdtempSync(join(tmpdir(), 'fanout-lambda-emulator-'));
   const specs = (options.functions ?? [{ name: 'fanout-runtime' }]).map((f) => ({
     name: f.name,
@@ -119,6 +161,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
         script,
         pathToFileURL(lambdaModule).href,
         pathToFileURL(logModule).href,
+        pathToFileURL(errorsModule).href,
         ROOT,
         JSON.stringify(specs),
         // serverless-offline's HTTP server hides the port it got, so it is handed a free one.

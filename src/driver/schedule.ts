@@ -122,6 +122,8 @@ export async function runAll<R extends TaskResult>(
     { spec: TaskSpec; attempt: number; started: number; speculative: boolean; slowAtMs?: number }
   >();
   const speculated = new Set<string>();
+  /** How often each attempt (`task#attempt`) was throttled, told to its next invocation. */
+  const throttledTimes = new Map<string, number>();
   const durations: number[] = [];
   let watch: ReturnType<typeof setInterval> | undefined;
 
@@ -153,7 +155,9 @@ export async function runAll<R extends TaskResult>(
       running.set(id, { spec, attempt, started, speculative });
       try {
         o.onEvent?.({ type: 'started', spec, attempt, speculative });
-        const result = (await o.invoker.invoke(spec.attempt(attempt))) as R;
+        const task = spec.attempt(attempt);
+        const throttled = throttledTimes.get(id);
+        const result = (await o.invoker.invoke(throttled ? { ...task, throttled } : task)) as R;
         adaptive.succeeded();
         durations.push(Date.now() - started);
         if (!o.ledger.commit(spec.taskId, attempt, result)) {
@@ -177,6 +181,7 @@ export async function runAll<R extends TaskResult>(
         const e = toFanoutError(err);
         if (e.retryable && isThrottle(e)) {
           adaptive.throttled();
+          throttledTimes.set(id, (throttledTimes.get(id) ?? 0) + 1);
           const delayMs = backoff(Math.min(throttles + 1, 8));
           o.onEvent?.({ type: 'retry', spec, attempt, error: e, delayMs, throttled: true });
           setTimeout(() => submit(spec, attempt, throttles + 1, false), delayMs);

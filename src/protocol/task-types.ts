@@ -50,6 +50,11 @@ interface TaskBase {
   stage: number;
   taskId: string;
   attempt: number;
+  /**
+   * How many invocations of this attempt were throttled before this one (Lambda 429, S3 SlowDown):
+   * a throttled attempt goes again under the same number. Absent on its first invocation.
+   */
+  throttled?: number;
   /** Bytes of records a task may hold in memory before spilling to local disk. */
   memoryBudget: number;
   /** Where the job's cancel marker would appear: the task stops at its next batch once it does. */

@@ -34,7 +34,12 @@ export function onFatalFault(handler: FatalFault): void {
  * faults injected inside it (store sites) and carries them back on its result or its error.
  */
 export async function runWithFaults(task: Task, run: () => Promise<TaskResult>): Promise<TaskResult> {
-  beginAttemptFaults(`${task.taskId}#${task.attempt}`);
+  // A map or reduce invocation is named once per job by its attempt (retries, speculative copies and
+  // resumed runs number theirs anew) and, after a throttle, by how many times it was throttled; a
+  // stream batch is numbered by its consumer, which starts again from 1 when it restarts from a
+  // checkpoint, so its draws go on.
+  const again = task.throttled ? `~${task.throttled}` : '';
+  beginAttemptFaults(`${task.taskId}#${task.attempt}${again}`, { fresh: task.kind !== 'stream-batch' });
   try {
     if (task.kind !== 'stream-batch') {
       const kind = attemptFault(task.kind);

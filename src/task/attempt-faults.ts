@@ -8,12 +8,19 @@ import { type FaultCounts, type FaultKind, type FaultSite, faultPlan } from './f
  */
 let current: { scope: string; counts: FaultCounts } | undefined;
 
+/** The sites task code decides at; `invoke` is the driver's. */
+const TASK_SITES = ['map', 'reduce', 'store.get', 'store.put'] as const;
+
 /**
- * Starts counting the faults of one attempt; `scope` names it, e.g. `s0-m00003#2`. The plan's draws
- * are not reset: a throttled attempt is invoked again under the same number, and must draw afresh
- * or it would be throttled for ever.
+ * Starts counting the faults of one attempt; `scope` names it, e.g. `s0-m00003#2`, or `s0-m00003#2~1`
+ * when invoked again after a throttle (which must draw afresh, or it would be throttled for ever).
+ * With `fresh`, the scope's task-side decisions start again from the first: a batch invocation runs
+ * once per job, but a warm thread (a Lambda execution environment serves many runs) may have met its
+ * scope in an earlier run, and its decisions must depend on the scope alone, not on which thread or
+ * environment served what before. The driver's `invoke` draws are left alone.
  */
-export function beginAttemptFaults(scope: string): void {
+export function beginAttemptFaults(scope: string, options: { fresh?: boolean } = {}): void {
+  if (options.fresh) faultPlan()?.forget(scope, TASK_SITES);
   current = { scope, counts: {} };
 }
 

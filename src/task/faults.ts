@@ -122,6 +122,11 @@ export class FaultPlan {
   reset(): void {
     this.#draws.clear();
   }
+
+  /** Forgets the decisions `scope` made at these sites, so its next ones repeat from the first. */
+  forget(scope: string, sites: readonly FaultSite[]): void {
+    for (const site of sites) this.#draws.delete(`${site}|${scope}`);
+  }
 }
 
 /** The process's plan, parsed once on first use; null when FANOUT_FAULTS is unset or empty. */

@@ -1,29 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProgressEvent, type RunOptions, runJob } from '../../src/index.js';
 import { openStore } from '../../src/store/open-store.js';
+import { type AwsTestEnv, readS3Output as readS3, uploadSamples } from './aws-emulators.js';
 import { readOutput } from './read-output.js';
 import { tempDir } from './temp.js';
 
-/** A throttle switch in front of a service: every n-th request answered as AWS does when throttling. */
-export interface Throttle {
-  throttleEvery(n: number): void;
-  throttled(): number;
-}
-
-/** An AWS-compatible environment the suite runs against: emulators, or LocalStack. */
-export interface AwsTestEnv {
-  bucket: string;
-  functionName: string;
-  /** Variables the driver's SDK clients read (endpoints, credentials, region). */
-  env: Record<string, string>;
-  /** Throttles Lambda invocations, when the environment can. */
-  lambda?: Throttle;
-  /** Answers S3 requests with 503 SlowDown, when the environment can. */
-  s3?: Throttle;
-  stop(): Promise<void>;
-}
+export type { AwsTestEnv, Throttle } from './aws-emulators.js';
 
 const JOBS = ['wordcount', 'top-urls', 'revenue-by-country', 'inverted-index'] as const;
 
@@ -43,11 +26,7 @@ export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>):
     aws = await start();
     // Each test file runs in its own process: the driver's SDK clients read these, as in a shell.
     Object.assign(process.env, aws.env);
-    for (const job of JOBS) {
-      const dir = resolve('jobs/data', job);
-      const store = openStore(`s3://${aws.bucket}/in/${job}/`);
-      for (const file of readdirSync(dir)) await store.put(file, readFileSync(join(dir, file)));
-    }
+    await uploadSamples(aws.bucket, JOBS);
   }, 180_000);
 
   afterAll(async () => {
@@ -56,13 +35,7 @@ export function awsBackendSuite(name: string, start: () => Promise<AwsTestEnv>):
   });
 
   /** A job's S3 output copied here and read by readOutput (which checks _SUCCESS and unique keys). */
-  const readS3Output = async (prefix: string): Promise<Map<string, unknown>> => {
-    const rel = `copies/${prefix.replace(/\W/g, '_')}`;
-    const store = openStore(`s3://${env().bucket}/${prefix}`);
-    local.file(`${rel}/.keep`, '');
-    for await (const o of store.list('')) local.file(`${rel}/${o.key}`, Buffer.from(await store.get(o.key)));
-    return readOutput(join(local.path, rel));
-  };
+  const readS3Output = (prefix: string): Promise<Map<string, unknown>> => readS3(env().bucket, prefix, local);
 
   const awsRun = (job: string, out: string, extra: Partial<RunOptions> = {}) =>
     runJob(resolve('jobs', `${job}.ts`), {

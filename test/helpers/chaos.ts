@@ -15,6 +15,14 @@ export const CHAOS_FAULTS = [
   'invoke:throttle:0.05',
 ].join(',');
 
+/** The `site:kind`s of a FANOUT_FAULTS spec, sorted: `map:throw`, ... */
+export function faultKinds(spec: string): string[] {
+  return spec
+    .split(',')
+    .map((e) => e.split(':').slice(0, 2).join(':'))
+    .sort();
+}
+
 /** The example jobs, each with its sample data in jobs/data/<name>/. */
 export const EXAMPLE_JOBS = ['wordcount', 'wordcount-js', 'top-urls', 'revenue-by-country', 'inverted-index'];
 

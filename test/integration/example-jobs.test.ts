@@ -1,8 +1,9 @@
 /**
- * Runs each example job in `jobs/` on the local backend over generated input and compares its output
- * with an oracle computed here in plain JS. The oracles work from the factories' structured records
- * (tokens, request fields, order amounts, document terms), never by parsing the generated text the
- * way the job does, and never from the engine's own earlier output.
+ * Runs each example job in `jobs/` on the local backend over generated input, and over its sample
+ * data, and compares its output with an oracle computed in plain JS (test/helpers/example-oracles.ts).
+ * The oracles work from the factories' structured records (tokens, request fields, order amounts,
+ * document terms), never by parsing the generated text the way the job does, and never from the
+ * engine's own earlier output.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/index.js';
+import { EXAMPLE_JOBS } from '../helpers/chaos.js';
+import {
+  countBy,
+  invertedIndex,
+  keyed,
+  revenueByCountry,
+  sampleOracle,
+  topUrls,
+  wordCounts,
+} from '../helpers/example-oracles.js';
 import {
   type AccessLogEntry,
   accessLogEntry,
@@ -60,16 +71,6 @@ async function runOver(job: string, files: Files, splitSize = 1024) {
   return { result, output: await readOutput(outDir) };
 }
 
-/** An oracle's results keyed the way `readOutput` keys the job's. */
-const keyed = (entries: Iterable<readonly [unknown, unknown]>): Map<string, unknown> =>
-  new Map(Array.from(entries, ([k, v]) => [JSON.stringify(k), v]));
-
-function countBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
-  return counts;
-}
-
 describe('example jobs on the local backend', { timeout: 120_000 }, () => {
   // wordcount counts over bytes (the built-in countTokens with sum); wordcount-js calls its map per
   // line. Both must agree with the same oracle.
@@ -95,14 +96,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
 
       const { result, output } = await runOver(job, files);
 
-      expect(output).toEqual(
-        keyed(
-          countBy(
-            all.flatMap((l) => l.tokens),
-            (t) => t,
-          ),
-        ),
-      );
+      expect(output).toEqual(wordCounts(all));
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
     });
@@ -134,14 +128,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
 
       const { result, output } = await runOver(job, files);
 
-      expect(output).toEqual(
-        keyed(
-          countBy(
-            all.flatMap((l) => l.tokens),
-            (t) => t,
-          ),
-        ),
-      );
+      expect(output).toEqual(wordCounts(all));
       expect(result.counters.inputRecords).toBe(all.length);
     });
 
@@ -170,17 +157,6 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
     const at = (i: number) => new Date(Date.UTC(2024, 5, 1) + i * 1000);
     const lines = (entries: AccessLogEntry[]) => entries.map(formatAccessLog);
 
-    /** Oracle: successful GETs per path, ten best by count descending then path ascending. */
-    function topTen(entries: AccessLogEntry[]): Map<string, unknown> {
-      const ok = entries.filter((e) => e.request?.method === 'GET' && e.status >= 200 && e.status < 300);
-      const counts = countBy(ok, (e) => e.request?.path ?? '');
-      const ranked = [...counts]
-        .map(([url, count]) => ({ url, count }))
-        .sort((a, b) => (a.count !== b.count ? b.count - a.count : a.url < b.url ? -1 : 1))
-        .slice(0, 10);
-      return keyed(ranked.map((entry, i) => [i + 1, entry]));
-    }
-
     it('ranks the ten most requested paths of successful GETs', async () => {
       const rng = new Rng(303);
       let i = 0;
@@ -202,7 +178,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
 
       const { result, output } = await runOver('top-urls', files);
 
-      expect(output).toEqual(topTen(all));
+      expect(output).toEqual(topUrls(all));
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
     });
@@ -230,7 +206,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
 
       const { output } = await runOver('top-urls', files, 256);
 
-      expect(output).toEqual(topTen(all));
+      expect(output).toEqual(topUrls(all));
       expect([...output.values()].map((v) => (v as { url: string }).url)).toEqual(
         [...paths].sort().slice(0, 10),
       );
@@ -257,12 +233,10 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
         'empty.csv': '',
       };
       const all = [...plain, ...crlf, ...unterminated, ...withLong];
-      const cents = new Map<string, number>();
-      for (const o of all) cents.set(o.country, (cents.get(o.country) ?? 0) + o.quantity * o.unitPriceCents);
 
       const { result, output } = await runOver('revenue-by-country', files);
 
-      expect(output).toEqual(keyed(Array.from(cents, ([country, c]) => [country, c / 100])));
+      expect(output).toEqual(revenueByCountry(all));
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
     });
@@ -290,14 +264,27 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
         'empty.jsonl': '',
       };
       const all = [...plain, ...crlf, ...unterminated, ...withLong];
-      const index = new Map<string, Set<string>>();
-      for (const d of all) for (const t of d.terms) index.set(t, (index.get(t) ?? new Set()).add(d.id));
 
       const { result, output } = await runOver('inverted-index', files);
 
-      expect(output).toEqual(keyed(Array.from(index, ([term, ids]) => [term, [...ids].sort()])));
+      expect(output).toEqual(invertedIndex(all));
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
     });
+  });
+
+  // The chaos suites compare faulty runs over the sample data with these oracles: without faults the
+  // job must give them, and every input record must be read once.
+  it.each(EXAMPLE_JOBS)('%s over its sample data in jobs/data/ gives the sample oracle', async (job) => {
+    const oracle = sampleOracle(job);
+    const dir = await mkdtemp(join(root, `${job}-sample-`));
+    const result = await runJob(jobPath(job), {
+      input: [fileURLToPath(new URL(`../../jobs/data/${job}`, import.meta.url))],
+      output: join(dir, 'out'),
+      workDir: join(dir, 'work'),
+      concurrency: 2,
+    });
+    expect(await readOutput(join(dir, 'out'))).toEqual(oracle.output);
+    expect(result.counters.inputRecords).toBe(oracle.inputRecords);
   });
 });

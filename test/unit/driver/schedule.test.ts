@@ -95,6 +95,30 @@ describe('runAll', () => {
     expect(limits.some((n, i) => i > 0 && n > (limits[i - 1] ?? n))).toBe(true);
   });
 
+  it('tells an attempt invoked again after a throttle how often it was throttled', async () => {
+    const invoker = fakeInvoker((t) => {
+      if (t.taskId === 't001' && t.attempt === 1 && (t.throttled ?? 0) < 2)
+        throw new ThrottledError('503 SlowDown', { retryable: true });
+      if (t.taskId === 't001' && t.attempt === 1) throw new FanoutError('flaky', { retryable: true });
+    });
+    await runAll(specs(2), {
+      invoker,
+      concurrency: 2,
+      maxAttempts: 2,
+      ledger: new CommitLedger<MapResult>(),
+      retryBaseMs: 1,
+    });
+    const calls = (id: string) => invoker.calls.filter((c) => c.taskId === id);
+    // The count is the attempt's own: the next attempt starts unthrottled.
+    expect(calls('t001').map((c) => [c.attempt, c.throttled])).toEqual([
+      [1, undefined],
+      [1, 1],
+      [1, 2],
+      [2, undefined],
+    ]);
+    expect(calls('t000').map((c) => 'throttled' in c)).toEqual([false]);
+  });
+
   it('cancels: rejects with JobCancelledError and starts nothing more', async () => {
     const cancel = new AbortController();
     const invoker = fakeInvoker(async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FanoutError, WorkerCrashedError } from '../../../src/errors.js';
 import type { MapTask, TaskResult } from '../../../src/protocol/task-types.js';
 import { runWithFaults } from '../../../src/runtime/task-faults.js';
+import { attemptFault } from '../../../src/task/attempt-faults.js';
 import { resetFaultPlan } from '../../../src/task/faults.js';
 
 const saved = process.env.FANOUT_FAULTS;
@@ -11,8 +12,15 @@ afterEach(() => {
   resetFaultPlan();
 });
 
-function withFaults(spec: string): void {
+const savedSeed = process.env.FANOUT_FAULTS_SEED;
+afterEach(() => {
+  if (savedSeed === undefined) delete process.env.FANOUT_FAULTS_SEED;
+  else process.env.FANOUT_FAULTS_SEED = savedSeed;
+});
+
+function withFaults(spec: string, seed = '0'): void {
   process.env.FANOUT_FAULTS = spec;
+  process.env.FANOUT_FAULTS_SEED = seed;
   resetFaultPlan();
 }
 
@@ -54,5 +62,57 @@ describe('runWithFaults', () => {
     withFaults('reduce:throw:1');
 
     await expect(runWithFaults(task, async () => result)).resolves.toEqual(result);
+  });
+
+  it('decides the same faults for an attempt met again in the same thread, as by a warm Lambda serving another run', async () => {
+    withFaults('map:throw:0.3,store.get:error:0.3', 'warm');
+    /** Each attempt's outcome: thrown or not, and its three store reads. */
+    const pass = async () => {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const t = { ...task, taskId: `s0-m${String(i).padStart(5, '0')}` };
+        const reads: string[] = [];
+        const out = await runWithFaults(t, async () => {
+          for (let r = 0; r < 3; r++) reads.push(attemptFault('store.get') ?? '-');
+          return result;
+        }).then(
+          () => 'ok',
+          (e: FanoutError) => JSON.stringify(e.faults),
+        );
+        outcomes.push(`${out} ${reads.join(',')}`);
+      }
+      return outcomes;
+    };
+
+    const first = await pass();
+    const again = await pass();
+
+    expect(again).toEqual(first);
+    // Both kinds were met, so the passes compare decisions, not the absence of any.
+    expect(first.some((o) => o.startsWith('{"map:throw":1}'))).toBe(true);
+    expect(first.some((o) => o.includes('error'))).toBe(true);
+  });
+
+  it('draws afresh for an attempt invoked again after a throttle', async () => {
+    withFaults('store.put:slowdown:0.5', 'again');
+    /** Each of 40 attempts' first store write, on its first invocation and on the one after a throttle. */
+    const writes = async (throttled?: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const t = { ...task, taskId: `s0-m${String(i).padStart(5, '0')}`, ...(throttled && { throttled }) };
+        await runWithFaults(t, async () => {
+          out.push(attemptFault('store.put') ?? '-');
+          return result;
+        });
+      }
+      return out;
+    };
+
+    const first = await writes();
+    const again = await writes(1);
+
+    // Decided anew (or SlowDown would never end), and alike each time it is met.
+    expect(again).not.toEqual(first);
+    expect(await writes(1)).toEqual(again);
   });
 });

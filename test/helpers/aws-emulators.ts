@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type EmulatedFunction, startLambdaEmulator } from '../../src/dev/lambda-emulator.js';
+import { S3RVER_CREDENTIALS, startS3Emulator } from '../../src/dev/s3-emulator.js';
+import { startThrottleProxy } from '../../src/dev/throttle-proxy.js';
+import { openStore } from '../../src/store/open-store.js';
+import { readOutput } from './read-output.js';
+import type { tempDir } from './temp.js';
+
+// The SDK warns once per process that its 2027 releases will need Node 22; tests need not say so.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** A throttle switch in front of a service: every n-th request answered as AWS does when throttling. */
+export interface Throttle {
+  throttleEvery(n: number): void;
+  throttled(): number;
+}
+
+/** An AWS-compatible environment the suites run against: emulators, or LocalStack. */
+export interface AwsTestEnv {
+  bucket: string;
+  /** The first (or only) function. */
+  functionName: string;
+  /** Variables the driver's SDK clients read (endpoints, credentials, region). */
+  env: Record<string, string>;
+  /** Throttles Lambda invocations, when the environment can. */
+  lambda?: Throttle;
+  /** Answers S3 requests with 503 SlowDown, when the environment can. */
+  s3?: Throttle;
+  stop(): Promise<void>;
+}
+
+/**
+ * The AWS backend's services on loopback: S3 (s3rver) and the Lambda Invoke API (serverless-offline,
+ * serving the built runtime handler: `npm run build` first). Proxies in front of both throttle as
+ * AWS does; the functions' own S3 calls go through the S3 proxy too. Each function sees the S3
+ * endpoint and credentials plus its own `environment` (FANOUT_FAULTS, say): a function's
+ * environment is fixed when the emulator starts, as a deployed function's configuration is.
+ */
+export async function startAwsEmulators(
+  options: { bucket?: string; functions?: EmulatedFunction[] } = {},
+): Promise<AwsTestEnv> {
+  const bucket = options.bucket ?? 'fanout-it';
+  const functions = options.functions ?? [{ name: 'fanout-runtime' }];
+  const s3 = await startS3Emulator({ buckets: [bucket] });
+  const s3Proxy = await startThrottleProxy(0, 's3');
+  s3Proxy.setUpstream(Number(new URL(s3.endpoint).port));
+  const env = {
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: s3Proxy.endpoint,
+  };
+  const lambda = await startLambdaEmulator({ environment: env, functions });
+  return {
+    bucket,
+    functionName: functions[0]?.name ?? 'fanout-runtime',
+    env: { ...env, AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint },
+    lambda,
+    s3: s3Proxy,
+    async stop() {
+      await lambda.stop();
+      await s3Proxy.close();
+      await s3.stop();
+    },
+  };
+}
+
+/** Copies each example job's sample data (jobs/data/<job>/) to `s3://<bucket>/in/<job>/`. */
+export async function uploadSamples(bucket: string, jobs: readonly string[]): Promise<void> {
+  for (const job of jobs) {
+    const dir = resolve('jobs/data', job);
+    const store = openStore(`s3://${bucket}/in/${job}/`);
+    for (const file of readdirSync(dir)) await store.put(file, readFileSync(join(dir, file)));
+  }
+}
+
+/** A job's output under `s3://<bucket>/<prefix>` copied into `local` and read by readOutput (which checks _SUCCESS and unique keys). */
+export async function readS3Output(
+  bucket: string,
+  prefix: string,
+  local: ReturnType<typeof tempDir>,
+): Promise<Map<string, unknown>> {
+  const rel = `copies/${prefix.replace(/\W/g, '_')}`;
+  const store = openStore(`s3://${bucket}/${prefix}`);
+  local.file(`${rel}/.keep`, '');
+  for await (const o of store.list('')) local.file(`${rel}/${o.key}`, Buffer.from(await store.get(o.key)));
+  return readOutput(join(local.path, rel));
+}

@@ -1,0 +1,141 @@
+/**
+ * The example jobs' sample inputs (`jobs/data/<job>/`), generated from seeded factories: each
+ * sample's files together with the structured records they were written from, so an oracle can
+ * compute a job's expected output from the records without parsing the files the way the job does.
+ * scripts/make-samples.ts writes the files; test/helpers/example-oracles.ts computes from the records.
+ */
+import { gzipSync } from 'node:zlib';
+import {
+  type AccessLogEntry,
+  accessLogEntry,
+  type Doc,
+  doc,
+  docJsonLine,
+  type FileLayout,
+  formatAccessLog,
+  joinLines,
+  longWordLine,
+  MULTIBYTE_WORDS,
+  ORDER_CSV_HEADER,
+  type Order,
+  order,
+  orderCsvRow,
+  Rng,
+  type WordLine,
+  wordLine,
+} from './factories.js';
+
+/** File name to content. */
+export type Files = Record<string, string | Buffer>;
+
+/** A sample: its files, and the records (one per line, headers aside) they hold, in file order. */
+export interface Sample<R> {
+  files: Files;
+  records: R[];
+}
+
+function wordcount(rng: Rng): Sample<WordLine> {
+  const lines = (n: number) => Array.from({ length: n }, () => wordLine(rng));
+  const text = (ls: WordLine[]) => ls.map((l) => l.text);
+  // Drawn first, as they always were: the same seed must keep giving the same files.
+  const multibyte = Array.from({ length: 200 }, (): WordLine => {
+    const tokens = Array.from({ length: rng.int(1, 10) }, () => rng.pick(MULTIBYTE_WORDS));
+    return { text: tokens.join(' '), tokens };
+  });
+  const alice = lines(3000);
+  const bob = lines(2000);
+  const archive = lines(4000);
+  const crlf = lines(800);
+  const unterminated = lines(300);
+  const long = longWordLine(rng, 100_000);
+  return {
+    files: {
+      'alice.txt': joinLines(text(alice)),
+      'bob.txt': joinLines(text(bob)),
+      'archive.txt.gz': gzipSync(joinLines(text(archive))),
+      'windows-crlf.txt': joinLines(text(crlf), { eol: '\r\n' }),
+      'no-final-newline.txt': joinLines(text(unterminated), { finalNewline: false }),
+      'multibyte.txt': joinLines(text(multibyte)),
+      'long-line.txt': joinLines([long.text]),
+      'empty.txt': '',
+    },
+    records: [...alice, ...bob, ...archive, ...crlf, ...unterminated, ...multibyte, long],
+  };
+}
+
+function topUrls(rng: Rng): Sample<AccessLogEntry> {
+  let clock = Date.UTC(2024, 5, 1);
+  const records: AccessLogEntry[] = [];
+  const log = (n: number, layout?: FileLayout) => {
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      clock += rng.int(0, 900);
+      const entry = accessLogEntry(rng, new Date(clock));
+      records.push(entry);
+      lines.push(formatAccessLog(entry));
+    }
+    return joinLines(lines, layout);
+  };
+  // Rotated nginx names, oldest highest; only these, since `*.log` is git-ignored.
+  return {
+    files: {
+      'access.log.3.gz': gzipSync(log(3000)),
+      'access.log.2': log(1500),
+      'access.log.1': log(1200, { finalNewline: false }),
+    },
+    records,
+  };
+}
+
+function revenueByCountry(rng: Rng): Sample<Order> {
+  let n = 0;
+  const records: Order[] = [];
+  const csv = (rows: number, layout?: FileLayout) => {
+    const orders = Array.from({ length: rows }, () => order(rng, ++n));
+    records.push(...orders);
+    return joinLines([ORDER_CSV_HEADER, ...orders.map(orderCsvRow)], layout);
+  };
+  return {
+    files: {
+      'orders-2024-01.csv': csv(2000),
+      'orders-2024-02.csv': csv(2000),
+      'orders-2024-03.csv': csv(1500, { eol: '\r\n' }),
+      'orders-2024-04.csv': csv(800, { finalNewline: false }),
+    },
+    records,
+  };
+}
+
+function invertedIndex(rng: Rng): Sample<Doc> {
+  let n = 0;
+  const records: Doc[] = [];
+  const jsonl = (count: number, layout?: FileLayout) => {
+    const docs = Array.from({ length: count }, () => doc(rng, `doc-${String(++n).padStart(5, '0')}`));
+    records.push(...docs);
+    return joinLines(docs.map(docJsonLine), layout);
+  };
+  return {
+    files: {
+      'docs-000.jsonl': jsonl(1200),
+      'docs-001.jsonl': jsonl(1200),
+      'docs-002.jsonl': jsonl(600, { eol: '\r\n', finalNewline: false }),
+    },
+    records,
+  };
+}
+
+/** Each sample folder's generator and seed. `jobs/data/wordcount-js` links to the word count's. */
+export const SAMPLES = {
+  wordcount: { seed: 1, make: wordcount },
+  'top-urls': { seed: 2, make: topUrls },
+  'revenue-by-country': { seed: 3, make: revenueByCountry },
+  'inverted-index': { seed: 4, make: invertedIndex },
+} as const;
+
+export type SampleName = keyof typeof SAMPLES;
+
+/** A sample generated afresh from its seed: byte for byte the files in jobs/data/<name>/. */
+export function makeSample<N extends SampleName>(name: N): ReturnType<(typeof SAMPLES)[N]['make']> {
+  const { seed, make } = SAMPLES[name];
+  return make(new Rng(seed)) as ReturnType<(typeof SAMPLES)[N]['make']>;
+}
