@@ -178,30 +178,34 @@ export class SortedHolder implements ReduceHolder {
     const sliceOf = this.#slice;
     const startOf = this.#start;
     if (this.#byteKeys) {
-      const src = Array.from({ length: n }, (_, r) => slices[sliceOf[r] as number] as Buffer);
+      // One pass over the records in the order they came (the order their bytes lie in): where each
+      // key's bytes past the shared prefix are, and its first digits.
       const from = new Uint32Array(n);
       const to = new Uint32Array(n);
+      const digits = newDigits(n);
+      const [d0, d1, d2, d3] = digits as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+      const prefix = this.#prefix;
       for (let r = 0; r < n; r++) {
+        const src = slices[sliceOf[r] as number] as Buffer;
         const at = startOf[r] as number;
-        from[r] = at + 5 + this.#prefix;
-        to[r] = at + 5 + (src[r] as Buffer).readUInt32LE(at + 1);
+        const a = at + 5 + prefix;
+        const b = at + 5 + src.readUInt32LE(at + 1);
+        from[r] = a;
+        to[r] = b;
+        d0[r] = a < b ? (src[a] as number) + 1 : 0;
+        d1[r] = a + 1 < b ? (src[a + 1] as number) + 1 : 0;
+        d2[r] = a + 2 < b ? (src[a + 2] as number) + 1 : 0;
+        d3[r] = a + 3 < b ? (src[a + 3] as number) + 1 : 0;
       }
-      const order = radixOrder(
-        n,
-        BYTE_DIGITS,
-        (r, at) => {
-          const p = (from[r] as number) + at;
-          return p < (to[r] as number) ? ((src[r] as Buffer)[p] as number) + 1 : 0;
-        },
-        (a, b) =>
-          compareBytes(
-            src[a] as Buffer,
-            from[a] as number,
-            to[a] as number,
-            src[b] as Buffer,
-            from[b] as number,
-            to[b] as number,
-          ),
+      const order = radixOrder(digits, BYTE_DIGITS, (x, y) =>
+        compareBytes(
+          slices[sliceOf[x] as number] as Buffer,
+          (from[x] as number) + RADIX_UNITS,
+          to[x] as number,
+          slices[sliceOf[y] as number] as Buffer,
+          (from[y] as number) + RADIX_UNITS,
+          to[y] as number,
+        ),
       );
       return { order };
     }
@@ -238,48 +242,48 @@ const BYTE_DIGITS = 0x101;
 /** Leading units sorted by counting; keys that share them are sorted by comparison. */
 const RADIX_UNITS = 4;
 
+/** One array per leading unit, for radixOrder. */
+function newDigits(n: number): Uint32Array[] {
+  return Array.from({ length: RADIX_UNITS }, () => new Uint32Array(n));
+}
+
 /**
  * The indices of `keys` in ascending order of the keys (as `<` compares strings, code unit by code
  * unit), stable (see radixOrder).
  */
 export function sortStrings(keys: readonly string[]): Uint32Array {
-  return radixOrder(
-    keys.length,
-    UNIT_DIGITS,
-    (i, at) => {
-      const s = keys[i] as string;
-      return at < s.length ? s.charCodeAt(at) + 1 : 0;
-    },
-    (a, b) => {
-      const x = keys[a] as string;
-      const y = keys[b] as string;
-      return x < y ? -1 : x > y ? 1 : 0;
-    },
-  );
+  const digits = newDigits(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const s = keys[i] as string;
+    const len = Math.min(s.length, RADIX_UNITS);
+    for (let at = 0; at < len; at++) (digits[at] as Uint32Array)[i] = s.charCodeAt(at) + 1;
+  }
+  // Keys of a run share their first units: comparing them whole orders them by the rest.
+  return radixOrder(digits, UNIT_DIGITS, (a, b) => {
+    const x = keys[a] as string;
+    const y = keys[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /**
  * The indices 0..n-1 in ascending order of their keys, stable: a least-significant-digit counting
- * sort on the keys' first RADIX_UNITS digits (`digit(i, at)`, in [0, radix)), read once into typed
- * arrays, then `compare` within each run of keys that share them. For keys like the Sort Benchmark's
- * almost every run is one key long: the whole costs a read of each key and a few passes over typed
- * arrays, where a comparison sort made some 18 comparisons per key (each a cache miss or two) at
- * 300,000 keys, about 4 times as long on this project's machine.
+ * sort on the keys' first RADIX_UNITS digits (`digits[at][i]`, in [0, radix): 0 where key i has
+ * ended, else its unit + 1), then `compare` of the rest of the keys within each run that shares
+ * them. For keys like the Sort Benchmark's almost every run is one key long: the whole costs a read
+ * of each key and a few passes over typed arrays, where a comparison sort made some 18 comparisons
+ * per key (each a cache miss or two) at 300,000 keys, about 4 times as long on this project's
+ * machine.
  */
 export function radixOrder(
-  n: number,
+  digits: readonly Uint32Array[],
   radix: number,
-  digit: (i: number, at: number) => number,
   compare: (a: number, b: number) => number,
 ): Uint32Array {
+  const n = (digits[0] as Uint32Array).length;
   let order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (n < 2) return order;
-  const digits = Array.from({ length: RADIX_UNITS }, () => new Uint32Array(n));
-  for (let at = 0; at < RADIX_UNITS; at++) {
-    const d = digits[at] as Uint32Array;
-    for (let i = 0; i < n; i++) d[i] = digit(i, at);
-  }
   let next = new Uint32Array(n);
   const counts = new Uint32Array(radix + 1);
   for (let at = RADIX_UNITS - 1; at >= 0; at--) {
@@ -294,19 +298,20 @@ export function radixOrder(
     [order, next] = [next, order];
   }
   // Runs of keys equal in their first digits: order them by the rest, keeping equal keys in order.
+  // A key that ended within them (a 0 digit) has no rest: it equals the others in its run.
+  const [d0, d1, d2, d3] = digits as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   for (let i = 0; i < n; ) {
     const a = order[i] as number;
     let j = i + 1;
-    while (j < n && samePrefix(digits, a, order[j] as number)) j++;
-    if (j - i > 1) sortRun(order, i, j, compare);
+    while (j < n) {
+      const b = order[j] as number;
+      if (d0[a] !== d0[b] || d1[a] !== d1[b] || d2[a] !== d2[b] || d3[a] !== d3[b]) break;
+      j++;
+    }
+    if (j - i > 1 && d3[a] !== 0) sortRun(order, i, j, compare);
     i = j;
   }
   return order;
-}
-
-function samePrefix(digits: readonly Uint32Array[], a: number, b: number): boolean {
-  for (const d of digits) if (d[a] !== d[b]) return false;
-  return true;
 }
 
 /** Compares two byte strings: bytewise, a prefix first. */

@@ -105,15 +105,16 @@ describe('sortStrings', () => {
 });
 
 describe('radixOrder', () => {
-  it('falls back on the comparison for keys equal in their first digits', () => {
-    const keys = [[1, 2, 3, 4, 9], [1, 2, 3, 4, 1], [0], [1, 2, 3, 4, 5], [1, 2]];
+  it('falls back on the comparison for keys equal in their first digits, and keeps equal keys in order', () => {
+    // Keys of digits 1..9, as radixOrder reads them (0 where a key has ended).
+    const keys = [[1, 2, 3, 4, 9], [1, 2, 3, 4, 1], [1], [1, 2, 3, 4, 5], [1, 2], [1], [1, 2, 3, 4, 1]];
+    const digits = Array.from({ length: 4 }, (_, at) => Uint32Array.from(keys, (k) => k[at] ?? 0));
     const order = radixOrder(
-      keys.length,
+      digits,
       10,
-      (i, at) => ((keys[i] as number[])[at] ?? -1) + 1,
       (a, b) => ((keys[a] as number[])[4] ?? 0) - ((keys[b] as number[])[4] ?? 0),
     );
-    expect([...order]).toEqual([2, 4, 1, 3, 0]);
+    expect([...order]).toEqual([2, 5, 4, 1, 6, 3, 0]);
   });
 });
 
