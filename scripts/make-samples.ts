@@ -9,6 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { recordsText } from '../bench/sort-gen.js';
 import {
   accessLogEntry,
   doc,
@@ -93,11 +94,21 @@ function invertedIndex(rng: Rng): Files {
   };
 }
 
+/** Sort Benchmark records (bench/sort-gen.ts): 2,000 in two files, numbered on across them. */
+function sort(rng: Rng): Files {
+  const seed = () => Math.floor(rng.next() * 2 ** 32);
+  return {
+    'records-0.txt': recordsText(1200, seed(), 0),
+    'records-1.txt': recordsText(800, seed(), 1200),
+  };
+}
+
 const SAMPLES: Record<string, (rng: Rng) => Files> = {
   wordcount,
   'top-urls': topUrls,
   'revenue-by-country': revenueByCountry,
   'inverted-index': invertedIndex,
+  sort,
 };
 
 let seed = 1;
