@@ -28,8 +28,11 @@ export {
   WindowStateTooLargeError,
   WorkerCrashedError,
 } from './errors.js';
-export { countTokens, emitSum, sum } from './job/builtins.js';
+export { countTokens, emitEach, emitSum, sum } from './job/builtins.js';
 export { defineJob, isJob } from './job/define-job.js';
+export { compareKeys } from './job/key-order.js';
+export type { RangePartitionerOptions, RangePartitioning } from './job/range-partitioner.js';
+export { rangePartitioner } from './job/range-partitioner.js';
 export type {
   BadRecordPolicy,
   Emit,
@@ -40,6 +43,7 @@ export type {
   KeyValue,
   Logger,
   MultiStageJob,
+  PartitionPlan,
   RecordOf,
   SingleStageJob,
   StageDefinition,

@@ -6,6 +6,7 @@ import {
   jobSpecKey,
   jobStatusKey,
   manifestKey,
+  partitionPlanKey,
   stagePlanKey,
   taskStatusKey,
 } from '../protocol/store-layout.js';
@@ -82,6 +83,20 @@ export class JobState {
 
   savePlan(stage: number, tasks: MapInput[]): Promise<void> {
     return this.#write(stagePlanKey(this.#jobId, stage), { stage, tasks });
+  }
+
+  /** Stores a stage's partition plan (as encodePartitionPlan made it); returns its key. */
+  async savePartitionPlan(stage: number, bytes: Uint8Array): Promise<string> {
+    const key = partitionPlanKey(this.#jobId, stage);
+    await this.#store.put(key, bytes);
+    return key;
+  }
+
+  /** A stage's stored partition plan, when a run before this one made it. */
+  async loadPartitionPlan(stage: number): Promise<{ key: string; bytes: Uint8Array } | undefined> {
+    const key = partitionPlanKey(this.#jobId, stage);
+    if (!(await this.#store.head(key))) return undefined;
+    return { key, bytes: await this.#store.get(key) };
   }
 
   /** Records one task's committed attempt as it commits: a resumed run skips the task. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
 import pLimit from 'p-limit';
 import { backendNamed } from '../backends/backends.js';
 import type { Invoker } from '../backends/invoker.js';
@@ -14,7 +15,7 @@ import {
   UsageError,
 } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
-import type { InputSpec, Job } from '../job/types.js';
+import type { InputSpec, Job, Json, PartitionPlan, StageDefinition } from '../job/types.js';
 import {
   cancelKey,
   jobDataPrefix,
@@ -30,7 +31,9 @@ import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
 import { addFaults } from '../task/faults.js';
+import { encodePartitionPlan } from '../task/partition-plan.js';
 import { encodeInputList, type StoredInputList } from '../task/reduce-inputs.js';
+import { userCodeError } from '../task/user-code.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
@@ -38,9 +41,10 @@ import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
 import { PhaseTracker } from './phase-tracker.js';
-import { planMapInputs } from './plan-splits.js';
+import { type MapInput, planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
+import { sampleKeys } from './sample-keys.js';
 import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
 import { sniffCompression } from './sniff-compression.js';
 import { commitBadRecords, commitParts } from './stage-commit.js';
@@ -363,13 +367,6 @@ class JobRun {
     const input: InputSpec = s === 0 ? this.job.input : { format: 'jsonl' };
 
     // Map phase.
-    const ctx: StageContext = {
-      jobId: this.jobId,
-      stage: s,
-      memoryBudget: this.opts.memoryBudget,
-      workUrl: this.work.url,
-      partitions,
-    };
     // A resumed run keeps the plan its tasks were committed under. Only the job's own input may be
     // compressed; later stages read this run's part files.
     const planned = this.opts.resume ? await this.state.loadPlan(s) : undefined;
@@ -380,6 +377,16 @@ class JobRun {
         this.opts.splitSize,
       );
     if (!planned) await this.state.savePlan(s, mapInputs);
+    const ctx: StageContext = {
+      jobId: this.jobId,
+      stage: s,
+      memoryBudget: this.opts.memoryBudget,
+      workUrl: this.work.url,
+      partitions,
+      ...(stage.partitionPlan && {
+        partitionPlan: await this.#partitionPlan(s, stage, input, mapInputs, partitions),
+      }),
+    };
     const mapLedger = new CommitLedger<MapResult>();
     const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url);
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
@@ -493,6 +500,40 @@ class JobRun {
       },
       outputs,
     };
+  }
+
+  /**
+   * The stage's partition plan, stored in the job's state for its map tasks to read: made from a
+   * sample of the stage's input by the stage's `partitionPlan`, before any map task runs. A resumed
+   * run keeps the plan its committed map tasks partitioned by; one stopped before storing it had run
+   * no map task of the stage, and samples again.
+   */
+  async #partitionPlan(
+    s: number,
+    stage: StageDefinition,
+    input: InputSpec,
+    mapInputs: readonly MapInput[],
+    partitions: number,
+  ): Promise<NonNullable<StageContext['partitionPlan']>> {
+    const stored = this.opts.resume ? await this.state.loadPartitionPlan(s) : undefined;
+    if (stored) return { store: this.work.url, key: stored.key, crc: crc32(stored.bytes) };
+    const planner = stage.partitionPlan as PartitionPlan<unknown>;
+    const sample = await sampleKeys(stage, input, mapInputs, planner.sample, { jobId: this.jobId, stage: s });
+    let plan: Json;
+    try {
+      plan = planner.make(sample.keys, partitions);
+    } catch (err) {
+      throw userCodeError('partitionPlan.make', err);
+    }
+    const { bytes, crc } = encodePartitionPlan({
+      stage: s,
+      partitions,
+      records: sample.records,
+      keys: sample.keys.length,
+      plan,
+    });
+    const key = await this.state.savePartitionPlan(s, bytes);
+    return { store: this.work.url, key, crc };
   }
 
   /**

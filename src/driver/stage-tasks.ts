@@ -21,6 +21,8 @@ export interface StageContext {
   /** URL of the work store, where shuffle data and reduce inputs live. */
   workUrl: string;
   partitions: number;
+  /** Where the stage's partition plan is stored, when it has one: every map task reads it. */
+  partitionPlan?: MapTask['partitionPlan'];
 }
 
 /**
@@ -54,6 +56,7 @@ export function mapTaskSpecs(
         shuffleStore: ctx.workUrl,
         shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, spread),
         ...(skips && { badRecords: { store: outputStore, key: attemptBadRecordsKey(taskId, attempt) } }),
+        ...(ctx.partitionPlan && { partitionPlan: ctx.partitionPlan }),
       }),
     };
   });

@@ -4,13 +4,15 @@
  * - a stage whose map is `countTokens` and whose combine is `sum` counts the tokens of its text input
  *   without a call per line (see mapper/token-count.ts);
  * - a stage whose combine is `sum` adds string keys' values by their bytes on the reduce side (see
- *   reducer/key-sums.ts), and with `emitSum` as its reduce writes the part file from those bytes.
+ *   reducer/key-sums.ts), and with `emitSum` as its reduce writes the part file from those bytes;
+ * - a stage that sorts its keys (`sortKeys`) without a combiner, with `emitEach` as its reduce, writes
+ *   its part files from the shuffle's bytes, never decoding a value (see reducer/sorted-holder.ts).
  */
 import type { Emit } from './types.js';
 
 const BUILTIN = Symbol.for('fanout.builtin');
 
-type Builtin = 'count-tokens' | 'sum' | 'emit-sum';
+type Builtin = 'count-tokens' | 'sum' | 'emit-sum' | 'emit-each';
 
 function tag<F extends object>(fn: F, name: Builtin): F {
   Object.defineProperty(fn, BUILTIN, { value: name });
@@ -45,4 +47,12 @@ export const emitSum: <K>(key: K, values: Iterable<number>, emit: Emit<K, number
     emit(key, total);
   },
   'emit-sum',
+);
+
+/** A reduce that emits every value of a key under that key, in the order they come: an identity. */
+export const emitEach: <K, V>(key: K, values: Iterable<V>, emit: Emit<K, V>) => void = tag(
+  <K, V>(key: K, values: Iterable<V>, emit: Emit<K, V>): void => {
+    for (const v of values) emit(key, v);
+  },
+  'emit-each',
 );

@@ -154,7 +154,33 @@ function validateStage(s: StageDefinition, where: string): StageDefinition {
     throw new JobDefinitionError(`${where}: partitioner must be a function when given`);
   }
   if (s.partitions !== undefined) checkPartitions(s.partitions, where);
+  if (s.partitionPlan !== undefined) checkPartitionPlan(s, where);
+  if (s.sortKeys !== undefined && typeof s.sortKeys !== 'boolean') {
+    throw new JobDefinitionError(`${where}: sortKeys must be true or false when given`);
+  }
   return s;
+}
+
+/** Most records a partition plan may sample: the driver holds them, and their keys, at once. */
+export const MAX_PLAN_SAMPLE = 1_000_000;
+
+function checkPartitionPlan(s: StageDefinition, where: string): void {
+  const plan = s.partitionPlan as { sample?: unknown; make?: unknown } | null;
+  if (typeof plan !== 'object' || plan === null) {
+    throw new JobDefinitionError(`${where}: partitionPlan must be an object { sample, make }`);
+  }
+  const { sample, make } = plan;
+  if (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 1 || sample > MAX_PLAN_SAMPLE) {
+    throw new JobDefinitionError(
+      `${where}: partitionPlan.sample must be an integer in 1..${MAX_PLAN_SAMPLE}, got ${String(sample)}`,
+    );
+  }
+  if (typeof make !== 'function')
+    throw new JobDefinitionError(`${where}: partitionPlan.make must be a function`);
+  // The plan is made for the partitioner alone: without one it would be sampled for nothing.
+  if (s.partitioner === undefined) {
+    throw new JobDefinitionError(`${where}: partitionPlan needs a partitioner to give its plan to`);
+  }
 }
 
 /** @throws {JobDefinitionError} unless `n` is a whole number of partitions in range. */

@@ -88,8 +88,32 @@ export interface StageDefinition<R = unknown, K = Json, V = Json> {
   reduce(key: K, values: Iterable<V>, emit: Emit<unknown, unknown>, ctx: TaskContext): void | Promise<void>;
   /** Number of reduce partitions. @default 8 */
   partitions?: number;
-  /** Chooses a partition in `[0, n)` for a key. @default a hash of the key */
-  partitioner?(key: K, n: number): number;
+  /**
+   * Chooses a partition in `[0, n)` for a key; `plan` is what `partitionPlan.make` returned for this
+   * stage (undefined without one). @default a hash of the key
+   */
+  partitioner?(key: K, n: number, plan?: Json): number;
+  /** Runs in the driver before the map phase; makes the `plan` every `partitioner` call gets. */
+  partitionPlan?: PartitionPlan<K>;
+  /**
+   * Calls `reduce` key after key in ascending key order (null, booleans, numbers, strings by UTF-16
+   * code units, then objects and arrays by JSON text), so each part file is sorted by key.
+   * @default false: keys in no particular order
+   */
+  sortKeys?: boolean;
+}
+
+/**
+ * A partitioner's plan made from a sample of the input (`rangePartitioner` is built on it): before
+ * the map phase, the driver reads about `sample` records from across the stage's planned splits, runs
+ * the stage's `map` over them, and hands the keys it emitted to `make`. Its result is stored with the
+ * job and given to every `partitioner` call of the stage, in every map task.
+ */
+export interface PartitionPlan<K = Json> {
+  /** Records to sample, 1..1,000,000. */
+  sample: number;
+  /** The plan for `n` partitions, from the keys `map` emitted for the sampled records (in no order). */
+  make(keys: K[], n: number): Json;
 }
 
 /** A single-stage job as written in a job file. */

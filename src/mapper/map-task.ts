@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
-import type { Job, StageDefinition, TaskContext } from '../job/types.js';
+import type { Job, Json, StageDefinition, TaskContext } from '../job/types.js';
 import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../shuffle/shuffle-object.js';
 import { watchCancel } from '../task/cancel-watch.js';
+import { readPartitionPlan } from '../task/partition-plan.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { openTaskStore } from '../task/task-store.js';
 import { stageOf, userCodeError } from '../task/user-code.js';
@@ -44,9 +45,10 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
   const { stage, ctx } = stageOf(job, task);
   const bad = badRecordLog(task);
+  const plan = task.partitionPlan === undefined ? undefined : await readPartitionPlan(task.partitionPlan);
   const holder = mapHolderFor(stage, ctx, {
     task,
-    partitionOf: makePartitioner(stage, task.partitions),
+    partitionOf: makePartitioner(stage, task.partitions, plan),
     expectedKeys: expectedKeys(task),
     ...(bad && { badRecords: bad }),
   });
@@ -151,13 +153,17 @@ function mapHolderFor(stage: StageDefinition, ctx: TaskContext, c: HolderContext
   return new UserMapHolder(c, stage, ctx);
 }
 
-function makePartitioner(stage: StageDefinition, n: number): (key: unknown) => number {
+function makePartitioner(
+  stage: StageDefinition,
+  n: number,
+  plan: Json | undefined,
+): (key: unknown) => number {
   const custom = stage.partitioner;
   if (!custom) return (key) => hashPartition(key, n);
   return (key) => {
     let p: number;
     try {
-      p = custom(key as never, n);
+      p = custom(key as never, n, plan);
     } catch (err) {
       throw userCodeError('partitioner', err);
     }

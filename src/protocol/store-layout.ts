@@ -43,6 +43,9 @@ export const jobStatusKey = (jobId: string): string => `${jobPrefix(jobId)}statu
 /** The splits of each map task of a stage. */
 export const stagePlanKey = (jobId: string, stage: number): string =>
   `${jobPrefix(jobId)}s${stage}/plan.json`;
+/** A stage's partition plan, made from a sample of its input before its map phase (see PartitionPlan). */
+export const partitionPlanKey = (jobId: string, stage: number): string =>
+  `${jobPrefix(jobId)}s${stage}/partition-plan.json`;
 /** The committed attempt of every task of a phase. */
 export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-manifest.json`;

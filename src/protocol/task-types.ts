@@ -76,6 +76,12 @@ export interface MapTask extends TaskBase {
    * `_bad_records/`.
    */
   badRecords?: { store: string; key: string };
+  /**
+   * For a stage with a `partitionPlan`: where the driver stored the plan its partitioner gets (in the
+   * job's state), with the CRC-32 of the stored bytes. A pointer, not the plan: a plan of thousands of
+   * split points would outgrow an invocation payload.
+   */
+  partitionPlan?: { store: string; key: string; crc: number };
 }
 
 /** One partition's slice of one committed map output. */

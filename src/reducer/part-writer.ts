@@ -17,12 +17,14 @@ export class PartWriter {
   }
 
   readonly emit = (key: unknown, value: unknown): void => {
-    // A string key with a finite number, the common record, skips building an object to stringify;
-    // a number prints as JSON does.
+    // A string key with a finite number or a string, the common records, skips building an object
+    // to stringify; a number prints as JSON does.
     const line =
       typeof key === 'string' && typeof value === 'number' && Number.isFinite(value)
         ? `{"key":${JSON.stringify(key)},"value":${value}}`
-        : lineOf(key, value);
+        : typeof key === 'string' && typeof value === 'string'
+          ? `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)}}`
+          : lineOf(key, value);
     this.#lines.push(line);
     this.#chars += line.length + 1;
     this.records++;

@@ -5,17 +5,20 @@ import type { PartWriter } from './part-writer.js';
 /**
  * What a reduce task groups its input in: the seam between the generic task (fetching slices,
  * spilling sorted runs, calling `reduce`) and how values of a key are held. Chosen once per task
- * (see reduceHolderFor): KeyGroups for any stage, or the built-in sum over key bytes.
+ * (see reduceHolderFor): KeyGroups for any stage, the built-in sum over key bytes, or sorted records
+ * for a stage that sorts its keys without combining (SortedHolder).
  */
-export interface ReduceHolder
-  extends Pick<KeyGroups, 'bytes' | 'size' | 'entries' | 'sortedEntries' | 'clear'> {
+export interface ReduceHolder extends Pick<KeyGroups, 'bytes' | 'size' | 'entries' | 'clear'> {
+  /** Every key with its values in key order (see compareKeys): for sorted spill runs and `sortKeys`. */
+  sortedEntries(): Iterable<[unknown, unknown[]]>;
   /** Reads the next record of `reader` into the holder; false at the end of its bytes. */
   addNext(reader: RecordReader): boolean;
   /**
    * Writes the part file straight from what is held, where that is faster than calling the stage's
-   * `reduce` per key and gives the same lines; false (nothing written) where it cannot.
+   * `reduce` per key and gives the same lines (in key order when `sorted`); false (nothing written)
+   * where it cannot.
    */
-  writeDirect(out: PartWriter): Promise<boolean>;
+  writeDirect(out: PartWriter, sorted: boolean): Promise<boolean>;
 }
 
 /** Any stage: records decoded and grouped (or combined) in KeyGroups. */

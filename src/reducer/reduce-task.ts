@@ -14,6 +14,7 @@ import { openTaskStore } from '../task/task-store.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
 import { PartWriter } from './part-writer.js';
 import { GroupsHolder, type ReduceHolder } from './reduce-holder.js';
+import { SortedHolder } from './sorted-holder.js';
 import { SumHolder } from './sum-holder.js';
 
 /** Slices fetched ahead of the one being grouped: overlaps I/O with decoding. */
@@ -75,9 +76,13 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
           if (out.full) await out.flush();
         }
       };
-      // Nothing spilled: a built-in may write the part file itself; else reduce every key.
+      // Spilled runs merge in key order. Nothing spilled: a built-in may write the part file itself
+      // (in key order, where the stage sorts its keys); else every key is reduced, in key order if
+      // the stage sorts its keys.
       if (runs.length > 0) await reduceAll(mergedEntries(runs));
-      else if (!(await held.writeDirect(out))) await reduceAll(held.entries());
+      else if (await held.writeDirect(out, stage.sortKeys === true)) {
+        // written from what is held, in the order the holder keeps
+      } else await reduceAll(stage.sortKeys ? held.sortedEntries() : held.entries());
       await out.close();
     } catch (err) {
       await out.abort();
@@ -124,11 +129,13 @@ async function* fetchSlices(inputs: readonly ReduceInput[]): AsyncGenerator<Uint
 
 /**
  * The one place a reduce task's built-in fast path is chosen: a stage combining with the built-in
- * sum adds by key bytes (and with the built-in emitSum writes from them); every other stage groups
- * decoded records.
+ * sum adds by key bytes (and with the built-in emitSum writes from them); a stage sorting its keys
+ * without a combiner sorts its records; every other stage groups decoded records.
  */
 function reduceHolderFor(stage: StageDefinition, expectedKeys: number): ReduceHolder {
   const combine = combinerOf(stage);
+  if (stage.sortKeys && combine === undefined)
+    return new SortedHolder(builtinOf(stage.reduce) === 'emit-each');
   if (builtinOf(stage.combine) !== 'sum') return new GroupsHolder(createKeyGroups(combine, expectedKeys));
   return new SumHolder(createKeyGroups(combine, 0), expectedKeys, builtinOf(stage.reduce) === 'emit-sum');
 }

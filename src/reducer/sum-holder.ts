@@ -66,9 +66,10 @@ export class SumHolder implements ReduceHolder {
     this.#held.clear();
   }
 
-  async writeDirect(out: PartWriter): Promise<boolean> {
+  async writeDirect(out: PartWriter, sorted: boolean): Promise<boolean> {
     const sums = this.#sums;
-    if (!this.#emitSum || sums === undefined) return false;
+    // KeySums writes its keys as it holds them, in no order.
+    if (!this.#emitSum || sums === undefined || sorted) return false;
     for (const [chunk, lines] of sums.jsonLines()) await out.writeLines(chunk, lines);
     return true;
   }

@@ -105,6 +105,23 @@ export class RecordWriter {
     this.#pos = at + 5 + n;
   }
 
+  /**
+   * Moves every record of `other` to the end of this writer and empties `other`. Into an empty
+   * writer nothing is copied: the two swap buffers.
+   */
+  takeFrom(other: RecordWriter): void {
+    if (this.#pos === 0) {
+      [this.#buf, other.#buf] = [other.#buf, this.#buf];
+      this.#pos = other.#pos;
+    } else {
+      this.#ensure(other.#pos);
+      other.#buf.copy(this.#buf, this.#pos, 0, other.#pos);
+      this.#pos += other.#pos;
+    }
+    this.records += other.records;
+    other.reset();
+  }
+
   /** The bytes written so far (a view; copy before writing more if kept). */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#pos);
@@ -170,6 +187,46 @@ export class RecordReader {
     return true;
   }
 
+  /** Where the last record starts in `bytes`, and its value (tag first), after nextRaw(). */
+  recordStart = -1;
+  valueStart = -1;
+  valueEnd = -1;
+
+  /**
+   * Steps over the next record without decoding it: it is at `bytes[recordStart..valueEnd)`, its
+   * value at `[valueStart..valueEnd)` (tag first, for valueAt()), and a string key's UTF-8 at
+   * `[keyStart..keyEnd)` (`keyStart` -1 for other keys, which valueAt(bytes, recordStart) decodes).
+   * False at the end.
+   */
+  nextRaw(): boolean {
+    const b = this.#buf;
+    const at = this.#pos;
+    if (at >= b.length) return false;
+    const v = this.#endOf(at);
+    const end = this.#endOf(v);
+    this.recordStart = at;
+    this.keyStart = b[at] === TAG_STRING ? at + 5 : -1;
+    this.keyEnd = b[at] === TAG_STRING ? v : -1;
+    this.valueStart = v;
+    this.valueEnd = end;
+    this.#pos = end;
+    return true;
+  }
+
+  /** Where the key or value whose tag is at `at` ends, checked to lie within the bytes. */
+  #endOf(at: number): number {
+    const b = this.#buf;
+    const tag = b[at];
+    if (tag === undefined || (at + 5 > b.length && (tag === TAG_STRING || tag === TAG_JSON))) {
+      throw new CorruptDataError('truncated record', { retryable: true });
+    }
+    if (tag > TAG_JSON)
+      throw new CorruptDataError(`bad record tag ${tag} at byte ${at}`, { retryable: true });
+    const end = endOfValue(b, at);
+    if (end > b.length) throw new CorruptDataError('truncated record', { retryable: true });
+    return end;
+  }
+
   #value(): unknown {
     const b = this.#buf;
     const at = this.#pos;
@@ -204,3 +261,43 @@ export class RecordReader {
     }
   }
 }
+
+/** Where the value (or key) whose tag is at `bytes[at]` ends, for bytes nextRaw() checked whole. */
+export function endOfValue(bytes: Buffer, at: number): number {
+  switch (bytes[at]) {
+    case TAG_STRING:
+    case TAG_JSON:
+      return at + 5 + bytes.readUInt32LE(at + 1);
+    case TAG_INT:
+      return at + 5;
+    case TAG_FLOAT:
+      return at + 9;
+    default:
+      return at + 1;
+  }
+}
+
+/** Decodes the one key or value whose tag is at `bytes[at]`, which nextRaw() checked is whole. */
+export function valueAt(bytes: Buffer, at: number): unknown {
+  switch (bytes[at]) {
+    case TAG_STRING:
+      return bytes.toString('utf8', at + 5, at + 5 + bytes.readUInt32LE(at + 1));
+    case TAG_JSON:
+      return JSON.parse(bytes.toString('utf8', at + 5, at + 5 + bytes.readUInt32LE(at + 1)));
+    case TAG_INT:
+      return bytes.readInt32LE(at + 1);
+    case TAG_FLOAT:
+      return bytes.readDoubleLE(at + 1);
+    case TAG_TRUE:
+      return true;
+    case TAG_FALSE:
+      return false;
+    case TAG_NULL:
+      return null;
+    default:
+      throw new CorruptDataError(`bad record tag ${bytes[at]} at byte ${at}`, { retryable: true });
+  }
+}
+
+/** Whether the value at `bytes[at]` is a string: its UTF-8 is then at `[at + 5, end)`. */
+export const isStringValue = (bytes: Uint8Array, at: number): boolean => bytes[at] === TAG_STRING;

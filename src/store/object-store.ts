@@ -29,6 +29,7 @@ export interface ByteRange {
 
 /** Streams bytes into one object that becomes visible, whole, only on `close()`. */
 export interface ObjectWriter {
+  /** Appends `chunk`; the caller may reuse its memory once the promise resolves. */
   write(chunk: Uint8Array): Promise<void>;
   /** Publishes the object atomically. */
   close(): Promise<void>;

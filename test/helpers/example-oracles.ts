@@ -121,6 +121,9 @@ export function sampleOracle(job: string): SampleOracle {
       oracle = { output: invertedIndex(s.records), inputRecords: s.records.length };
       break;
     }
+    case 'sort':
+      // Keys repeat and order is the point: example-jobs.test.ts checks it part by part.
+      throw new Error('jobs/sort.ts has no keyed oracle; see the sort tests in example-jobs.test.ts');
   }
   cache.set(job, oracle);
   return oracle;

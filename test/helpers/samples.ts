@@ -5,6 +5,7 @@
  * scripts/make-samples.ts writes the files; test/helpers/example-oracles.ts computes from the records.
  */
 import { gzipSync } from 'node:zlib';
+import { recordsText } from '../../bench/sort-gen.js';
 import {
   type AccessLogEntry,
   accessLogEntry,
@@ -124,12 +125,23 @@ function invertedIndex(rng: Rng): Sample<Doc> {
   };
 }
 
+/** Sort Benchmark records (bench/sort-gen.ts): 2,000 in two files, numbered on across them. */
+function sort(rng: Rng): Sample<string> {
+  const seed = () => Math.floor(rng.next() * 2 ** 32);
+  const files = {
+    'records-0.txt': recordsText(1200, seed(), 0),
+    'records-1.txt': recordsText(800, seed(), 1200),
+  };
+  return { files, records: Object.values(files).flatMap((t) => t.split('\n').filter((l) => l !== '')) };
+}
+
 /** Each sample folder's generator and seed. `jobs/data/wordcount-js` links to the word count's. */
 export const SAMPLES = {
   wordcount: { seed: 1, make: wordcount },
   'top-urls': { seed: 2, make: topUrls },
   'revenue-by-country': { seed: 3, make: revenueByCountry },
   'inverted-index': { seed: 4, make: invertedIndex },
+  sort: { seed: 5, make: sort },
 } as const;
 
 export type SampleName = keyof typeof SAMPLES;

@@ -2,15 +2,16 @@
  * Runs each example job in `jobs/` on the local backend over generated input, and over its sample
  * data, and compares its output with an oracle computed in plain JS (test/helpers/example-oracles.ts).
  * The oracles work from the factories' structured records (tokens, request fields, order amounts,
- * document terms), never by parsing the generated text the way the job does, and never from the
+ * document terms; for sort, the records themselves, sorted here), never by parsing the generated text the way the job does, and never from the
  * engine's own earlier output.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordsText } from '../../bench/sort-gen.js';
 import { runJob } from '../../src/index.js';
 import { EXAMPLE_JOBS } from '../helpers/chaos.js';
 import {
@@ -70,6 +71,48 @@ async function runOver(job: string, files: Files, splitSize = 1024) {
   });
   return { result, output: await readOutput(outDir) };
 }
+
+/** As runOver, with the output read as the records of each part file, in order. */
+async function runOverParts(job: string, files: Files, splitSize: number) {
+  const dir = await mkdtemp(join(root, `${job}-`));
+  const input = join(dir, 'input');
+  await mkdir(input);
+  for (const [name, content] of Object.entries(files)) await writeFile(join(input, name), content);
+  const outDir = join(dir, 'out');
+  const result = await runJob(jobPath(job), {
+    input: [input],
+    output: outDir,
+    splitSize,
+    concurrency: 2,
+    workDir: join(dir, 'work'),
+  });
+  return { result, output: await partRecords(outDir) };
+}
+
+/** A job's part files in name order, each its records `key + value` in file order. */
+async function partRecords(dir: string): Promise<string[][]> {
+  const names = (await readdir(dir)).filter((n) => /^part-\d{5}\.jsonl$/.test(n)).sort();
+  return Promise.all(
+    names.map(async (n) =>
+      (await readFile(join(dir, n), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          const { key, value } = JSON.parse(l) as { key: string; value: string };
+          return key + value;
+        }),
+    ),
+  );
+}
+
+/** Records in `LC_ALL=C sort` order of their 10-byte keys, records of one key in their input order. */
+const sortedByKey = (records: string[]): string[] =>
+  records
+    .map((r, i) => [r, i] as const)
+    .sort(([a, i], [b, j]) =>
+      a.slice(0, 10) < b.slice(0, 10) ? -1 : a.slice(0, 10) > b.slice(0, 10) ? 1 : i - j,
+    )
+    .map(([r]) => r);
 
 describe('example jobs on the local backend', { timeout: 120_000 }, () => {
   // wordcount counts over bytes (the built-in countTokens with sum); wordcount-js calls its map per
@@ -239,6 +282,74 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
       expect(output).toEqual(revenueByCountry(all));
       expect(result.counters.inputRecords).toBe(all.length);
       expect(result.counters.outputRecords).toBe(output.size);
+    });
+  });
+
+  describe('sort', () => {
+    /** Every key of a part below every key of the next; each part in key order. */
+    function expectGloballyOrdered(parts: string[][]): void {
+      const keys = parts.map((p) => p.map((r) => r.slice(0, 10)));
+      for (const [i, part] of keys.entries()) {
+        expect(part, `part ${i} in key order`).toEqual([...part].sort());
+        const next = keys.slice(i + 1).find((p) => p.length > 0);
+        if (part.length > 0 && next) expect((part.at(-1) as string) < (next[0] as string)).toBe(true);
+      }
+    }
+
+    it('orders the records by key within and across part files, as sort does, keeping repeated keys in input order', async () => {
+      const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+      const a = lines(recordsText(2500, 11, 0));
+      const b = lines(recordsText(2000, 12, 2500));
+      const c = lines(recordsText(100, 13, 4500));
+      // A key read three times: twice in one file, once in another, each with its own payload.
+      const repeated = (a[10] as string).slice(0, 10);
+      a[1200] = repeated + (a[1200] as string).slice(10);
+      b[700] = repeated + (b[700] as string).slice(10);
+      const files: Files = {
+        'a.txt': joinLines(a),
+        'b.txt': joinLines(b),
+        // Last by name, and smaller than a split once compressed: read whole, after the others.
+        'c.txt.gz': gzipSync(joinLines(c)),
+      };
+      const all = [...a, ...b, ...c];
+
+      const { result, output } = await runOverParts('sort', files, 16 * 1024);
+
+      expect(output).toHaveLength(8);
+      expect(output.flat()).toEqual(sortedByKey(all));
+      expectGloballyOrdered(output);
+      // The split points came from a sample of the input: no part is far from an eighth of it.
+      for (const part of output) expect(Math.abs(part.length - all.length / 8)).toBeLessThan(all.length / 16);
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(all.length);
+    });
+
+    it('sorts its sample data into parts in key order', async () => {
+      const input = fileURLToPath(new URL('../../jobs/data/sort/', import.meta.url));
+      const names = (await readdir(input)).sort();
+      const all = (await Promise.all(names.map((n) => readFile(join(input, n), 'latin1')))).flatMap((t) =>
+        t.split('\n').filter((l) => l !== ''),
+      );
+      expect(all).toHaveLength(2000);
+      const dir = await mkdtemp(join(root, 'sort-sample-'));
+      const result = await runJob(jobPath('sort'), {
+        input: [input],
+        output: join(dir, 'out'),
+        workDir: join(dir, 'work'),
+        partitions: 4,
+        concurrency: 2,
+      });
+      const parts = await partRecords(join(dir, 'out'));
+      expect(parts).toHaveLength(4);
+      expect(parts.flat()).toEqual(sortedByKey(all));
+      expect(parts.every((p) => p.length > 0)).toBe(true);
+      expectGloballyOrdered(parts);
+      expect(result.parts).toEqual([
+        'part-00000.jsonl',
+        'part-00001.jsonl',
+        'part-00002.jsonl',
+        'part-00003.jsonl',
+      ]);
     });
   });
 

@@ -483,7 +483,8 @@ describe('failures and retries on the local backend', () => {
       const a = jsonl(keysOf(40, 1), { 3: BAD[0] as string, 20: BAD[1] as string, 30: BAD[2] as string });
       d.file('in/a.jsonl', a.text);
       const out = join(d.path, 'out');
-      // The partitioner runs as the task writes its shuffle object, after its bad records are written.
+      // With a combiner the partitioner runs as the task writes its shuffle object, after its bad
+      // records are written (without one, each record goes to its partition as it is emitted).
       let failed = false;
       const job = defineJob({
         name: 'flaky-partitioner',
@@ -491,6 +492,7 @@ describe('failures and retries on the local backend', () => {
         map(doc, emit) {
           emit((doc as { k: string }).k, 1);
         },
+        combine: (_k: string, ones: number[]) => ones.reduce((a, b) => a + b, 0),
         partitioner(_key, n) {
           if (!failed) {
             failed = true;
@@ -498,8 +500,11 @@ describe('failures and retries on the local backend', () => {
           }
           return n - 1;
         },
-        reduce(k, ones, emit) {
-          emit(k, [...ones].length);
+        reduce(k, counts, emit) {
+          emit(
+            k,
+            [...counts].reduce((a, b) => a + b, 0),
+          );
         },
       });
       const retries: string[] = [];

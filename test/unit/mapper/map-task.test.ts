@@ -3,18 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadRecordError, CorruptDataError, defineJob } from '../../../src/index.js';
+import { rangeOf } from '../../../src/job/range-partitioner.js';
 import { runMapTask } from '../../../src/mapper/map-task.js';
 import type { MapTask } from '../../../src/protocol/task-types.js';
 import { RecordReader } from '../../../src/shuffle/record-codec.js';
 import { readSlice } from '../../../src/shuffle/shuffle-object.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
+import { encodePartitionPlan } from '../../../src/task/partition-plan.js';
 import { tempDirs } from '../../helpers/temp.js';
 
 const temp = tempDirs('map-task');
 
 /**
  * One map task over four files of 50 lines each, k-000 .. k-199, with a budget small enough that
- * the task spills after each file (it checks its budget between batches of lines).
+ * the task spills after each file (it checks its budget between batches of lines). The stages here
+ * have no combiner, so the task holds its records encoded, about 15 bytes each: 750 bytes a file.
  */
 function mapTaskOver(root: string, jobId: string): MapTask {
   const store = new LocalDirStore(root);
@@ -30,7 +33,7 @@ function mapTaskOver(root: string, jobId: string): MapTask {
     stage: 0,
     taskId: 's0-m00000',
     attempt: 1,
-    memoryBudget: 2048,
+    memoryBudget: 512,
     input: { format: 'text' },
     splits,
     partitions: 1,
@@ -89,6 +92,78 @@ describe('runMapTask', () => {
       /^checksum mismatch in spill file .*spill-0, partition 0/,
     );
     expect((err as CorruptDataError).retryable).toBe(true);
+  });
+
+  it('without a combiner, writes each record to its partition as it is emitted, in order, across spills', async () => {
+    const root = temp().path;
+    const byLastDigit = defineJob({
+      name: 'by-last-digit',
+      map(line, emit) {
+        emit(line, line.length);
+        emit(line, 'again');
+      },
+      partitioner: (key: string, n) => Number(key.at(-1)) % n,
+      reduce() {},
+    });
+    const task = { ...mapTaskOver(root, `direct-${process.pid}`), partitions: 3 };
+    const result = await runMapTask(byLastDigit, task);
+    expect(result.metrics.spills).toBeGreaterThan(1);
+    expect(result.metrics.outputRecords).toBe(400);
+    const store = new LocalDirStore(root);
+    for (let p = 0; p < 3; p++) {
+      const slice = result.slices[p];
+      if (!slice) throw new Error(`no slice ${p}`);
+      const reader = new RecordReader(await readSlice(store, result.shuffleKey, slice));
+      const records: unknown[] = [];
+      while (reader.next()) records.push([reader.key, reader.value]);
+      const keys = Array.from({ length: 200 }, (_, i) => `k-${String(i).padStart(3, '0')}`).filter(
+        (k) => Number(k.at(-1)) % 3 === p,
+      );
+      expect(records).toEqual(
+        keys.flatMap((k) => [
+          [k, 5],
+          [k, 'again'],
+        ]),
+      );
+    }
+  });
+
+  it("hands the stage's partitioner the plan its task points to, read and checked once", async () => {
+    const root = temp().path;
+    const store = new LocalDirStore(root);
+    const plan = encodePartitionPlan({ stage: 0, partitions: 2, records: 1, keys: 1, plan: ['k-100'] });
+    await store.put('plan.json', plan.bytes);
+    const seen: unknown[] = [];
+    const ranged = defineJob({
+      name: 'ranged',
+      map(line, emit) {
+        emit(line, 1);
+      },
+      partitioner(key: string, n, p) {
+        seen.push(p);
+        return rangeOf(key, p as string[]) % n;
+      },
+      partitionPlan: { sample: 1, make: () => null },
+      reduce() {},
+    });
+    const task = {
+      ...mapTaskOver(root, `plan-${process.pid}`),
+      partitions: 2,
+      memoryBudget: 1 << 20,
+      partitionPlan: { store: store.url, key: 'plan.json', crc: plan.crc },
+    };
+    const result = await runMapTask(ranged, task);
+    expect(result.slices.map((s) => s.records)).toEqual([100, 100]);
+    expect(new Set(seen.map((p) => JSON.stringify(p)))).toEqual(new Set(['["k-100"]']));
+    // A plan that is not the one the task was given fails the task, naming it, without a retry.
+    await store.put('plan.json', '{"plan":["k-150"]}');
+    const err = await runMapTask(ranged, {
+      ...task,
+      partitionPlan: { ...task.partitionPlan, key: 'plan.json', crc: plan.crc + 1 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptDataError);
+    expect((err as Error).message).toBe('checksum mismatch in partition plan plan.json');
+    expect((err as CorruptDataError).retryable).toBe(false);
   });
 
   describe('with onBadRecord: skip', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError, UserCodeError } from '../../../src/errors.js';
-import { RecordReader, RecordWriter } from '../../../src/shuffle/record-codec.js';
+import { endOfValue, RecordReader, RecordWriter, valueAt } from '../../../src/shuffle/record-codec.js';
 
 function roundTrip(pairs: [unknown, unknown][]): [unknown, unknown][] {
   const w = new RecordWriter(8);
@@ -65,5 +65,61 @@ describe('record codec', () => {
     expect(() => new RecordReader(bytes.subarray(0, bytes.length - 2)).next()).toThrow(CorruptDataError);
     bytes[0] = 99;
     expect(() => new RecordReader(bytes).next()).toThrow(CorruptDataError);
+  });
+
+  it('steps over records undecoded with nextRaw(), which valueAt() decodes where they lie', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.jsonValue(), fc.jsonValue())), (pairs) => {
+        const w = new RecordWriter(16);
+        for (const [k, v] of pairs) w.write(k, v);
+        const bytes = Buffer.from(w.bytes());
+        const r = new RecordReader(bytes);
+        const out: [unknown, unknown][] = [];
+        let at = 0;
+        while (r.nextRaw()) {
+          expect(r.recordStart).toBe(at);
+          const key = valueAt(bytes, r.recordStart);
+          if (typeof key === 'string') expect(bytes.toString('utf8', r.keyStart, r.keyEnd)).toBe(key);
+          else expect(r.keyStart).toBe(-1);
+          expect(endOfValue(bytes, r.recordStart)).toBe(r.valueStart);
+          out.push([key, valueAt(bytes, r.valueStart)]);
+          at = r.valueEnd;
+        }
+        expect(at).toBe(bytes.length);
+        expect(out).toEqual(roundTrip(pairs));
+      }),
+    );
+  });
+
+  it('detects truncated and garbled bytes with nextRaw() too', () => {
+    const w = new RecordWriter();
+    w.write('key', 'value');
+    const bytes = Buffer.from(w.bytes());
+    for (const cut of [1, 3, 6, bytes.length - 1]) {
+      expect(() => new RecordReader(bytes.subarray(0, cut)).nextRaw()).toThrow(CorruptDataError);
+    }
+    bytes[0] = 99;
+    expect(() => new RecordReader(bytes).nextRaw()).toThrow(CorruptDataError);
+  });
+
+  it('moves the records of one writer to the end of another with takeFrom()', () => {
+    const a = new RecordWriter(8);
+    const b = new RecordWriter(8);
+    b.write('x', 1);
+    b.write('y', [2]);
+    a.takeFrom(b);
+    expect(b.length).toBe(0);
+    expect(b.records).toBe(0);
+    b.write('z', null);
+    a.takeFrom(b);
+    expect(a.records).toBe(3);
+    const r = new RecordReader(a.bytes());
+    const out: unknown[] = [];
+    while (r.next()) out.push([r.key, r.value]);
+    expect(out).toEqual([
+      ['x', 1],
+      ['y', [2]],
+      ['z', null],
+    ]);
   });
 });

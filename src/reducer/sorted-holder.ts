@@ -1,0 +1,347 @@
+import { jsonText } from '../shuffle/json-text.js';
+import { compareKeys } from '../shuffle/key-order.js';
+import { endOfValue, isStringValue, type RecordReader, valueAt } from '../shuffle/record-codec.js';
+import { jsonStringBytes, writeJsonString } from './json-bytes.js';
+import type { PartWriter } from './part-writer.js';
+import type { ReduceHolder } from './reduce-holder.js';
+
+/** Per record: its slice and start, and what sorting it takes (its index, digits, key bounds). */
+const RECORD_OVERHEAD = 48;
+const CHUNK_BYTES = 1 << 20;
+const KEY_OPEN = Buffer.from('{"key":', 'latin1');
+const VALUE_OPEN = Buffer.from(',"value":', 'latin1');
+
+/**
+ * A stage that sorts its keys and has no combiner: its records are held as they arrive, as the bytes
+ * of the slices they came in, and sorted by key (stable, so a key's values keep their order) when
+ * they are reduced or spilled. No table of keys: sorting groups equal keys too, as they sort next to
+ * each other. String keys whose bytes sort as the strings do (see #noteKeyBytes) are sorted by their
+ * bytes; other keys are decoded first. Keys and values are decoded as `reduce` walks them; with the
+ * built-in `emitEach` as reduce, string keys and values never are: the part file is written from
+ * their bytes.
+ */
+export class SortedHolder implements ReduceHolder {
+  #slices: Buffer[] = [];
+  #count = 0;
+  /** Per record: the slice it is in, and where in it the record starts. */
+  #slice: Uint32Array = new Uint32Array(1024);
+  #start: Uint32Array = new Uint32Array(1024);
+  /** Whether every key is a string whose UTF-8 bytes sort as the string does (see #noteKeyBytes). */
+  #byteKeys = true;
+  /** With #byteKeys: the first key's bytes, and how many of them every key begins with. */
+  #first: Buffer | undefined;
+  #firstAt = 0;
+  #prefix = 0;
+  readonly #emitEach: boolean;
+  bytes = 0;
+
+  /** `emitEach`: the stage's reduce is the built-in emitEach, whose lines writeDirect can write. */
+  constructor(emitEach: boolean) {
+    this.#emitEach = emitEach;
+  }
+
+  /** Records held (a key counted as often as it came). */
+  get size(): number {
+    return this.#count;
+  }
+
+  addNext(reader: RecordReader): boolean {
+    if (!reader.nextRaw()) return false;
+    const slices = this.#slices;
+    const src = reader.bytes;
+    if (slices[slices.length - 1] !== src) slices.push(src);
+    const i = this.#count++;
+    if (i === this.#start.length) {
+      this.#slice = grown(this.#slice);
+      this.#start = grown(this.#start);
+    }
+    this.#slice[i] = slices.length - 1;
+    this.#start[i] = reader.recordStart;
+    const { keyStart, keyEnd } = reader;
+    if (keyStart < 0) this.#byteKeys = false;
+    else if (this.#byteKeys) this.#noteKeyBytes(src, keyStart, keyEnd);
+    this.bytes += RECORD_OVERHEAD + (reader.valueEnd - reader.recordStart);
+    return true;
+  }
+
+  /**
+   * Keeps `#byteKeys` and `#prefix` true of a string key's UTF-8: whether it holds no code point at or
+   * above U+E000 (lead bytes 0xEE to 0xF4), below which UTF-8's byte order is UTF-16's code unit
+   * order, and how many bytes every key so far begins with.
+   */
+  #noteKeyBytes(src: Buffer, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      if ((src[k] as number) >= 0xee) {
+        this.#byteKeys = false;
+        return;
+      }
+    }
+    if (this.#count === 1) {
+      this.#first = src;
+      this.#firstAt = from;
+      this.#prefix = to - from;
+      return;
+    }
+    const first = this.#first as Buffer;
+    const at = this.#firstAt;
+    let p = 0;
+    const most = Math.min(this.#prefix, to - from);
+    while (p < most && first[at + p] === src[from + p]) p++;
+    this.#prefix = p;
+  }
+
+  entries(): IterableIterator<[unknown, unknown[]]> {
+    return this.sortedEntries();
+  }
+
+  /** Each key with its values, in key order (see compareKeys); values decoded as they are reached. */
+  *sortedEntries(): IterableIterator<[unknown, unknown[]]> {
+    const { order, keys } = this.#sorted();
+    const key = (r: number) => keys?.[r] ?? this.#decoded(r, 0);
+    for (let i = 0; i < order.length; ) {
+      const first = order[i] as number;
+      const k = key(first);
+      const group = [this.#decoded(first, 1)];
+      let j = i + 1;
+      for (; j < order.length && compareKeys(key(order[j] as number), k) === 0; j++) {
+        group.push(this.#decoded(order[j] as number, 1));
+      }
+      yield [k, group];
+      i = j;
+    }
+  }
+
+  /** Record r's key (`part` 0) or value (1), decoded. */
+  #decoded(r: number, part: 0 | 1): unknown {
+    const src = this.#slices[this.#slice[r] as number] as Buffer;
+    const at = this.#start[r] as number;
+    return valueAt(src, part === 0 ? at : endOfValue(src, at));
+  }
+
+  /**
+   * With emitEach: every record's line, `{"key":K,"value":V}`, in key order, written from the bytes
+   * held: string keys and values are escaped from their UTF-8 as JSON.stringify escapes the text (see
+   * writeJsonString); others are decoded and written as PartWriter writes them.
+   */
+  async writeDirect(out: PartWriter): Promise<boolean> {
+    if (!this.#emitEach) return false;
+    const slices = this.#slices;
+    const sliceOf = this.#slice;
+    const startOf = this.#start;
+    const { order } = this.#sorted();
+    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pos = 0;
+    let lines = 0;
+    for (let i = 0; i < order.length; i++) {
+      const record = order[i] as number;
+      const src = slices[sliceOf[record] as number] as Buffer;
+      const keyAt = startOf[record] as number;
+      const valueAt_ = endOfValue(src, keyAt);
+      const valueEnd = endOfValue(src, valueAt_);
+      const stringKey = isStringValue(src, keyAt);
+      const stringValue = isStringValue(src, valueAt_);
+      const keyText = stringKey ? undefined : jsonText(valueAt(src, keyAt), 'key');
+      const valueText = stringValue ? undefined : jsonText(valueAt(src, valueAt_), 'value');
+      const need =
+        20 +
+        (keyText === undefined ? jsonStringBytes(valueAt_ - keyAt - 5) : 3 * keyText.length) +
+        (valueText === undefined ? jsonStringBytes(valueEnd - valueAt_ - 5) : 3 * valueText.length);
+      if (pos + need > buf.length) {
+        // A writer is done with a chunk once its write resolves: the one buffer serves every chunk.
+        if (pos > 0) await out.writeLines(buf.subarray(0, pos), lines);
+        if (need > buf.length) buf = Buffer.allocUnsafe(need);
+        pos = 0;
+        lines = 0;
+      }
+      for (let k = 0; k < KEY_OPEN.length; k++) buf[pos++] = KEY_OPEN[k] as number;
+      if (keyText === undefined) pos = writeJsonString(src, keyAt + 5, valueAt_, buf, pos);
+      else pos += buf.write(keyText, pos, 'utf8');
+      for (let k = 0; k < VALUE_OPEN.length; k++) buf[pos++] = VALUE_OPEN[k] as number;
+      if (valueText === undefined) pos = writeJsonString(src, valueAt_ + 5, valueEnd, buf, pos);
+      else pos += buf.write(valueText, pos, 'utf8');
+      buf[pos++] = 0x7d; // }
+      buf[pos++] = 0x0a;
+      lines++;
+    }
+    if (pos > 0) await out.writeLines(buf.subarray(0, pos), lines);
+    return true;
+  }
+
+  /**
+   * The records' indices in key order, stable, and the keys decoded where sorting needed them: keys
+   * whose bytes sort as they do are sorted by their bytes (after the bytes all of them share), with no
+   * string made; other strings by their code units; anything else by compareKeys.
+   */
+  #sorted(): { order: Uint32Array | number[]; keys?: unknown[] } {
+    const n = this.#count;
+    const slices = this.#slices;
+    const sliceOf = this.#slice;
+    const startOf = this.#start;
+    if (this.#byteKeys) {
+      // One pass over the records in the order they came (the order their bytes lie in): where each
+      // key's bytes past the shared prefix are, and its first digits.
+      const from = new Uint32Array(n);
+      const to = new Uint32Array(n);
+      const digits = newDigits(n);
+      const [d0, d1, d2, d3] = digits as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+      const prefix = this.#prefix;
+      for (let r = 0; r < n; r++) {
+        const src = slices[sliceOf[r] as number] as Buffer;
+        const at = startOf[r] as number;
+        const a = at + 5 + prefix;
+        const b = at + 5 + src.readUInt32LE(at + 1);
+        from[r] = a;
+        to[r] = b;
+        d0[r] = a < b ? (src[a] as number) + 1 : 0;
+        d1[r] = a + 1 < b ? (src[a + 1] as number) + 1 : 0;
+        d2[r] = a + 2 < b ? (src[a + 2] as number) + 1 : 0;
+        d3[r] = a + 3 < b ? (src[a + 3] as number) + 1 : 0;
+      }
+      const order = radixOrder(digits, BYTE_DIGITS, (x, y) =>
+        compareBytes(
+          slices[sliceOf[x] as number] as Buffer,
+          (from[x] as number) + RADIX_UNITS,
+          to[x] as number,
+          slices[sliceOf[y] as number] as Buffer,
+          (from[y] as number) + RADIX_UNITS,
+          to[y] as number,
+        ),
+      );
+      return { order };
+    }
+    const keys = Array.from({ length: n }, (_, r) => this.#decoded(r, 0));
+    if (keys.every((k) => typeof k === 'string')) return { order: sortStrings(keys as string[]), keys };
+    return {
+      order: Array.from({ length: n }, (_, i) => i).sort((a, b) => compareKeys(keys[a], keys[b])),
+      keys,
+    };
+  }
+
+  clear(): void {
+    this.#slices = [];
+    this.#count = 0;
+    this.#slice = new Uint32Array(1024);
+    this.#start = new Uint32Array(1024);
+    this.#byteKeys = true;
+    this.#first = undefined;
+    this.#prefix = 0;
+    this.bytes = 0;
+  }
+}
+
+function grown(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Digits of a position: 0 where a key has ended, else its code unit (or byte) + 1. */
+const UNIT_DIGITS = 0x10001;
+const BYTE_DIGITS = 0x101;
+
+/** Leading units sorted by counting; keys that share them are sorted by comparison. */
+const RADIX_UNITS = 4;
+
+/** One array per leading unit, for radixOrder. */
+function newDigits(n: number): Uint32Array[] {
+  return Array.from({ length: RADIX_UNITS }, () => new Uint32Array(n));
+}
+
+/**
+ * The indices of `keys` in ascending order of the keys (as `<` compares strings, code unit by code
+ * unit), stable (see radixOrder).
+ */
+export function sortStrings(keys: readonly string[]): Uint32Array {
+  const digits = newDigits(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const s = keys[i] as string;
+    const len = Math.min(s.length, RADIX_UNITS);
+    for (let at = 0; at < len; at++) (digits[at] as Uint32Array)[i] = s.charCodeAt(at) + 1;
+  }
+  // Keys of a run share their first units: comparing them whole orders them by the rest.
+  return radixOrder(digits, UNIT_DIGITS, (a, b) => {
+    const x = keys[a] as string;
+    const y = keys[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+/**
+ * The indices 0..n-1 in ascending order of their keys, stable: a least-significant-digit counting
+ * sort on the keys' first RADIX_UNITS digits (`digits[at][i]`, in [0, radix): 0 where key i has
+ * ended, else its unit + 1), then `compare` of the rest of the keys within each run that shares
+ * them. For keys like the Sort Benchmark's almost every run is one key long: the whole costs a read
+ * of each key and a few passes over typed arrays, where a comparison sort made some 18 comparisons
+ * per key (each a cache miss or two) at 300,000 keys, about 4 times as long on this project's
+ * machine.
+ */
+export function radixOrder(
+  digits: readonly Uint32Array[],
+  radix: number,
+  compare: (a: number, b: number) => number,
+): Uint32Array {
+  const n = (digits[0] as Uint32Array).length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < 2) return order;
+  let next = new Uint32Array(n);
+  const counts = new Uint32Array(radix + 1);
+  for (let at = RADIX_UNITS - 1; at >= 0; at--) {
+    const d = digits[at] as Uint32Array;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) (counts[(d[i] as number) + 1] as number)++;
+    for (let v = 1; v <= radix; v++) counts[v] = (counts[v] as number) + (counts[v - 1] as number);
+    for (let i = 0; i < n; i++) {
+      const k = order[i] as number;
+      next[(counts[d[k] as number] as number)++] = k;
+    }
+    [order, next] = [next, order];
+  }
+  // Runs of keys equal in their first digits: order them by the rest, keeping equal keys in order.
+  // A key that ended within them (a 0 digit) has no rest: it equals the others in its run.
+  const [d0, d1, d2, d3] = digits as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  for (let i = 0; i < n; ) {
+    const a = order[i] as number;
+    let j = i + 1;
+    while (j < n) {
+      const b = order[j] as number;
+      if (d0[a] !== d0[b] || d1[a] !== d1[b] || d2[a] !== d2[b] || d3[a] !== d3[b]) break;
+      j++;
+    }
+    if (j - i > 1 && d3[a] !== 0) sortRun(order, i, j, compare);
+    i = j;
+  }
+  return order;
+}
+
+/** Compares two byte strings: bytewise, a prefix first. */
+function compareBytes(x: Buffer, x0: number, x1: number, y: Buffer, y0: number, y1: number): number {
+  const n = Math.min(x1 - x0, y1 - y0);
+  for (let k = 0; k < n; k++) {
+    const d = (x[x0 + k] as number) - (y[y0 + k] as number);
+    if (d !== 0) return d;
+  }
+  return x1 - x0 - (y1 - y0);
+}
+
+/** Sorts `order[from, to)` by `compare`, stable: insertion sort for short runs, else the engine's sort. */
+function sortRun(
+  order: Uint32Array,
+  from: number,
+  to: number,
+  compare: (a: number, b: number) => number,
+): void {
+  if (to - from <= 16) {
+    for (let i = from + 1; i < to; i++) {
+      const k = order[i] as number;
+      let j = i - 1;
+      while (j >= from && compare(order[j] as number, k) > 0) {
+        order[j + 1] = order[j] as number;
+        j--;
+      }
+      order[j + 1] = k;
+    }
+    return;
+  }
+  order.set(Array.from(order.subarray(from, to)).sort(compare), from);
+}
