@@ -1,6 +1,8 @@
 /** Fanout's public API: define jobs, run them, and the types they use. */
 
 export type { BackendName } from './backends/backends.js';
+export type { BenchEvent, BenchOptions, BenchPoint, BenchResult, BenchRun } from './bench/run-bench.js';
+export { runBench } from './bench/run-bench.js';
 export { cancelJob } from './driver/cancel-job.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
 export type { ResumeOptions, ResumeOutcome } from './driver/resume-job.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
+import type { BenchFlags } from './bench-command.js';
 import type { DeployFlags, DestroyFlags } from './deploy-command.js';
 import type { RunFlags } from './run-command.js';
 
@@ -53,6 +54,43 @@ function program(): Command {
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
       await (await import('./run-command.js')).runCommand(job, flags);
+    });
+  mr.command('bench')
+    .description(
+      'run a job at several concurrencies, check the outputs agree, and report wall time, MB/s, speedup and cost',
+    )
+    .argument('<job>', 'job file, e.g. jobs/wordcount.ts')
+    .option('-i, --input <path...>', 'input files, folders or globs (required)')
+    .option(
+      '--output-dir <dir>',
+      "new or empty folder or s3:// URL for each run's output (runs/), bench.json and bench.svg; default: runs in a temporary folder, reports in out/bench-<job>-<time>/",
+    )
+    .option(
+      '-c, --concurrency <list>',
+      'concurrencies to measure, e.g. 1,2,4,8; default: powers of two up to the cores',
+    )
+    .option('--repeat <n>', 'timed runs per concurrency; the table shows their median (default 3)')
+    .option('--warmup <n>', 'untimed runs at the lowest concurrency first (default 1)')
+    .option(
+      '--backend <name>',
+      'where tasks run: local (worker threads, the default) or aws (the Lambda runtime)',
+    )
+    .option('--function <name>', 'aws: the runtime function made by mr deploy (default fanout-runtime)')
+    .option('--region <region>', 'aws: AWS region; default: AWS_REGION or the profile region')
+    .option(
+      '--work <dir>',
+      'folder or s3:// URL for job state (default: a temporary folder; aws: the output bucket)',
+    )
+    .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB, 4KiB (default 64MiB)')
+    .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
+    .option(
+      '--memory <mb>',
+      "local: the Lambda memory the task time is priced at (default 1769 = one vCPU); aws uses the function's",
+    )
+    .addOption(new Option('--json', 'print bench.json on stdout instead of the table'))
+    .addOption(new Option('-q, --quiet', 'no progress lines on stderr'))
+    .action(async (job: string, flags: BenchFlags) => {
+      await (await import('./bench-command.js')).benchCommand(job, flags);
     });
   mr.command('resume')
     .description(

@@ -30,14 +30,35 @@ export function parseSize(text: string, flag: string): number {
   return bytes;
 }
 
-/** Parses a positive whole number flag. @throws {UsageError} naming the flag and the value. */
-export function parseCount(text: string, flag: string): number {
-  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+/**
+ * Parses a whole number flag of at least `min` (1: a positive one).
+ * @throws {UsageError} naming the flag and the value.
+ */
+export function parseCount(text: string, flag: string, min = 1): number {
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
     throw new UsageError(
-      `invalid value ${JSON.stringify(text)} for ${flag}: expected a positive whole number`,
+      `invalid value ${JSON.stringify(text)} for ${flag}: expected a ${min === 1 ? 'positive whole number' : `whole number of at least ${min}`}`,
     );
   }
   return Number(text);
+}
+
+/**
+ * Parses a comma-separated list of distinct positive whole numbers, e.g. `1,2,4,8`.
+ * @throws {UsageError} naming the flag and what is wrong: an empty list or entry, a number that is not
+ *   a positive whole one, or one listed twice.
+ */
+export function parseCountList(text: string, flag: string): number[] {
+  const entries = text.split(',').map((e) => e.trim());
+  if (entries.every((e) => e === '')) throw new UsageError(`${flag} needs a list of numbers, e.g. 1,2,4,8`);
+  const seen = new Set<number>();
+  for (const entry of entries) {
+    if (entry === '') throw new UsageError(`empty entry in ${flag} ${JSON.stringify(text)}`);
+    const n = parseCount(entry, flag);
+    if (seen.has(n)) throw new UsageError(`${flag} lists ${n} twice`);
+    seen.add(n);
+  }
+  return [...seen];
 }
 
 /** Formats bytes for people: `1.5 MiB`. */

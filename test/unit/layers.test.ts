@@ -19,6 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['backends'],
   ['driver', 'stream'],
   ['infra', 'dev'],
+  ['bench'],
   ['cli'],
   ['index.ts'],
 ];
