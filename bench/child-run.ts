@@ -51,6 +51,23 @@ export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<ChildR
   });
 }
 
+/**
+ * Preloaded into a child (`node --import`): at exit its main thread prints the CPU time of the whole
+ * process, every thread, to stderr. On a shared machine that is steadier than wall time.
+ */
+export const CPU_REPORT = `data:text/javascript,${encodeURIComponent(
+  "import { isMainThread } from 'node:worker_threads';\n" +
+    "if (isMainThread) process.on('exit', () => process.stderr.write('\\nfanout-bench-cpu ' + JSON.stringify(process.cpuUsage()) + '\\n'));",
+)}`;
+
+/** The CPU time (user + system, ms) a child preloaded with CPU_REPORT printed, if it did. */
+export function cpuMsOf(r: ChildResult): number | undefined {
+  const m = /^fanout-bench-cpu (\{.*\})$/m.exec(r.stderr);
+  if (!m?.[1]) return undefined;
+  const u = JSON.parse(m[1]) as { user: number; system: number };
+  return Math.round((u.user + u.system) / 1000);
+}
+
 /** Throws a BenchError with the tail of its stderr unless the child exited with status 0. */
 export function check(what: string, r: ChildResult): void {
   if (r.code === 0) return;

@@ -9,7 +9,8 @@
  *
  * Each round runs jobs/wordcount.ts and jobs/wordcount-js.ts with `mr run --json` and prints, from
  * its summary, the map tasks per second of the map phase, the map phase's and the reduce phase's
- * times, and the wall time from spawn to exit. --cpu-prof writes V8 CPU profiles of the driver and
+ * times, the wall time from spawn to exit and the CPU time of the `mr` process (all its threads;
+ * steadier than wall time on a shared machine). --cpu-prof writes V8 CPU profiles of the driver and
  * of each worker thread (node --cpu-prof) into a folder. --mr runs another build of `mr` (say a
  * checkout of the commit before a change, built) with the jobs beside it, for A/B runs. A full run of
  * this tree's `mr` appends one JSON line to bench/results/tiny-tasks.jsonl.
@@ -20,7 +21,10 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BenchError,
+  type ChildResult,
+  CPU_REPORT,
   check,
+  cpuMsOf,
   gitCommit,
   int,
   machine,
@@ -42,17 +46,20 @@ const JOBS = ['wordcount', 'wordcount-js'];
 /** What one run's `--json` summary says of its one stage. */
 interface RunFigures {
   wallMs: number;
+  /** CPU time of the whole `mr` process (driver and workers, user and system). */
+  cpuMs: number;
   mapTasks: number;
   mapMs: number;
   reduceMs: number;
   tasksPerSecond: number;
 }
 
-function figuresOf(summary: Record<string, unknown> | undefined, wallMs: number): RunFigures {
+function figuresOf(summary: Record<string, unknown> | undefined, r: ChildResult): RunFigures {
   const stage = (summary?.stages as { mapTasks: number; mapMs: number; reduceMs: number }[] | undefined)?.[0];
   if (!stage) throw new BenchError('could not read the stage figures from mr --json');
   return {
-    wallMs: Math.round(wallMs),
+    wallMs: Math.round(r.ms),
+    cpuMs: cpuMsOf(r) ?? Number.NaN,
     mapTasks: stage.mapTasks,
     mapMs: stage.mapMs,
     reduceMs: stage.reduceMs,
@@ -96,6 +103,8 @@ async function main(): Promise<void> {
       try {
         const prof = profDir ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, `${job}-${round}`)] : [];
         const r = await runNode([
+          '--import',
+          CPU_REPORT,
           ...prof,
           mr,
           'run',
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
           '--quiet',
         ]);
         check(`mr run jobs/${job}.ts`, r);
-        const f = figuresOf(parseJsonObject(r.stdout), r.ms);
+        const f = figuresOf(parseJsonObject(r.stdout), r);
         figures.get(job)?.push(f);
         if (round === 1) {
           const counts = readFanoutCounts(join(out, 'out'));
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
         }
         console.log(
           `round ${round} ${job}: ${int(f.mapTasks)} map tasks, map ${secs(f.mapMs)} ` +
-            `(${int(Math.round(f.tasksPerSecond))} tasks/s), reduce ${secs(f.reduceMs)}, wall ${secs(f.wallMs)}`,
+            `(${int(Math.round(f.tasksPerSecond))} tasks/s), reduce ${secs(f.reduceMs)}, wall ${secs(f.wallMs)}, cpu ${secs(f.cpuMs)}`,
         );
       } finally {
         rmSync(out, { recursive: true, force: true });
@@ -139,6 +148,7 @@ async function main(): Promise<void> {
     const med = (k: keyof RunFigures) => median(fs.map((f) => f[k]));
     medians[job] = {
       wallMs: Math.round(med('wallMs')),
+      cpuMs: Math.round(med('cpuMs')),
       mapTasks: med('mapTasks'),
       mapMs: med('mapMs'),
       reduceMs: med('reduceMs'),
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
     const x = medians[job];
     console.log(
       `median ${job}: ${int(x.tasksPerSecond)} map tasks/s, map ${secs(x.mapMs)}, ` +
-        `reduce ${secs(x.reduceMs)}, wall ${secs(x.wallMs)}`,
+        `reduce ${secs(x.reduceMs)}, wall ${secs(x.wallMs)}, cpu ${secs(x.cpuMs)}`,
     );
   }
   if (profDir) console.log(`CPU profiles (driver and worker threads) in ${profDir}`);
