@@ -12,7 +12,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from '
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchError, check, median, ROOT, runNode } from './child.js';
+import { BenchError, check, median, ROOT, runNode } from './child-run.js';
 import { ensureUservisits } from './uservisits.js';
 
 const INPUT = 'bench/data/uservisits';

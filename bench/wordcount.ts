@@ -14,49 +14,31 @@
  * the corpus manifest only, nothing is recorded). A full run appends one JSON line to
  * bench/results/wordcount.jsonl.
  */
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchError, check, median, parseJsonObject, runNode } from './child.js';
+import {
+  BenchError,
+  type Counts,
+  check,
+  gitCommit,
+  int,
+  machine,
+  median,
+  parseJsonObject,
+  ROOT,
+  readFanoutCounts,
+  runNode,
+  secs,
+} from './child-run.js';
 import { type CorpusManifest, ensureCorpus } from './corpus.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INPUT = 'bench/data/wordcount';
 const CONCURRENCY = 2;
 const TOP = 20;
 /** The Fanout jobs each round runs: the word count, and the same job written out in JavaScript. */
 const JOBS = ['wordcount', 'wordcount-js'];
-
-type Counts = Map<string, number>;
-
-function readFanoutCounts(dir: string): Counts {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    throw new BenchError(`verify: Fanout's output folder ${dir} is missing`);
-  }
-  const parts = names.filter((n) => /^part-.*\.jsonl$/.test(n)).sort();
-  if (parts.length === 0) throw new BenchError(`verify: no part-*.jsonl in Fanout's output ${dir}`);
-  const counts: Counts = new Map();
-  for (const part of parts) {
-    const lines = readFileSync(join(dir, part), 'utf8').split('\n');
-    for (const [i, line] of lines.entries()) {
-      if (line === '') continue;
-      const rec = JSON.parse(line) as { key?: unknown; value?: unknown };
-      if (typeof rec.key !== 'string' || typeof rec.value !== 'number') {
-        throw new BenchError(`verify: ${part}:${i + 1}: expected {"key":string,"value":number}, got ${line}`);
-      }
-      if (counts.has(rec.key))
-        throw new BenchError(`verify: Fanout emitted key ${JSON.stringify(rec.key)} twice`);
-      counts.set(rec.key, rec.value);
-    }
-  }
-  return counts;
-}
 
 function readDuckdbCounts(file: string): Counts {
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -126,21 +108,7 @@ function checkAgainstManifest(who: string, counts: Counts, manifest: CorpusManif
   return problems;
 }
 
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
-const int = (n: number): string => n.toLocaleString('en-US');
-
-function gitCommit(): string | null {
-  try {
-    const git = (...args: string[]): string =>
-      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const head = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'src', 'bin', 'jobs');
-    return dirty === '' ? head : `${head}-dirty`;
-  } catch {
-    return null;
-  }
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -268,13 +236,7 @@ async function main(): Promise<void> {
   const record = {
     date: new Date().toISOString(),
     commit: gitCommit(),
-    machine: {
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model ?? null,
-      memGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-    },
+    machine: machine(),
     corpus: { bytes, files: m.files.length, tokens: m.tokens, distinct: m.distinct, zipfS: m.zipfS },
     concurrency: CONCURRENCY,
     rounds,

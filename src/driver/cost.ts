@@ -51,10 +51,10 @@ export interface StageShape {
 }
 
 /**
- * A stage's S3 requests, roughly: a GET per split (and one to finish its last record), a PUT per
- * shuffle object, per reducer input list, part file and its move, a GET per input list and per slice,
- * and a few PUTs of job state.
+ * A stage's S3 requests, roughly: a GET per split (which reads on past the split's end to finish
+ * its last record; a record longer than that takes more), a PUT per shuffle object, per reducer input
+ * list, part file and its move, a GET per input list and per slice, and a few PUTs of job state.
  */
 export function stageRequests(s: StageShape): { s3Gets: number; s3Puts: number } {
-  return { s3Gets: 2 * s.splits + s.partitions + s.slices, s3Puts: s.mapTasks + 3 * s.partitions + 6 };
+  return { s3Gets: s.splits + s.partitions + s.slices, s3Puts: s.mapTasks + 3 * s.partitions + 6 };
 }

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { processIsGone } from '../process-gone.js';
 import {
-  commitKey,
+  commitRecordsKey,
   commitsPrefix,
   jobSpecKey,
   jobStatusKey,
@@ -11,6 +12,7 @@ import {
   taskStatusKey,
 } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { CommitLog, mergeCommits } from './commit-log.js';
 import type { MapInput } from './plan-splits.js';
 
 /** Where one task stands. */
@@ -63,6 +65,10 @@ export class JobState {
   /** Status writes in order: a heartbeat in flight must never land after the final status. */
   #statusWrites: Promise<void> = Promise.resolve();
   #final = false;
+  /** Each phase's commit records, written in groups. */
+  readonly #commitLogs = new Map<string, CommitLog>();
+  /** Names this driver's commit record objects apart from those of the runs before and after it. */
+  readonly #writerId = randomBytes(4).toString('hex');
 
   constructor(store: ObjectStore, jobId: string) {
     this.#store = store;
@@ -99,7 +105,11 @@ export class JobState {
     return { key, bytes: await this.#store.get(key) };
   }
 
-  /** Records one task's committed attempt as it commits: a resumed run skips the task. */
+  /**
+   * Records one task's committed attempt as it commits: a resumed run skips the task. Resolves once
+   * the record is stored; records that commit while another write is in flight are stored together
+   * (see CommitLog).
+   */
   saveCommit(
     stage: number,
     phase: 'map' | 'reduce',
@@ -107,20 +117,31 @@ export class JobState {
     attempt: number,
     result: unknown,
   ): Promise<void> {
-    return this.#write(commitKey(this.#jobId, stage, phase, taskId), { taskId, attempt, result });
+    const at = `${stage}/${phase}`;
+    let log = this.#commitLogs.get(at);
+    if (!log) {
+      log = new CommitLog((commits, seq) =>
+        this.#write(
+          commitRecordsKey(this.#jobId, stage, phase, `${this.#writerId}-${String(seq).padStart(6, '0')}`),
+          { commits },
+        ),
+      );
+      this.#commitLogs.set(at, log);
+    }
+    return log.add({ taskId, attempt, result });
   }
 
-  /** The commits recorded for a phase so far, by task id. */
+  /** The commits recorded for a phase so far, by task id (a task recorded twice: its latest). */
   async loadCommits<R>(
     stage: number,
     phase: 'map' | 'reduce',
   ): Promise<Map<string, { attempt: number; result: R }>> {
-    const out = new Map<string, { attempt: number; result: R }>();
+    const objects: unknown[] = [];
     for await (const o of this.#store.list(commitsPrefix(this.#jobId, stage, phase))) {
-      const c = await this.#read<{ taskId: string; attempt: number; result: R }>(o.key);
-      if (c) out.set(c.taskId, { attempt: c.attempt, result: c.result });
+      const c = await this.#read<unknown>(o.key);
+      if (c) objects.push(c);
     }
-    return out;
+    return mergeCommits<R>(objects);
   }
 
   /** A stage's saved plan, when a run before this one planned it. */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, Json, StageDefinition, TaskContext } from '../job/types.js';
@@ -77,7 +76,7 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       watch.check();
       keysSeen = Math.max(keysSeen, holder.size);
       if (holder.bytes > task.memoryBudget)
-        spills.push(writeSpill(join(dir, `spill-${spills.length}`), encode()));
+        spills.push(writeSpill(dir.path(`spill-${spills.length}`), encode()));
     };
     let badRecords: SkippedRecords | undefined;
     try {

@@ -59,9 +59,17 @@ export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'redu
  */
 export const cancelKey = (jobId: string): string => `${jobPrefix(jobId)}cancel`;
 
-/** One committed task attempt, written as the task commits: what a resumed run need not redo. */
-export const commitKey = (jobId: string, stage: number, phase: 'map' | 'reduce', taskId: string): string =>
-  `${commitsPrefix(jobId, stage, phase)}${taskId}.json`;
+/**
+ * One write of committed task attempts, made as the tasks commit: what a resumed run need not redo.
+ * `name` is the writing driver's id and the write's number (see CommitLog). Runs before commit
+ * records were grouped wrote one object per task, named by its task id.
+ */
+export const commitRecordsKey = (
+  jobId: string,
+  stage: number,
+  phase: 'map' | 'reduce',
+  name: string,
+): string => `${commitsPrefix(jobId, stage, phase)}${name}.json`;
 export const commitsPrefix = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/commits/${phase}/`;
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition } from '../job/types.js';
@@ -39,7 +38,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const held = reduceHolderFor(stage, expectedKeys);
     const runs: string[] = [];
     const spill = () => {
-      const path = join(dir, `run-${runs.length}`);
+      const path = dir.path(`run-${runs.length}`);
       try {
         writeSortedRun(path, held.sortedEntries());
       } catch (err) {

@@ -8,6 +8,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from '../protocol/worker-protocol.js';
+import { useBlockingLocalIo } from '../store/open-store.js';
 import { isStream } from '../stream/define-stream.js';
 import { runTask } from './run-task.js';
 import { onFatalFault } from './task-faults.js';
@@ -16,6 +17,9 @@ import { onFatalFault } from './task-faults.js';
 async function serve(data: WorkerData): Promise<void> {
   const port = parentPort;
   if (!port) return;
+  // This thread only runs tasks, one at a time: nothing waits on its event loop while a file call
+  // blocks it, and a 4 KiB map task makes a dozen of them.
+  useBlockingLocalIo();
   const mod = (await import(pathToFileURL(data.jobBundle).href)) as { default?: unknown };
   const job = mod.default;
   if (!isJob(job) && !isStream(job)) {

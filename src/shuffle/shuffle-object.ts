@@ -5,6 +5,11 @@ import type { ObjectStore, ObjectWriter } from '../store/object-store.js';
 
 const MAGIC = 0x4853_4f46; // 'FOSH' little-endian
 const FOOTER_BYTES = 12;
+/**
+ * Appended bytes are held until this many are, then written as one chunk: a small map task's
+ * partitions, index and footer go out in one write instead of one each.
+ */
+const WRITE_CHUNK = 1 << 20;
 
 /**
  * Writes one shuffle object: partition 0's records, then 1's, ... then an index of
@@ -16,6 +21,9 @@ export class ShuffleObjectWriter {
   readonly #slices: PartitionSlice[];
   #pos = 0;
   #current = -1;
+  /** Appended bytes not yet written, and how many. */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
 
   constructor(out: ObjectWriter, partitions: number) {
     this.#out = out;
@@ -36,7 +44,18 @@ export class ShuffleObjectWriter {
     slice.length += bytes.byteLength;
     slice.records += records;
     this.#pos += bytes.byteLength;
-    await this.#out.write(bytes);
+    this.#held.push(bytes);
+    this.#heldBytes += bytes.byteLength;
+    if (this.#heldBytes >= WRITE_CHUNK) await this.#flush();
+  }
+
+  /** Writes the held bytes as one chunk (the one held, uncopied, when there is only one). */
+  async #flush(): Promise<void> {
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    this.#heldBytes = 0;
+    await this.#out.write(held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held));
   }
 
   /** Drops the object: nothing is published. */
@@ -62,8 +81,8 @@ export class ShuffleObjectWriter {
     footer.writeUInt32LE(this.#slices.length, 0);
     footer.writeUInt32LE(crc32(index), 4);
     footer.writeUInt32LE(MAGIC, 8);
-    await this.#out.write(index);
-    await this.#out.write(footer);
+    this.#held.push(index, footer);
+    await this.#flush();
     await this.#out.close();
     return { slices: this.#slices, bytes: this.#pos + index.length + FOOTER_BYTES };
   }

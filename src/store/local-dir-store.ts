@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inputChanged } from '../errors.js';
 import { contentVersion, lockPathOf, withFileLock } from './conditional-put.js';
+import { blockingFs, type FsCalls, threadPoolFs } from './fs-calls.js';
 import type {
   ByteRange,
   ObjectInfo,
@@ -18,6 +19,18 @@ import type {
 
 const STREAM_CHUNK = 1 << 20;
 
+/** Names of this thread's temporary files: a random start, then a count (cheaper than random bytes each). */
+const TMP_PREFIX = `.fanout-tmp-${randomBytes(6).toString('hex')}-`;
+let tmpCount = 0;
+
+export interface LocalDirStoreOptions {
+  /**
+   * Make reads, writes and metadata calls blocking the calling thread instead of through libuv's
+   * thread pool (see fs-calls.ts): for a thread that only runs tasks. @default false
+   */
+  blocking?: boolean;
+}
+
 /**
  * An ObjectStore over a local directory. Writes go to a hidden temporary file and are renamed into
  * place, so a reader never sees half an object, as with S3. Conditional writes (`putIf`) hold a
@@ -26,10 +39,12 @@ const STREAM_CHUNK = 1 << 20;
 export class LocalDirStore implements ObjectStore {
   readonly url: string;
   readonly root: string;
+  readonly #fs: FsCalls;
 
-  constructor(root: string) {
+  constructor(root: string, options: LocalDirStoreOptions = {}) {
     this.root = root;
     this.url = pathToFileURL(root).href;
+    this.#fs = options.blocking ? blockingFs : threadPoolFs;
   }
 
   /** Absolute path of a key. */
@@ -72,7 +87,7 @@ export class LocalDirStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const s = await stat(this.pathOf(key), { bigint: true });
+      const s = await this.#fs.stat(this.pathOf(key));
       return s.isFile() ? infoOf(key, s) : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -81,46 +96,56 @@ export class LocalDirStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange, expected?: ReadExpectation): Promise<Uint8Array> {
-    const fh = await this.#open(key, expected);
+    const { fd, size } = await this.#open(key, expected, range === undefined);
     try {
       const start = range?.start ?? 0;
-      const end = range?.end ?? (await fh.stat()).size;
+      const end = range?.end ?? (size as number);
       const buf = Buffer.allocUnsafe(Math.max(0, end - start));
       let off = 0;
       while (off < buf.length) {
-        const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
+        const n = await this.#fs.read(fd, buf, off, buf.length - off, start + off);
+        if (n === 0) break;
+        off += n;
       }
       return off === buf.length ? buf : buf.subarray(0, off);
     } finally {
-      await fh.close();
+      await this.#fs.close(fd);
     }
   }
 
+  /** Reads in chunks of up to STREAM_CHUNK bytes straight from the descriptor, with no stream machinery. */
   async *stream(key: string, range?: ByteRange, expected?: ReadExpectation): AsyncIterable<Uint8Array> {
     if (range && range.end <= range.start) return;
-    const fh = await this.#open(key, expected);
-    const s = fh.createReadStream({
-      highWaterMark: STREAM_CHUNK,
-      ...(range ? { start: range.start, end: range.end - 1 } : {}),
-    });
+    const { fd } = await this.#open(key, expected, false);
     try {
-      for await (const chunk of s) yield chunk as Buffer;
+      let pos = range?.start ?? 0;
+      const end = range?.end ?? Number.POSITIVE_INFINITY;
+      while (pos < end) {
+        const want = Math.min(STREAM_CHUNK, end - pos);
+        const buf = Buffer.allocUnsafe(want);
+        const n = await this.#fs.read(fd, buf, 0, want, pos);
+        if (n === 0) return;
+        pos += n;
+        yield n === want ? buf : buf.subarray(0, n);
+      }
     } finally {
-      s.destroy();
+      await this.#fs.close(fd);
     }
   }
 
   /**
    * Opens a key for reading, checked against `expected` by fstat: the file read is the one open,
-   * whatever is renamed over its path afterwards.
+   * whatever is renamed over its path afterwards. `size` is the file's, when checked or asked for.
    */
-  async #open(key: string, expected: ReadExpectation | undefined): Promise<FileHandle> {
+  async #open(
+    key: string,
+    expected: ReadExpectation | undefined,
+    wantSize: boolean,
+  ): Promise<{ fd: number; size?: number }> {
     const path = this.pathOf(key);
-    let fh: FileHandle;
+    let fd: number;
     try {
-      fh = await open(path, 'r');
+      fd = await this.#fs.open(path, 'r');
     } catch (err) {
       // ENOTDIR: a folder on the path has become a file since the listing.
       if (expected && (isNotFound(err) || codeOf(err) === 'ENOTDIR')) {
@@ -128,16 +153,19 @@ export class LocalDirStore implements ObjectStore {
       }
       throw err;
     }
-    if (!expected) return fh;
+    if (!expected && !wantSize) return { fd };
     try {
-      const s = await fh.stat({ bigint: true });
+      const s = await this.#fs.fstat(fd);
       const size = Number(s.size);
-      if (size !== expected.size || (expected.etag !== undefined && etagOf(s) !== expected.etag)) {
+      if (
+        expected &&
+        (size !== expected.size || (expected.etag !== undefined && etagOf(s) !== expected.etag))
+      ) {
         throw inputChanged(path, expected.size, size);
       }
-      return fh;
+      return { fd, size };
     } catch (err) {
-      await fh.close();
+      await this.#fs.close(fd).catch(() => {});
       throw err;
     }
   }
@@ -153,29 +181,41 @@ export class LocalDirStore implements ObjectStore {
     }
   }
 
+  /**
+   * Writes to a temporary file beside the key and renames it into place on close. The folder is
+   * made only when the temporary file cannot be opened for want of it: most writes go into a
+   * folder that exists.
+   */
   async openWriter(key: string): Promise<ObjectWriter> {
     const dest = this.pathOf(key);
-    await mkdir(dirname(dest), { recursive: true });
-    const tmp = join(dirname(dest), `.fanout-tmp-${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'w');
+    const dir = dirname(dest);
+    const tmp = join(dir, `${TMP_PREFIX}${(tmpCount++).toString(36)}`);
+    const fs = this.#fs;
+    let fd: number;
+    try {
+      fd = await fs.open(tmp, 'w');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await fs.mkdirs(dir);
+      fd = await fs.open(tmp, 'w');
+    }
     let done = false;
     return {
       async write(chunk) {
         let off = 0;
-        while (off < chunk.byteLength)
-          off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+        while (off < chunk.byteLength) off += await fs.write(fd, chunk, off, chunk.byteLength - off);
       },
       async close() {
         if (done) return;
         done = true;
-        await fh.close();
-        await rename(tmp, dest);
+        await fs.close(fd);
+        await fs.rename(tmp, dest);
       },
       async abort() {
         if (done) return;
         done = true;
-        await fh.close().catch(() => {});
-        await rm(tmp, { force: true });
+        await fs.close(fd).catch(() => {});
+        await fs.remove(tmp);
       },
     };
   }
@@ -207,12 +247,12 @@ export class LocalDirStore implements ObjectStore {
 
   async rename(from: string, to: string): Promise<void> {
     const dest = this.pathOf(to);
-    await mkdir(dirname(dest), { recursive: true });
-    await rename(this.pathOf(from), dest);
+    await this.#fs.mkdirs(dirname(dest));
+    await this.#fs.rename(this.pathOf(from), dest);
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    await this.#fs.remove(this.pathOf(key));
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -7,9 +7,23 @@ import type { ObjectStore } from './object-store.js';
 
 type StoreFactory = (url: URL) => ObjectStore;
 
+/** Whether local stores opened in this thread block it on their file-system calls (see fs-calls.ts). */
+let blockingLocalIo = false;
+
+/**
+ * Local stores this thread opens from now on make their file-system calls blocking it rather than
+ * through libuv's thread pool: for a thread that only runs tasks, one at a time (a local worker),
+ * where a dozen calls per small task each cost more in hand-offs than in the call. Stores already
+ * handed out keep the thread pool.
+ */
+export function useBlockingLocalIo(): void {
+  blockingLocalIo = true;
+  for (const href of cache.keys()) if (href.startsWith('file:')) cache.delete(href);
+}
+
 /** Store implementations by URL scheme: a new kind of store is one more entry, not a branch in callers. */
 const factories = new Map<string, StoreFactory>([
-  ['file:', (url) => new LocalDirStore(fileURLToPath(url))],
+  ['file:', (url) => new LocalDirStore(fileURLToPath(url), { blocking: blockingLocalIo })],
   [
     's3:',
     (url) => new LazyStore(url.href, async () => new (await import('./s3-store.js')).S3Store(url.href)),

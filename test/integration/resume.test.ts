@@ -9,7 +9,10 @@ import { countWords, wordText } from '../helpers/words.js';
 
 const fixture = (name: string) => resolve('test/fixtures/jobs', `${name}.ts`);
 
-/** Every recorded commit of a phase: task id and the attempt that committed. */
+/**
+ * Every recorded commit of a phase: task id and the attempt that committed. Each record object holds
+ * the commits of one write (see CommitLog); a task recorded twice keeps its latest, highest attempt.
+ */
 function commits(work: string, jobId: string, phase: 'map' | 'reduce'): Map<string, number> {
   const dir = join(work, 'jobs', jobId, 's0', 'commits', phase);
   const out = new Map<string, number>();
@@ -17,8 +20,10 @@ function commits(work: string, jobId: string, phase: 'map' | 'reduce'): Map<stri
   for (const f of (existsSync(dir) ? readdirSync(dir) : []).filter(
     (n) => n.endsWith('.json') && !n.startsWith('.'),
   )) {
-    const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { taskId: string; attempt: number };
-    out.set(c.taskId, c.attempt);
+    const o = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      commits: { taskId: string; attempt: number }[];
+    };
+    for (const c of o.commits) out.set(c.taskId, Math.max(c.attempt, out.get(c.taskId) ?? 0));
   }
   return out;
 }

@@ -47,6 +47,11 @@ interface Backend {
 const backends: Backend[] = [
   { name: 'LocalDirStore', open: () => new LocalDirStore(join(tmp.path, `store-${++serial}`)) },
   {
+    // As local worker threads open it: every file-system call blocks the thread.
+    name: 'LocalDirStore (blocking)',
+    open: () => new LocalDirStore(join(tmp.path, `store-${++serial}`), { blocking: true }),
+  },
+  {
     name: 'S3Store on s3rver',
     open: () =>
       new S3Store({ bucket: BUCKET, prefix: `store-${++serial}/` }, { client: s3Client(), partSize: PART }),

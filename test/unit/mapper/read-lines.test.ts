@@ -134,6 +134,57 @@ describe('readLines over chunks cut anywhere', () => {
   });
 });
 
+describe('readLines past a split end', () => {
+  /** A store over `bytes` that records the range of every stream it opens. */
+  function rangeStore(bytes: Buffer): { store: ObjectStore; ranges: [number, number][] } {
+    const ranges: [number, number][] = [];
+    const store = {
+      async *stream(_key: string, range?: { start: number; end: number }) {
+        const from = range?.start ?? 0;
+        const to = Math.min(range?.end ?? bytes.length, bytes.length);
+        ranges.push([from, to]);
+        yield bytes.subarray(from, to);
+      },
+    } as unknown as ObjectStore;
+    return { store, ranges };
+  }
+
+  const lines = (n: number, width: number) =>
+    Array.from({ length: n }, (_, i) => String(i).padEnd(width, '.')).join('\n');
+
+  it('reads a small split and the end of its last line in one request, a few KiB past its end', async () => {
+    const text = lines(2000, 40);
+    const { store, ranges } = rangeStore(Buffer.from(text));
+    const size = Buffer.byteLength(text);
+    const split: Split = { store: 'mem://', key: 'k', start: 8192, end: 12288, size };
+    const got: string[] = [];
+    for await (const batch of readLines(store, split)) got.push(...batch);
+    // One read from the byte before the split, as far past its end as the split is long.
+    expect(ranges).toEqual([[8191, 12288 + 4097]]);
+    // The lines that start inside [8192, 12288).
+    const owned: string[] = [];
+    let at = 0;
+    for (const line of linesOfWhole(text)) {
+      if (at >= 8192 && at < 12288) owned.push(line);
+      at += Buffer.byteLength(line) + 1;
+    }
+    expect(got).toEqual(owned);
+  });
+
+  it('follows a record many times longer than the first step, doubling each read', async () => {
+    const text = `short\n${'y'.repeat(100_000)}\nafter\n`;
+    const { store, ranges } = rangeStore(Buffer.from(text));
+    const size = Buffer.byteLength(text);
+    const got: string[] = [];
+    for (const split of splitObject({ store: 'mem://', key: 'k', size }, 4096)) {
+      for await (const batch of readLines(store, split)) got.push(...batch);
+    }
+    expect(got).toEqual(linesOfWhole(text));
+    // The first split's reads: [0, 8 KiB), then 8, 16 and 32 KiB more, and the rest of the file.
+    expect(ranges.slice(0, 5).map(([a, b]) => b - a)).toEqual([8192, 8192, 16384, 32768, size - 65536]);
+  });
+});
+
 describe('readLines of a .gz object that is not gzip', () => {
   it.each([
     ['cut short', gzipSync('one\ntwo\n'.repeat(500)).subarray(0, 40), 'unexpected end of file'],

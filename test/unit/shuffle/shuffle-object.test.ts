@@ -47,4 +47,36 @@ describe('shuffle object', () => {
     writeFileSync(join(dir, 's.shf'), bytes);
     await expect(readSlice(store, 's.shf', slices[2])).rejects.toThrow(CorruptDataError);
   });
+
+  it('writes a small object in one write, and a large one in chunks of about 1 MiB', async () => {
+    const store = new LocalDirStore(temp().path);
+    const counted = async (key: string) => {
+      const inner = await store.openWriter(key);
+      const writes: number[] = [];
+      const writer = {
+        write: (chunk: Uint8Array) => {
+          writes.push(chunk.byteLength);
+          return inner.write(chunk);
+        },
+        close: () => inner.close(),
+        abort: () => inner.abort(),
+      };
+      return { writer, writes };
+    };
+    const small = await counted('small.shf');
+    const out = new ShuffleObjectWriter(small.writer, 8);
+    for (let p = 0; p < 8; p++) await out.append(p, Buffer.alloc(100, p), 1);
+    const { slices, bytes } = await out.close();
+    expect(small.writes).toEqual([bytes]);
+    expect(await readShuffleIndex(store, 'small.shf')).toEqual(slices);
+
+    const large = await counted('large.shf');
+    const big = new ShuffleObjectWriter(large.writer, 2);
+    for (let i = 0; i < 5; i++) await big.append(i < 3 ? 0 : 1, Buffer.alloc(512 * 1024, i), 1);
+    const index = await big.close();
+    expect(large.writes.length).toBe(3);
+    expect(large.writes.reduce((a, b) => a + b, 0)).toBe(index.bytes);
+    const back = await readSlice(store, 'large.shf', index.slices[1] as PartitionSlice);
+    expect(back).toEqual(Buffer.concat([Buffer.alloc(512 * 1024, 3), Buffer.alloc(512 * 1024, 4)]));
+  });
 });

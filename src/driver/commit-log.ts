@@ -1,0 +1,75 @@
+/** A task's committed attempt as its phase's commit records hold it. */
+export interface CommitRecord<R = unknown> {
+  taskId: string;
+  attempt: number;
+  result: R;
+}
+
+/** Most records one write holds, so a record file stays well under a megabyte. */
+export const MAX_RECORDS_PER_WRITE = 1000;
+
+/**
+ * Writes one phase's commit records in groups (group commit): a record added while no write is in
+ * flight is written at once, alone; records added while one is in flight wait for it and then go
+ * out together, in one object, up to MAX_RECORDS_PER_WRITE. Each `add` resolves once the write
+ * holding its record is stored, and rejects if that write fails, as a write of its own would.
+ *
+ * So a record is never held back waiting for company, and a phase committing thousands of small
+ * tasks a second writes a few objects per write time instead of one per task (each a file created
+ * and renamed locally, a PUT on S3). What a resumed run reads is the same either way: every record
+ * whose write was stored, and none of those still in flight when the driver stopped.
+ */
+export class CommitLog<R = unknown> {
+  readonly #write: (records: CommitRecord<R>[], seq: number) => Promise<void>;
+  #queued: { record: CommitRecord<R>; resolve(): void; reject(err: unknown): void }[] = [];
+  #writing = false;
+  #seq = 0;
+
+  /** `write` stores one group of records; `seq` counts the writes from 0, for unique names. */
+  constructor(write: (records: CommitRecord<R>[], seq: number) => Promise<void>) {
+    this.#write = write;
+  }
+
+  add(record: CommitRecord<R>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ record, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#queued.length > 0) {
+      const group = this.#queued.splice(0, MAX_RECORDS_PER_WRITE);
+      try {
+        await this.#write(
+          group.map((q) => q.record),
+          this.#seq++,
+        );
+        for (const q of group) q.resolve();
+      } catch (err) {
+        for (const q of group) q.reject(err);
+      }
+    }
+    this.#writing = false;
+  }
+}
+
+/**
+ * The commits of a phase from its record objects, as parsed: each holds either a group of records
+ * (`{ commits: [...] }`) or, as written before records were grouped, one (`{ taskId, attempt,
+ * result }`). A task recorded more than once (run again by a resumed run, or because its shuffle
+ * object failed its checksum) keeps its highest attempt: attempt numbers only grow, so that is the
+ * latest commit.
+ */
+export function mergeCommits<R>(objects: readonly unknown[]): Map<string, { attempt: number; result: R }> {
+  const out = new Map<string, { attempt: number; result: R }>();
+  for (const o of objects) {
+    const records = (o as { commits?: CommitRecord<R>[] }).commits ?? [o as CommitRecord<R>];
+    for (const c of records) {
+      const known = out.get(c.taskId);
+      if (!known || c.attempt > known.attempt) out.set(c.taskId, { attempt: c.attempt, result: c.result });
+    }
+  }
+  return out;
+}
