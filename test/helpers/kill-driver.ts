@@ -29,7 +29,10 @@ async function commitKeys(store: ObjectStore, jobId: string, phase: Phase): Prom
   return keys;
 }
 
-/** Every recorded commit of a phase of stage 0: task id to the attempt that committed. */
+/**
+ * Every recorded commit of a phase of stage 0: task id to the attempt that committed. Each record
+ * object holds the commits of one write (see CommitLog); a task recorded twice keeps its highest attempt.
+ */
 export async function commitsOf(
   store: ObjectStore,
   jobId: string,
@@ -37,8 +40,8 @@ export async function commitsOf(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const key of await commitKeys(store, jobId, phase)) {
-    const c = await json<{ taskId: string; attempt: number }>(store, key);
-    out.set(c.taskId, c.attempt);
+    const o = await json<{ commits: { taskId: string; attempt: number }[] }>(store, key);
+    for (const c of o.commits) out.set(c.taskId, Math.max(c.attempt, out.get(c.taskId) ?? 0));
   }
   return out;
 }
@@ -103,7 +106,7 @@ export async function runAndKill(o: {
       const n = o.at.phase === 'map' ? maps.length : reduceTasks.length;
       // At least two waves of tasks left (the runs here do two at a time), so the phase is still on.
       kill ??= { ...o.at, commits: rng.int(1, n - 3), delayMs: rng.int(0, 40) };
-      if ((await commitKeys(o.store, jobId, o.at.phase)).length >= kill.commits) break;
+      if ((await commitsOf(o.store, jobId, o.at.phase)).size >= kill.commits) break;
     }
     await new Promise((r) => setTimeout(r, 15));
   }
