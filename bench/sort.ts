@@ -209,7 +209,7 @@ async function main(): Promise<void> {
             : await run('sort', sortArgs(join(tmp, 'sort.txt')), { ...process.env, LC_ALL: 'C' });
         check(tool === 'mr' ? 'mr run jobs/sort.ts' : 'sort', r);
         ms[tool]?.push(r.ms);
-        if (r.cpu) cpu[tool]?.push(r.cpu.user + r.cpu.sys);
+        if (r.cpu) cpu[tool]?.push(+(r.cpu.user + r.cpu.sys).toFixed(2));
         if (tool === 'mr' && round === 1) {
           try {
             mrSummary = JSON.parse(r.stdout);
