@@ -21,7 +21,11 @@ export class FaultyInvoker implements Invoker {
     return this.#inner.concurrency;
   }
 
-  invoke(task: Task): Promise<TaskResult> {
+  get prefetch(): number | undefined {
+    return this.#inner.prefetch;
+  }
+
+  invoke(task: Task, onStart?: () => void): Promise<TaskResult> {
     // Scoped by the attempt and counted per call: a throttled attempt keeps its number, so each
     // re-invocation of it must draw again.
     const kind = this.#plan.decide('invoke', `${task.taskId}#${task.attempt}`);
@@ -32,7 +36,7 @@ export class FaultyInvoker implements Invoker {
         }),
       );
     }
-    return this.#inner.invoke(task);
+    return this.#inner.invoke(task, onStart);
   }
 
   close(): Promise<void> {

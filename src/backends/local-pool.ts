@@ -59,18 +59,40 @@ const YOUNG_GENERATION_MB = 64;
 /** Workers that die before serving a single task, in a row, before the pool gives up. */
 const MAX_STARTUP_FAILURES = 3;
 
+/**
+ * Attempts are sent to a busy worker, to run next, while recent attempts took less than this: the
+ * worker then starts its next attempt as it posts a result, instead of waiting for the driver's
+ * thread to wake and answer (0.6-0.8 ms per 4 KiB map task on a loaded 2-core machine, a third of
+ * its time). Longer attempts lose nothing to that wait worth the risk of one held up behind a
+ * straggler while another worker sits idle.
+ */
+const PIPELINE_BELOW_MS = 50;
+
+/** An attempt the pool was given and has not yet sent to a worker. */
+interface Waiting {
+  task: Task;
+  resolve: (r: TaskResult) => void;
+  reject: (e: Error) => void;
+  onStart: (() => void) | undefined;
+}
+
+/** An attempt sent to a worker. */
+interface Sent extends Waiting {
+  id: number;
+  timer?: ReturnType<typeof setTimeout>;
+  /** When it started running (the worker runs what it is sent in order, one at a time). */
+  startedAt?: number;
+  /** Faults the attempt injected before it crashed or hung (FANOUT_FAULTS). */
+  faults?: Record<string, number>;
+}
+
 interface Slot {
   worker: Worker;
   ready: boolean;
-  busy?: {
-    id: number;
-    task: Task;
-    resolve: (r: TaskResult) => void;
-    reject: (e: Error) => void;
-    timer?: ReturnType<typeof setTimeout>;
-    /** Faults the attempt injected before it crashed or hung (FANOUT_FAULTS). */
-    faults?: Record<string, number>;
-  };
+  /** The attempt the worker is running. */
+  busy?: Sent;
+  /** The attempt sent to run after it (see PIPELINE_BELOW_MS); it has not started. */
+  next?: Sent;
 }
 
 /**
@@ -79,9 +101,17 @@ interface Slot {
  */
 export class LocalWorkerPool implements Invoker {
   readonly concurrency: number;
+  /**
+   * One attempt per worker beyond those running: sent ahead to a worker while attempts are short
+   * (see PIPELINE_BELOW_MS), or else held here and sent by the message handler that hears of a
+   * result, before the scheduler has seen it.
+   */
+  readonly prefetch: number;
   readonly #options: LocalPoolOptions;
   readonly #slots: Slot[] = [];
-  readonly #waiting: { task: Task; resolve: (r: TaskResult) => void; reject: (e: Error) => void }[] = [];
+  readonly #waiting: Waiting[] = [];
+  /** How long recent attempts ran, smoothed; undefined until one has finished. */
+  #recentMs: number | undefined;
   #nextId = 1;
   #closed = false;
   #startupFailures = 0;
@@ -92,6 +122,7 @@ export class LocalWorkerPool implements Invoker {
   constructor(options: LocalPoolOptions) {
     this.#options = options;
     this.concurrency = options.size;
+    this.prefetch = options.size;
     for (let i = 0; i < options.size; i++) this.#slots.push(this.#spawn());
   }
 
@@ -117,8 +148,12 @@ export class LocalWorkerPool implements Invoker {
         busy.faults = reply.faults;
         return;
       }
-      slot.busy = undefined;
       clearTimeout(busy.timer);
+      this.#finished(busy);
+      // The worker goes on to the attempt sent after this one as it posts this result.
+      slot.busy = undefined;
+      if (slot.next) this.#start(slot, slot.next);
+      slot.next = undefined;
       if (reply.ok) busy.resolve(reply.result);
       else
         busy.reject(deserializeError(reply.error, { taskId: busy.task.taskId, attempt: busy.task.attempt }));
@@ -130,6 +165,7 @@ export class LocalWorkerPool implements Invoker {
       const busy = slot.busy;
       slot.busy = undefined;
       clearTimeout(busy?.timer);
+      this.#requeue(slot);
       // The dead thread never reached its own cleanup.
       if (busy) this.#cleanups.push(removeSpillDirs(busy.task));
       if (this.#closed) return;
@@ -167,29 +203,57 @@ export class LocalWorkerPool implements Invoker {
     for (const w of this.#waiting.splice(0)) w.reject(err);
   }
 
-  invoke(task: Task): Promise<TaskResult> {
+  invoke(task: Task, onStart?: () => void): Promise<TaskResult> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new Error('worker pool is closed'));
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ task, resolve, reject });
+      this.#waiting.push({ task, resolve, reject, onStart });
       this.#dispatch();
     });
   }
 
+  /** Sends waiting attempts to idle workers first, then (while attempts are short) one after each running one. */
   #dispatch(): void {
     for (const slot of this.#slots) {
       if (slot.busy || !slot.ready) continue;
-      const next = this.#waiting.shift();
-      if (!next) return;
-      const id = this.#nextId++;
-      const timeoutMs = this.#options.taskTimeoutMs;
-      slot.busy = {
-        id,
-        ...next,
-        ...(timeoutMs !== undefined && { timer: setTimeout(() => this.#timeOut(slot, id), timeoutMs) }),
-      };
-      slot.worker.postMessage({ id, task: next.task } satisfies WorkerRequest);
+      const waiting = this.#waiting.shift();
+      if (!waiting) return;
+      this.#start(slot, this.#send(slot, waiting));
     }
+    if (this.#recentMs === undefined || this.#recentMs >= PIPELINE_BELOW_MS) return;
+    for (const slot of this.#slots) {
+      if (!slot.busy || slot.next || !slot.ready) continue;
+      const waiting = this.#waiting.shift();
+      if (!waiting) return;
+      slot.next = this.#send(slot, waiting);
+    }
+  }
+
+  #send(slot: Slot, w: Waiting): Sent {
+    const sent: Sent = { ...w, id: this.#nextId++ };
+    slot.worker.postMessage({ id: sent.id, task: w.task } satisfies WorkerRequest);
+    return sent;
+  }
+
+  /** An attempt sent to a worker starts: at once, or when the one before it on that worker ends. */
+  #start(slot: Slot, sent: Sent): void {
+    slot.busy = sent;
+    sent.startedAt = Date.now();
+    const timeoutMs = this.#options.taskTimeoutMs;
+    if (timeoutMs !== undefined) sent.timer = setTimeout(() => this.#timeOut(slot, sent.id), timeoutMs);
+    sent.onStart?.();
+  }
+
+  #finished(sent: Sent): void {
+    const ms = Date.now() - (sent.startedAt ?? Date.now());
+    this.#recentMs = this.#recentMs === undefined ? ms : 0.8 * this.#recentMs + 0.2 * ms;
+  }
+
+  /** A worker that is gone never started the attempt sent after its running one: it waits again, first. */
+  #requeue(slot: Slot): void {
+    const next = slot.next;
+    slot.next = undefined;
+    if (next) this.#waiting.unshift(next);
   }
 
   /**
@@ -201,6 +265,7 @@ export class LocalWorkerPool implements Invoker {
     const i = this.#slots.indexOf(slot);
     if (!busy || busy.id !== id || i < 0) return;
     slot.busy = undefined;
+    this.#requeue(slot);
     this.#slots[i] = this.#spawn();
     const { task } = busy;
     const err = new WorkerCrashedError(
@@ -215,6 +280,7 @@ export class LocalWorkerPool implements Invoker {
         .then(() => removeSpillDirs(task))
         .catch(() => {}),
     );
+    this.#dispatch();
   }
 
   async close(): Promise<void> {
@@ -225,6 +291,7 @@ export class LocalWorkerPool implements Invoker {
     for (const s of slots) {
       clearTimeout(s.busy?.timer);
       s.busy?.reject(new Error('worker pool closed'));
+      s.next?.reject(new Error('worker pool closed'));
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
     await Promise.all([...this.#cleanups, ...stopped.map((task) => removeSpillDirs(task))]);

@@ -10,24 +10,32 @@ export const MAX_RECORDS_PER_WRITE = 1000;
 
 /**
  * Writes one phase's commit records in groups (group commit): a record added while no write is in
- * flight is written at once, alone; records added while one is in flight wait for it and then go
- * out together, in one object, up to MAX_RECORDS_PER_WRITE. Each `add` resolves once the write
- * holding its record is stored, and rejects if that write fails, as a write of its own would.
+ * flight, and none started in the last `minIntervalMs`, is written at once, alone; records added
+ * meanwhile wait and then go out together, in one object, up to MAX_RECORDS_PER_WRITE. Each `add`
+ * resolves once the write holding its record is stored, and rejects if that write fails, as a write
+ * of its own would.
  *
- * So a record is never held back waiting for company, and a phase committing thousands of small
- * tasks a second writes a few objects per write time instead of one per task (each a file created
- * and renamed locally, a PUT on S3). What a resumed run reads is the same either way: every record
- * whose write was stored, and none of those still in flight when the driver stopped.
+ * So a phase committing thousands of small tasks a second writes at most one object per interval
+ * (each a file created and renamed locally, a PUT on S3) instead of one per task, and a record waits
+ * at most the interval and a write. What a resumed run reads is the same either way: every record
+ * whose write was stored, and none of those still waiting or in flight when the driver stopped.
  */
 export class CommitLog<R = unknown> {
   readonly #write: (records: CommitRecord<R>[], seq: number) => Promise<void>;
+  readonly #minIntervalMs: number;
   #queued: { record: CommitRecord<R>; resolve(): void; reject(err: unknown): void }[] = [];
   #writing = false;
   #seq = 0;
+  /** When the last write started. */
+  #lastStart = Number.NEGATIVE_INFINITY;
 
-  /** `write` stores one group of records; `seq` counts the writes from 0, for unique names. */
-  constructor(write: (records: CommitRecord<R>[], seq: number) => Promise<void>) {
+  /**
+   * `write` stores one group of records; `seq` counts the writes from 0, for unique names.
+   * `minIntervalMs` is the least time between the starts of two writes. @default 0
+   */
+  constructor(write: (records: CommitRecord<R>[], seq: number) => Promise<void>, minIntervalMs = 0) {
     this.#write = write;
+    this.#minIntervalMs = minIntervalMs;
   }
 
   add(record: CommitRecord<R>): Promise<void> {
@@ -40,6 +48,9 @@ export class CommitLog<R = unknown> {
   async #drain(): Promise<void> {
     this.#writing = true;
     while (this.#queued.length > 0) {
+      const wait = this.#lastStart + this.#minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.#lastStart = Date.now();
       const group = this.#queued.splice(0, MAX_RECORDS_PER_WRITE);
       try {
         await this.#write(

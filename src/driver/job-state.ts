@@ -32,6 +32,12 @@ export interface TaskStatus {
 /** How often a running driver says it is alive in its status. */
 export const HEARTBEAT_MS = 10_000;
 
+/**
+ * The least time between two writes of a phase's commit records (see CommitLog): at most 40 record
+ * objects a second, however many tasks commit, each record stored within 25 ms and a write.
+ */
+const COMMIT_WRITE_INTERVAL_MS = 25;
+
 /** A status whose heartbeat is older than this belongs to a driver that died without a word. */
 export const ABANDONED_AFTER_MS = 6 * HEARTBEAT_MS;
 
@@ -107,8 +113,7 @@ export class JobState {
 
   /**
    * Records one task's committed attempt as it commits: a resumed run skips the task. Resolves once
-   * the record is stored; records that commit while another write is in flight are stored together
-   * (see CommitLog).
+   * the record is stored; records that commit close together are stored together (see CommitLog).
    */
   saveCommit(
     stage: number,
@@ -120,11 +125,13 @@ export class JobState {
     const at = `${stage}/${phase}`;
     let log = this.#commitLogs.get(at);
     if (!log) {
-      log = new CommitLog((commits, seq) =>
-        this.#write(
-          commitRecordsKey(this.#jobId, stage, phase, `${this.#writerId}-${String(seq).padStart(6, '0')}`),
-          { commits },
-        ),
+      log = new CommitLog(
+        (commits, seq) =>
+          this.#write(
+            commitRecordsKey(this.#jobId, stage, phase, `${this.#writerId}-${String(seq).padStart(6, '0')}`),
+            { commits },
+          ),
+        COMMIT_WRITE_INTERVAL_MS,
       );
       this.#commitLogs.set(at, log);
     }

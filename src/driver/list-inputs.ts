@@ -17,6 +17,8 @@ export interface InputObject {
   etag?: string;
   /** How the object is compressed, where planning read its first bytes (see sniffCompression). */
   compression?: Compression;
+  /** A compressed object's uncompressed size, estimated where planning read it (see estimateSizes). */
+  uncompressedSize?: number;
 }
 
 export interface ListOptions {

@@ -37,6 +37,7 @@ import { userCodeError } from '../task/user-code.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
+import { estimateSizes } from './estimate-sizes.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
@@ -373,7 +374,9 @@ class JobRun {
     const mapInputs =
       planned ??
       planMapInputs(
-        s === 0 ? await sniffCompression(objects, this.opts.splitSize) : objects,
+        s === 0
+          ? await estimateSizes(await sniffCompression(objects, this.opts.splitSize), this.opts.splitSize)
+          : objects,
         this.opts.splitSize,
       );
     if (!planned) await this.state.savePlan(s, mapInputs);

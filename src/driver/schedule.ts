@@ -103,11 +103,13 @@ export async function runAll<R extends TaskResult>(
   specs: readonly TaskSpec[],
   o: ScheduleOptions<R>,
 ): Promise<void> {
-  const limit = pLimit(Math.max(1, o.concurrency));
+  // An invoker that holds attempts for its runners (see Invoker.prefetch) is handed that many more.
+  const held = o.invoker.prefetch ?? 0;
+  const limit = pLimit(Math.max(1, o.concurrency) + held);
   const adaptive = new AdaptiveConcurrency(o.concurrency, {
     ...(o.throttleCooldownMs !== undefined && { cooldownMs: o.throttleCooldownMs }),
     onChange: (n, reason) => {
-      limit.concurrency = n;
+      limit.concurrency = n + held;
       o.onEvent?.({ type: 'concurrency', limit: n, reason });
     },
   });
@@ -117,9 +119,10 @@ export async function runAll<R extends TaskResult>(
   /** Attempt numbers are never reused: attempt-scoped output keys must not collide. */
   const lastAttempt = new Map<string, number>();
   const failures = new Map<string, number>();
+  /** Attempts handed to the invoker; `started` once running (a held attempt has not: see prefetch). */
   const running = new Map<
     string,
-    { spec: TaskSpec; attempt: number; started: number; speculative: boolean; slowAtMs?: number }
+    { spec: TaskSpec; attempt: number; started?: number; speculative: boolean; slowAtMs?: number }
   >();
   const speculated = new Set<string>();
   /** How often each attempt (`task#attempt`) was throttled, told to its next invocation. */
@@ -151,15 +154,22 @@ export async function runAll<R extends TaskResult>(
     const attemptOnce = async (spec: TaskSpec, attempt: number, throttles: number, speculative: boolean) => {
       if (failed || o.ledger.isCommitted(spec.taskId)) return;
       const id = `${spec.taskId}#${attempt}`;
-      const started = Date.now();
-      running.set(id, { spec, attempt, started, speculative });
+      const entry: { spec: TaskSpec; attempt: number; started?: number; speculative: boolean } = {
+        spec,
+        attempt,
+        speculative,
+      };
+      if (held === 0) entry.started = Date.now();
+      running.set(id, entry);
       try {
         o.onEvent?.({ type: 'started', spec, attempt, speculative });
         const task = spec.attempt(attempt);
         const throttled = throttledTimes.get(id);
-        const result = (await o.invoker.invoke(throttled ? { ...task, throttled } : task)) as R;
+        const result = (await o.invoker.invoke(throttled ? { ...task, throttled } : task, () => {
+          entry.started = Date.now();
+        })) as R;
         adaptive.succeeded();
-        durations.push(Date.now() - started);
+        if (entry.started !== undefined) durations.push(Date.now() - entry.started);
         if (!o.ledger.commit(spec.taskId, attempt, result)) {
           await o.discard?.(result);
           return;
@@ -224,7 +234,8 @@ export async function runAll<R extends TaskResult>(
       const threshold = Math.max(afterMs, 2 * medianOf(durations));
       const now = Date.now();
       for (const { spec, started, speculative } of running.values()) {
-        if (speculative || speculated.has(spec.taskId) || now - started < threshold) continue;
+        if (started === undefined || speculative || speculated.has(spec.taskId) || now - started < threshold)
+          continue;
         if (limit.activeCount >= limit.concurrency) return;
         speculated.add(spec.taskId);
         const attempt = nextAttempt(spec.taskId);
@@ -239,6 +250,7 @@ export async function runAll<R extends TaskResult>(
       const threshold = median === undefined ? 6 * slowAfterMs : Math.max(slowAfterMs, 3 * median);
       const now = Date.now();
       for (const r of running.values()) {
+        if (r.started === undefined) continue;
         const ms = now - r.started;
         if (ms < Math.max(threshold, r.slowAtMs ?? 0)) continue;
         r.slowAtMs = 2 * ms;

@@ -59,7 +59,8 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
    */
   const encode = (): RecordWriter[] => {
     const n = task.partitions;
-    const writers = Array.from({ length: n }, () => new RecordWriter(n > 64 ? 1024 : 64 * 1024));
+    const initial = writerBytes(holder.bytes, n);
+    const writers = Array.from({ length: n }, () => new RecordWriter(initial));
     try {
       holder.drainInto(writers);
     } catch (err) {
@@ -126,6 +127,19 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       ...(badRecords && { badRecords }),
     };
   }).finally(() => watch.stop());
+}
+
+/**
+ * The bytes each partition's record writer starts with: its share of what the task holds (an
+ * estimate above the records' size), as a power of two from 1 KiB to 64 KiB, and 1 KiB past 64
+ * partitions. A writer grows by doubling; a 4 KiB task's eight writers took 64 KiB each before, half
+ * a megabyte per task to allocate and collect.
+ */
+function writerBytes(held: number, partitions: number): number {
+  if (partitions > 64) return 1024;
+  let bytes = 1024;
+  while (bytes < 64 * 1024 && bytes < held / partitions) bytes *= 2;
+  return bytes;
 }
 
 /** Where the task's skipped records go, when its input skips bad records rather than failing. */

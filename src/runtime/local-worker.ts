@@ -31,15 +31,27 @@ async function serve(data: WorkerData): Promise<void> {
     port.postMessage({ id: running, ok: 'fault', faults } satisfies WorkerReply);
     if (kind === 'crash') process.exit(1);
   });
-  port.on('message', async ({ id, task }: WorkerRequest) => {
-    running = id;
-    let reply: WorkerReply;
-    try {
-      reply = { id, ok: true, result: await runTask(job, task) };
-    } catch (err) {
-      reply = { id, ok: false, error: serializeError(err) };
+  // The pool may send an attempt while another runs (see local-pool.ts): they run one at a time, in
+  // the order sent, the next starting as soon as the one before has posted its reply.
+  const queue: WorkerRequest[] = [];
+  let serving = false;
+  const serveQueue = async () => {
+    serving = true;
+    for (let req = queue.shift(); req; req = queue.shift()) {
+      running = req.id;
+      let reply: WorkerReply;
+      try {
+        reply = { id: req.id, ok: true, result: await runTask(job, req.task) };
+      } catch (err) {
+        reply = { id: req.id, ok: false, error: serializeError(err) };
+      }
+      port.postMessage(reply);
     }
-    port.postMessage(reply);
+    serving = false;
+  };
+  port.on('message', (req: WorkerRequest) => {
+    queue.push(req);
+    if (!serving) void serveQueue();
   });
   port.postMessage('ready' satisfies WorkerReply);
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CommitLog,
   type CommitRecord,
@@ -91,6 +91,40 @@ describe('CommitLog', () => {
     writes[1]?.finish();
     await tick();
     expect(writes.map((w) => w.ids.length)).toEqual([1, MAX_RECORDS_PER_WRITE, 5]);
+  });
+});
+
+describe('CommitLog with a least interval between writes', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes the first record at once and those that follow within the interval together when it ends', async () => {
+    vi.useFakeTimers();
+    const { writes, write } = heldWrites();
+    const log = new CommitLog(write, 25);
+    const a = settled(log.add(record('m1')));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.map((w) => w.ids)).toEqual([['m1']]);
+    writes[0]?.finish();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.done).toBe(true);
+    // No write in flight, but one started 1 ms ago: these wait for the interval to end.
+    const b = settled(log.add(record('m2')));
+    void log.add(record('m3'));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(writes).toHaveLength(1);
+    expect(b.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(writes.map((w) => w.ids)).toEqual([['m1'], ['m2', 'm3']]);
+    writes[1]?.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.done).toBe(true);
+    // Long after the last write, a record goes out at once again.
+    await vi.advanceTimersByTimeAsync(100);
+    void log.add(record('m4'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.map((w) => w.ids).at(-1)).toEqual(['m4']);
   });
 });
 

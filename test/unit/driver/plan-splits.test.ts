@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ASSUMED_RATIO } from '../../../src/driver/estimate-sizes.js';
 import { describeInput, planMapInputs, splitObject } from '../../../src/driver/plan-splits.js';
 
 const obj = (key: string, size: number) => ({ store: 'file:///data/', key, size });
@@ -89,6 +90,40 @@ describe('planMapInputs', () => {
 
   it('plans nothing for no input', () => {
     expect(planMapInputs([], 10)).toEqual([]);
+  });
+
+  const MB = 1e6;
+  const DEFAULT_SPLIT = 64 * 2 ** 20;
+
+  it('packs four gzip files of the same size by the text they hold: two or more tasks at the default split size', () => {
+    // Four 10 MB gzip files of 23 MB of text each (their ISIZE, read by estimateSizes).
+    const gz = [0, 1, 2, 3].map((i) => ({ ...obj(`part-${i}.txt.gz`, 10 * MB), uncompressedSize: 23 * MB }));
+    const tasks = planMapInputs(gz, DEFAULT_SPLIT);
+    expect(tasks.length).toBeGreaterThanOrEqual(2);
+    expect(tasks.map((t) => t.splits.map((s) => s.key))).toEqual([
+      ['part-0.txt.gz', 'part-1.txt.gz'],
+      ['part-2.txt.gz', 'part-3.txt.gz'],
+    ]);
+    // A task's bytes are still those stored.
+    expect(tasks.map((t) => t.bytes)).toEqual([20 * MB, 20 * MB]);
+  });
+
+  it(`takes a compressed object with no estimate to hold ${ASSUMED_RATIO} times its size`, () => {
+    const br = [0, 1, 2, 3].map((i) => obj(`part-${i}.txt.br`, 10 * MB));
+    expect(planMapInputs(br, DEFAULT_SPLIT).map((t) => t.splits.length)).toEqual([1, 1, 1, 1]);
+    // Sniffed as gzip by its first bytes, whatever its name.
+    const sniffed = [0, 1].map((i) => ({ ...obj(`part-${i}.log`, 10 * MB), compression: 'gzip' as const }));
+    expect(planMapInputs(sniffed, DEFAULT_SPLIT)).toHaveLength(2);
+  });
+
+  it('gives a compressed object its own task when its text fills a split, and packs plain files by their bytes as before', () => {
+    const big = { ...obj('big.gz', 20 * MB), uncompressedSize: 80 * MB };
+    const small = [0, 1, 2, 3].map((i) => obj(`plain-${i}.txt`, 10 * MB));
+    const tasks = planMapInputs([big, ...small], DEFAULT_SPLIT);
+    expect(tasks.map((t) => t.splits.map((s) => s.key))).toEqual([
+      ['big.gz'],
+      ['plain-0.txt', 'plain-1.txt', 'plain-2.txt', 'plain-3.txt'],
+    ]);
   });
 });
 

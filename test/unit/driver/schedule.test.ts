@@ -237,6 +237,47 @@ describe('speculative execution', () => {
     }
   });
 
+  it('hands an invoker that holds attempts (prefetch) that many more, timing each from its start', async () => {
+    // One runner and one held attempt, as the local pool holds one per worker: t000 runs 400 ms
+    // while t001 waits behind it, then each takes a few milliseconds.
+    let handedOut = 0;
+    let most = 0;
+    let queue: Promise<void> = Promise.resolve();
+    const invoker: Invoker = {
+      concurrency: 1,
+      prefetch: 1,
+      invoke(task, onStart) {
+        most = Math.max(most, ++handedOut);
+        const run = queue.then(async () => {
+          onStart?.();
+          await new Promise((r) => setTimeout(r, task.taskId === 't000' ? 400 : 2));
+        });
+        queue = run;
+        return run.then(() => {
+          handedOut--;
+          return result(task);
+        });
+      },
+      async close() {},
+    };
+    const slow = new Set<string>();
+    const ledger = new CommitLedger<MapResult>();
+    await runAll(specs(4), {
+      invoker,
+      concurrency: 1,
+      maxAttempts: 1,
+      ledger,
+      slowAfterMs: 40,
+      onEvent: (e) => {
+        if (e.type === 'slow') slow.add(e.spec.taskId);
+      },
+    });
+    expect(ledger.size).toBe(4);
+    expect(most).toBe(2);
+    // t001 was held as long as t000 ran, but had not started: only t000 was slow.
+    expect([...slow]).toEqual(['t000']);
+  });
+
   it('tells one listener every attempt event of a task, in order', async () => {
     const invoker = fakeInvoker((t) => {
       if (t.taskId === 't001' && t.attempt === 1) throw new FanoutError('flaky', { retryable: true });
