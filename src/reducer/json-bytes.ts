@@ -1,5 +1,5 @@
 /** Backslash escapes JSON.stringify writes for control characters that have one: \b \t \n \f \r. */
-const SHORT_ESCAPES = (() => {
+export const SHORT_ESCAPES = (() => {
   const t = new Uint8Array(0x20);
   t[0x08] = 0x62;
   t[0x09] = 0x74;
@@ -8,7 +8,8 @@ const SHORT_ESCAPES = (() => {
   t[0x0d] = 0x72;
   return t;
 })();
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** Lowercase hex digits, for `\u00XX` escapes. */
+export const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** 1 for the bytes a JSON string holds as they are: all but control characters, '"' and '\\'. */
 const PLAIN = (() => {
   const t = new Uint8Array(256).fill(1);

@@ -1,17 +1,7 @@
 import { compareKeys } from '../shuffle/key-order.js';
 import { ByteArena, mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
+import { HEX, SHORT_ESCAPES } from './json-bytes.js';
 
-/** JSON's two-character escapes of control characters (\b \t \n \f \r), by character; 0 for none. */
-const SHORT_ESCAPES = (() => {
-  const t = new Uint8Array(0x20);
-  t[0x08] = 0x62;
-  t[0x09] = 0x74;
-  t[0x0a] = 0x6e;
-  t[0x0c] = 0x66;
-  t[0x0d] = 0x72;
-  return t;
-})();
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 /** Keys of at most this many bytes are packed whole into their slot. */
 const PACKED_MAX = 8;
 /** Estimated bytes a key costs besides its own: its slot at half load, its sum, its offset. */
