@@ -25,6 +25,8 @@ export class CommitLog<R = unknown> {
   readonly #minIntervalMs: number;
   #queued: { record: CommitRecord<R>; resolve(): void; reject(err: unknown): void }[] = [];
   #writing = false;
+  /** The writes in progress, through to an empty queue. */
+  #draining: Promise<void> = Promise.resolve();
   #seq = 0;
   /** When the last write started. */
   #lastStart = Number.NEGATIVE_INFINITY;
@@ -41,8 +43,13 @@ export class CommitLog<R = unknown> {
   add(record: CommitRecord<R>): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queued.push({ record, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      if (!this.#writing) this.#draining = this.#drain();
     });
+  }
+
+  /** Resolves once every record added so far has been written or has failed. */
+  settled(): Promise<void> {
+    return this.#draining;
   }
 
   async #drain(): Promise<void> {

@@ -177,8 +177,10 @@ export class JobState {
   }
 
   /** The final status; the heartbeat stops first, and no write of it can land after this one. */
-  finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
+  async finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
     clearInterval(this.#heartbeat);
+    // Commit records still being written land first: a resumed run finds every task that committed.
+    await Promise.all([...this.#commitLogs.values()].map((log) => log.settled()));
     const done = this.#status({ state, details });
     this.#final = true;
     return done;
