@@ -55,8 +55,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Writes `files` into a fresh input directory, runs the job over it, and reads its output. */
-async function runOver(job: string, files: Files, splitSize = 1024) {
+/** Writes `files` into a fresh input directory and runs the job over it; returns its output folder. */
+async function runJobOver(job: string, files: Files, splitSize: number) {
   const dir = await mkdtemp(join(root, `${job}-`));
   const input = join(dir, 'input');
   await mkdir(input);
@@ -69,23 +69,18 @@ async function runOver(job: string, files: Files, splitSize = 1024) {
     concurrency: 2,
     workDir: join(dir, 'work'),
   });
+  return { result, outDir };
+}
+
+/** As runJobOver, with the output read by readOutput. */
+async function runOver(job: string, files: Files, splitSize = 1024) {
+  const { result, outDir } = await runJobOver(job, files, splitSize);
   return { result, output: await readOutput(outDir) };
 }
 
-/** As runOver, with the output read as the records of each part file, in order. */
+/** As runJobOver, with the output read as the records of each part file, in order. */
 async function runOverParts(job: string, files: Files, splitSize: number) {
-  const dir = await mkdtemp(join(root, `${job}-`));
-  const input = join(dir, 'input');
-  await mkdir(input);
-  for (const [name, content] of Object.entries(files)) await writeFile(join(input, name), content);
-  const outDir = join(dir, 'out');
-  const result = await runJob(jobPath(job), {
-    input: [input],
-    output: outDir,
-    splitSize,
-    concurrency: 2,
-    workDir: join(dir, 'work'),
-  });
+  const { result, outDir } = await runJobOver(job, files, splitSize);
   return { result, output: await partRecords(outDir) };
 }
 
