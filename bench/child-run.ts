@@ -53,19 +53,29 @@ export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<ChildR
 
 /**
  * Preloaded into a child (`node --import`): at exit its main thread prints the CPU time of the whole
- * process, every thread, to stderr. On a shared machine that is steadier than wall time.
+ * process, every thread, and its peak resident set to stderr. On a shared machine CPU time is steadier
+ * than wall time; the peak RSS covers the driver and its worker threads, which share the process.
  */
 export const CPU_REPORT = `data:text/javascript,${encodeURIComponent(
   "import { isMainThread } from 'node:worker_threads';\n" +
-    "if (isMainThread) process.on('exit', () => process.stderr.write('\\nfanout-bench-cpu ' + JSON.stringify(process.cpuUsage()) + '\\n'));",
+    "if (isMainThread) process.on('exit', () => process.stderr.write('\\nfanout-bench-cpu ' + JSON.stringify({ ...process.cpuUsage(), maxRssKb: process.resourceUsage().maxRSS }) + '\\n'));",
 )}`;
+
+function reportOf(r: ChildResult): { user: number; system: number; maxRssKb?: number } | undefined {
+  const m = /^fanout-bench-cpu (\{.*\})$/m.exec(r.stderr);
+  return m?.[1] ? (JSON.parse(m[1]) as { user: number; system: number; maxRssKb?: number }) : undefined;
+}
 
 /** The CPU time (user + system, ms) a child preloaded with CPU_REPORT printed, if it did. */
 export function cpuMsOf(r: ChildResult): number | undefined {
-  const m = /^fanout-bench-cpu (\{.*\})$/m.exec(r.stderr);
-  if (!m?.[1]) return undefined;
-  const u = JSON.parse(m[1]) as { user: number; system: number };
-  return Math.round((u.user + u.system) / 1000);
+  const u = reportOf(r);
+  return u && Math.round((u.user + u.system) / 1000);
+}
+
+/** The peak RSS (MB, 10^6 bytes) a child preloaded with CPU_REPORT printed, if it did. */
+export function rssMbOf(r: ChildResult): number | undefined {
+  const kb = reportOf(r)?.maxRssKb;
+  return kb === undefined ? undefined : Math.round((kb * 1024) / 1e6);
 }
 
 /** Throws a BenchError with the tail of its stderr unless the child exited with status 0. */

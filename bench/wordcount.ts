@@ -20,7 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BenchError,
+  type ChildResult,
   type Counts,
+  CPU_REPORT,
   check,
   gitCommit,
   int,
@@ -29,6 +31,7 @@ import {
   parseJsonObject,
   ROOT,
   readFanoutCounts,
+  rssMbOf,
   runNode,
   secs,
 } from './child-run.js';
@@ -145,6 +148,8 @@ async function main(): Promise<void> {
   // job bundle lives there too, so the first round bundles each job and later rounds reuse it, as
   // repeated runs of `mr run` do.
   const mrArgs = (job: string, out: string, work: string) => [
+    '--import',
+    CPU_REPORT,
     'bin/mr.js',
     'run',
     `jobs/${job}.ts`,
@@ -160,6 +165,8 @@ async function main(): Promise<void> {
     '--quiet',
   ];
   const duckArgs = (out: string, variant: string) => [
+    '--import',
+    CPU_REPORT,
     '--import',
     'tsx',
     'bench/duckdb-wordcount.ts',
@@ -177,6 +184,12 @@ async function main(): Promise<void> {
   const duckMs = new Map<string, number[]>(variants.map((v) => [v, []]));
   const mrSummaries = new Map<string, Record<string, unknown> | null>();
   let duckInfo: Record<string, unknown> | undefined;
+  /** Peak RSS (MB) of each job's and query's process, the largest over the rounds. */
+  const peakRss = new Map<string, number>();
+  const notePeak = (who: string, r: ChildResult) => {
+    const mb = rssMbOf(r);
+    if (mb !== undefined) peakRss.set(who, Math.max(peakRss.get(who) ?? 0, mb));
+  };
 
   const work = mkdtempSync(join(tmpdir(), 'fanout-bench-work-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -189,6 +202,7 @@ async function main(): Promise<void> {
         const r = await runNode(mrArgs(job, join(tmp, job), work));
         check(`mr run jobs/${job}.ts`, r);
         mrMs.get(job)?.push(r.ms);
+        notePeak(job, r);
         const summary = parseJsonObject(r.stdout);
         if (!summary)
           console.error(
@@ -201,6 +215,7 @@ async function main(): Promise<void> {
         const r = await runNode(duckArgs(join(tmp, `duckdb-${variant}`), variant));
         check(`duckdb-wordcount (${variant})`, r);
         duckMs.get(variant)?.push(r.ms);
+        notePeak(`duckdb/${variant}`, r);
         duckInfo ??= parseJsonObject(r.stdout);
         line.push(`duckdb/${variant} ${secs(r.ms)}`);
       }
@@ -218,6 +233,7 @@ async function main(): Promise<void> {
   for (const [j, ms] of medMr) parts.push(`${j} ${secs(ms)} (${mbps(bytes, ms).toFixed(1)} MB/s)`);
   for (const [v, ms] of medDuck) parts.push(`duckdb/${v} ${secs(ms)} (${mbps(bytes, ms).toFixed(1)} MB/s)`);
   console.log(parts.join('  '));
+  console.log(`peak RSS: ${[...peakRss].map(([who, mb]) => `${who} ${int(mb)} MB`).join('  ')}`);
   const ratios: Record<string, number> = {};
   for (const [j, jms] of medMr) {
     for (const [v, vms] of medDuck) {
@@ -250,6 +266,7 @@ async function main(): Promise<void> {
       duckdb: Object.fromEntries([...medDuck].map(([v, x]) => [v, Math.round(x)])),
     },
     ratio: ratios,
+    peakRssMb: Object.fromEntries(peakRss),
     mrSummary: Object.fromEntries(mrSummaries),
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -1,4 +1,4 @@
-import { compareKeys } from '../shuffle/key-order.js';
+import { sortedByKey } from '../shuffle/key-sort.js';
 import { ByteArena, mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
 import { HEX, SHORT_ESCAPES } from './json-bytes.js';
 
@@ -191,7 +191,7 @@ export class KeySums {
 
   /** Entries in key order (see compareKeys), for sorted spill runs. */
   sortedEntries(): [unknown, unknown[]][] {
-    return [...this.entries()].sort((a, b) => compareKeys(a[0], b[0]));
+    return sortedByKey([...this.entries()]);
   }
 
   clear(): void {

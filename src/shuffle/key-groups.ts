@@ -1,5 +1,5 @@
 import { jsonText } from './json-text.js';
-import { compareKeys } from './key-order.js';
+import { sortedByKey } from './key-sort.js';
 import { ownString } from './own-string.js';
 import { StringTable } from './string-table.js';
 
@@ -90,7 +90,7 @@ abstract class GroupsBase<E> {
   protected *moreEntries(): IterableIterator<[unknown, unknown[]]> {}
 
   sortedEntries(): [unknown, unknown[]][] {
-    return [...this.entries()].sort((a, b) => compareKeys(a[0], b[0]));
+    return sortedByKey([...this.entries()]);
   }
 
   clear(): void {

@@ -48,12 +48,15 @@ class RunCursor {
   readonly #fd: number;
   #pos = 0;
   #reader: RecordReader | undefined;
+  /** The run's place among those merged: equal keys merge in run order. */
+  readonly run: number;
   key: unknown;
   value: unknown;
   done = false;
 
-  constructor(path: string) {
+  constructor(path: string, run: number) {
     this.#path = path;
+    this.run = run;
     this.#fd = openSync(path, 'r');
     try {
       this.advance();
@@ -113,27 +116,53 @@ export interface MergedGroup {
 export function* mergeSortedRuns(paths: readonly string[]): Generator<MergedGroup> {
   const cursors: RunCursor[] = [];
   try {
-    for (const p of paths) cursors.push(new RunCursor(p));
-    const smallest = (): RunCursor | undefined => {
-      let best: RunCursor | undefined;
-      for (const c of cursors) if (!c.done && (!best || compareKeys(c.key, best.key) < 0)) best = c;
-      return best;
+    for (const [i, p] of paths.entries()) cursors.push(new RunCursor(p, i));
+    // A binary heap of the cursors not done, smallest key on top; equal keys by run, so a key's
+    // values come run by run in the order the runs were written.
+    const before = (x: RunCursor, y: RunCursor): boolean => {
+      const c = compareKeys(x.key, y.key);
+      return c < 0 || (c === 0 && x.run < y.run);
     };
-    for (;;) {
-      const first = smallest();
-      if (!first) return;
-      const key = first.key;
+    const heap = cursors.filter((c) => !c.done);
+    const siftDown = (at: number) => {
+      const n = heap.length;
+      const c = heap[at] as RunCursor;
+      let i = at;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && before(heap[child + 1] as RunCursor, heap[child] as RunCursor)) child++;
+        if (!before(heap[child] as RunCursor, c)) break;
+        heap[i] = heap[child] as RunCursor;
+        i = child;
+      }
+      heap[i] = c;
+    };
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+    /** Moves the top cursor to its next record and restores the heap. */
+    const advanceTop = () => {
+      const top = heap[0] as RunCursor;
+      top.advance();
+      if (top.done) {
+        const last = heap.pop() as RunCursor;
+        if (heap.length === 0) return;
+        heap[0] = last;
+      }
+      siftDown(0);
+    };
+    while (heap.length > 0) {
+      const key = (heap[0] as RunCursor).key;
       let exhausted = false;
       // A plain iterator with no return(): a reducer that breaks out early must not end the merge.
       const iter: Iterator<unknown> = {
         next: () => {
-          const c = exhausted ? undefined : smallest();
+          const c = exhausted ? undefined : heap[0];
           if (!c || compareKeys(c.key, key) !== 0) {
             exhausted = true;
             return { done: true, value: undefined };
           }
           const value = c.value;
-          c.advance();
+          advanceTop();
           return { done: false, value };
         },
       };
