@@ -142,6 +142,14 @@ function program(): Command {
     .action(async (flags: import('./jobs-command.js').JobsFlags) => {
       await (await import('./jobs-command.js')).jobsCommand(flags);
     });
+  mr.command('status')
+    .description('show where a running or finished job stands, from its state in the work store')
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .option('--json', 'print the status as one JSON object')
+    .action(async (job: string, flags: import('./jobs-command.js').JobsFlags) => {
+      await (await import('./jobs-command.js')).statusCommand(job, flags);
+    });
   mr.command('clean')
     .description("remove a finished job's intermediate data (its state stays, so it is still listed)")
     .argument('[job]', 'the job id, as mr run printed it')

@@ -88,7 +88,10 @@ export const shuffleKey = (jobId: string, stage: number, taskId: string, attempt
   `${shufflePrefix(jobId, stage)}${(spread & 0xff).toString(16).padStart(2, '0')}/${taskId}-a${attempt}.shf`;
 /** Reducer p's list of slices: invocations carry this pointer, never the list itself. */
 export const reduceInputsKey = (jobId: string, stage: number, p: number): string =>
-  `${stageDataPrefix(jobId, stage)}reduce-inputs/${reduceTaskId(stage, p)}.json`;
+  `${reduceInputsPrefix(jobId, stage)}${reduceTaskId(stage, p)}.json`;
+/** Every reducer's list of slices of a stage, one per reduce task. */
+export const reduceInputsPrefix = (jobId: string, stage: number): string =>
+  `${stageDataPrefix(jobId, stage)}reduce-inputs/`;
 /** Where a stage that is not the last writes its part files, in the work store. */
 export const stageOutputPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}out/`;
