@@ -137,6 +137,7 @@ export function estimatePlan(
   let invocations = 0;
   let gets = 0;
   let puts = 0;
+  /** `limits`: the requests the phase makes of its busiest prefix. */
   const phase = (durations: readonly number[], limits: { puts: number; gets: number }): PhaseEstimate => {
     const begin = clock;
     let end = begin;
@@ -172,7 +173,9 @@ export function estimatePlan(
     const req = stageRequests({ splits: s.splits, mapTasks: m, partitions: r, slices: m * r });
     gets += req.s3Gets;
     puts += req.s3Puts;
-    const map = phase(mapDurations, { puts: m, gets: s.splits });
+    // The shuffle objects are spread over prefixes; the input is taken to sit under one.
+    const spread = Math.max(1, Math.min(m, model.shufflePrefixes));
+    const map = phase(mapDurations, { puts: m / spread, gets: s.splits });
     const perReducer = r > 0 ? shuffleBytes / r : 0;
     const reduceMs =
       Math.ceil(m / model.readsInFlight) * model.requestMs +
@@ -182,7 +185,7 @@ export function estimatePlan(
       3 * model.requestMs;
     const reduce = phase(
       Array.from({ length: r }, () => reduceMs),
-      { puts: 3 * r, gets: m * r },
+      { puts: 3 * r, gets: (m * r) / spread },
     );
     out.push({
       mapTasks: m,

@@ -27,6 +27,11 @@ export interface PlanModel {
   /** S3 requests per second per prefix before it answers 503 SlowDown. */
   putsPerSecond: number;
   getsPerSecond: number;
+  /**
+   * Prefixes the shuffle objects are spread over (see shuffleKey): S3's per-prefix rates apply to
+   * each, once S3 has split its partitions to match.
+   */
+  shufflePrefixes: number;
   /** Time to first byte of one S3 request, ms. */
   requestMs: number;
   /** Ranged GETs a reducer keeps in flight. */
@@ -56,6 +61,7 @@ export const DEFAULT_MODEL: PlanModel = {
   accountConcurrency: 1000,
   putsPerSecond: 3500,
   getsPerSecond: 5500,
+  shufflePrefixes: 256,
   requestMs: 20,
   readsInFlight: 4,
   invokesPerSecond: 1000,

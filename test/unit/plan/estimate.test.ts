@@ -68,18 +68,22 @@ describe('estimatePlan', () => {
     const e = estimatePlan(
       [{ mapTaskBytes: tasks, splits: 7000, reduceTasks: 0 }],
       { ...target, concurrency: 7000 },
-      { ...bare, putsPerSecond: 3500, accountConcurrency: 10_000, rampPer10s: 10_000 },
+      { ...bare, putsPerSecond: 3500, accountConcurrency: 10_000, rampPer10s: 10_000, shufflePrefixes: 1 },
     );
     expect(e.stages[0]?.map.seconds).toBeCloseTo(2, 6);
     expect(e.stages[0]?.map.boundBy).toBe('s3-puts');
-    // A million slices at 5,500 GETs a second: the reduce phase of 1,000 x 1,000 takes 182 s at least.
-    const shuffle = estimatePlan(
-      [{ mapTaskBytes: Array.from({ length: 1000 }, () => 1), splits: 1000, reduceTasks: 1000 }],
+    // A million slices at 5,500 GETs a second under one prefix: the reduce phase of 1,000 x 1,000 takes
+    // 182 s at least; spread over 256 prefixes, under a second.
+    const shape = [{ mapTaskBytes: Array.from({ length: 1000 }, () => 1), splits: 1000, reduceTasks: 1000 }];
+    const one = estimatePlan(
+      shape,
       { ...target, concurrency: 1000 },
-      { ...bare, getsPerSecond: 5500 },
+      { ...bare, getsPerSecond: 5500, shufflePrefixes: 1 },
     );
-    expect(shuffle.stages[0]?.reduce.seconds).toBeCloseTo(1e6 / 5500, 3);
-    expect(shuffle.stages[0]?.reduce.boundBy).toBe('s3-gets');
+    expect(one.stages[0]?.reduce.seconds).toBeCloseTo(1e6 / 5500, 3);
+    expect(one.stages[0]?.reduce.boundBy).toBe('s3-gets');
+    const spread = estimatePlan(shape, { ...target, concurrency: 1000 }, { ...bare, getsPerSecond: 5500 });
+    expect(spread.stages[0]?.reduce.seconds).toBeCloseTo(1e6 / 5500 / 256, 3);
   });
 
   it('prices the tasks, invocations and requests from the price table', () => {
