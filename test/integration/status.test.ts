@@ -97,19 +97,20 @@ describe('mr status', () => {
       stderr += b.toString();
     });
     try {
-      let seen: { state: string; stages: { map: { total: number; committed: number } }[] } | undefined;
+      type Progress = { state: string; stages: { map: { total: number; committed: number } }[] };
+      let seen: Progress | undefined;
       for (let i = 0; i < 200 && !seen; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const id = jobIdOf(stderr);
         if (!id) continue;
         const s = mr(['status', id, '--work', work, '--json']);
         if (s.code !== 0) continue;
-        const p = JSON.parse(s.stdout) as NonNullable<typeof seen>;
+        const p = JSON.parse(s.stdout) as Progress;
         const map = p.stages[0]?.map;
         if (p.state === 'running' && map && map.committed > 0 && map.committed < map.total) seen = p;
       }
       expect(seen, 'a status with the map phase part done').toBeDefined();
-      expect(seen?.stages[0]?.map.total).toBeGreaterThan(10);
+      expect((seen as Progress | undefined)?.stages[0]?.map.total).toBeGreaterThan(10);
     } finally {
       child.kill('SIGKILL');
     }
