@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { DEFAULT_WORK_DIR } from '../backends/backends.js';
 import { cleanJob, isFinished, type JobEntry, jobExists, listJobs } from '../driver/job-list.js';
-import { type PhaseProgress, readJobProgress } from '../driver/job-progress.js';
+import { listTaskLogs, type PhaseProgress, readJobProgress } from '../driver/job-progress.js';
 import { formatDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl, openStore } from '../store/open-store.js';
@@ -108,4 +108,23 @@ export async function statusCommand(jobId: string, flags: JobsFlags): Promise<vo
   }
   if (p.error) lines.push(`error: ${p.error}`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `mr logs <id> [--task T]`: what job code logged in each attempt, from the work store. */
+export async function logsCommand(jobId: string, flags: JobsFlags & { task?: string }): Promise<void> {
+  const work = openStore(flags.work ?? DEFAULT_WORK_DIR);
+  if (!(await jobExists(work, jobId))) throw new UsageError(`no job ${jobId} in ${work.url}`);
+  const logs = await listTaskLogs(work, jobId, flags.task);
+  if (logs.length === 0) {
+    process.stdout.write(
+      flags.task === undefined
+        ? `job ${jobId}: no task logged anything\n`
+        : `job ${jobId}: task ${flags.task} logged nothing (or has not run)\n`,
+    );
+    return;
+  }
+  for (const l of logs) {
+    process.stdout.write(`== ${l.taskId} attempt ${l.attempt}\n`);
+    process.stdout.write(Buffer.from(await work.get(l.key)).toString('utf8'));
+  }
 }

@@ -150,6 +150,14 @@ function program(): Command {
     .action(async (job: string, flags: import('./jobs-command.js').JobsFlags) => {
       await (await import('./jobs-command.js')).statusCommand(job, flags);
     });
+  mr.command('logs')
+    .description("print what a job's code logged (ctx.log) in each task attempt, from the work store")
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--task <id>', 'one task only, e.g. s0-m00003')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .action(async (job: string, flags: import('./jobs-command.js').JobsFlags & { task?: string }) => {
+      await (await import('./jobs-command.js')).logsCommand(job, flags);
+    });
   mr.command('clean')
     .description("remove a finished job's intermediate data (its state stays, so it is still listed)")
     .argument('[job]', 'the job id, as mr run printed it')

@@ -1,4 +1,4 @@
-import { reduceInputsPrefix } from '../protocol/store-layout.js';
+import { reduceInputsPrefix, taskLogsPrefix } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { jobExists } from './job-list.js';
 import { isAbandoned, JobState } from './job-state.js';
@@ -119,4 +119,26 @@ async function phaseProgress(
       },
     }),
   };
+}
+
+/** One attempt's stored log (see TaskLog). */
+export interface TaskLogEntry {
+  taskId: string;
+  attempt: number;
+  key: string;
+}
+
+/** The stored logs of a job's attempts, in task then attempt order; of one task when `taskId` is given. */
+export async function listTaskLogs(
+  work: ObjectStore,
+  jobId: string,
+  taskId?: string,
+): Promise<TaskLogEntry[]> {
+  const out: TaskLogEntry[] = [];
+  for await (const o of work.list(taskLogsPrefix(jobId))) {
+    const m = /([^/]+)-a(\d+)\.log$/.exec(o.key);
+    if (!m || (taskId !== undefined && m[1] !== taskId)) continue;
+    out.push({ taskId: m[1] as string, attempt: Number(m[2]), key: o.key });
+  }
+  return out.sort((a, b) => a.taskId.localeCompare(b.taskId) || a.attempt - b.attempt);
 }

@@ -53,6 +53,11 @@ export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce
 export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
 
+/** What job code logged in each task attempt (`ctx.log`), one file per attempt that logged. */
+export const taskLogsPrefix = (jobId: string): string => `${jobPrefix(jobId)}logs/`;
+export const taskLogKey = (jobId: string, taskId: string, attempt: number): string =>
+  `${taskLogsPrefix(jobId)}${taskId}-a${attempt}.log`;
+
 /**
  * Put here to cancel a running job (`mr cancel`, Ctrl-C): its driver stops launching tasks and its
  * running tasks stop at their next batch of records, on every backend.

@@ -29,7 +29,7 @@ const PREFETCH = 4;
  */
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();
-  const { stage, ctx } = stageOf(job, task);
+  const { stage, ctx, log } = stageOf(job, task);
   let inputRecords = 0;
   let inputBytes = 0;
 
@@ -187,7 +187,10 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
         ms: Date.now() - started,
       },
     };
-  }).finally(() => watch.stop());
+  }).finally(async () => {
+    watch.stop();
+    await log.save();
+  });
 }
 
 /** Levels of hash partitioning before a partition still over the budget spills sorted runs. */
