@@ -6,13 +6,18 @@
  *
  * Runs the built engine (`npm run build` first), as the CLI does: tsx's loader hooks would be timed too.
  *
- *   npm run bench:invoke -- [--count 20000] [--concurrency 16,64,256]
+ *   npm run bench:invoke -- [--count 20000] [--concurrency 16,64,256] [--root DIR]
+ *
+ * `--root` points at another checkout's build (its `dist/`), so a baseline and a candidate can be
+ * run alternately by the same bench on the same endpoint code.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLambdaClient, LambdaInvoker } from '../dist/backends/lambda-invoker.js';
+import type * as InvokerModule from '../dist/backends/lambda-invoker.js';
 import type { Task } from '../dist/protocol/task-types.js';
 
 /** The endpoint: every POST answered with a fixed reply, as fast as Node's http server goes. */
@@ -35,8 +40,12 @@ async function main(): Promise<void> {
     options: {
       count: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '16,64,256' },
+      root: { type: 'string', default: resolve(import.meta.dirname, '..') },
     },
   });
+  const built = pathToFileURL(resolve(values.root, 'dist/backends/lambda-invoker.js')).href;
+  const { createLambdaClient, LambdaInvoker } = (await import(built)) as typeof InvokerModule;
+  console.log(`invoker from ${built}`);
   const count = Number(values.count);
   const levels = values.concurrency.split(',').map(Number);
   const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
