@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
@@ -68,7 +69,8 @@ export class LambdaInvokeSender {
   readonly #client: LambdaClient;
   readonly #httpAgent: HttpAgent;
   readonly #httpsAgent: HttpsAgent;
-  #resolved: Promise<Resolved> | undefined;
+  #resolving: Promise<Resolved> | undefined;
+  #resolved: Resolved | undefined;
 
   /** `sockets` bounds the keep-alive pool: one per invocation in flight. */
   constructor(client: LambdaClient, sockets: number) {
@@ -85,11 +87,7 @@ export class LambdaInvokeSender {
    * @throws when `signal` aborts, with the signal's reason
    */
   async invoke(functionName: string, payload: string, signal: AbortSignal): Promise<InvokeAnswer> {
-    this.#resolved ??= this.#resolve();
-    const resolved = await this.#resolved.catch((err: unknown) => {
-      this.#resolved = undefined; // a credential or endpoint lookup that failed is tried again next call
-      throw err;
-    });
+    const resolved = this.#resolved ?? (await this.#resolveOnce());
     const config = this.#client.config;
     const toSign: HttpRequest = {
       method: 'POST',
@@ -103,6 +101,10 @@ export class LambdaInvokeSender {
         'content-type': 'application/octet-stream',
         'content-length': String(Buffer.byteLength(payload)),
         'x-amz-invocation-type': 'RequestResponse',
+        // The signer uses a payload hash it is given instead of hashing the body through the SDK's
+        // Hash wrapper (a copy of the body, a promise, a hex loop): the same SHA-256, signing a
+        // quarter faster. Lambda needs the real hash: UNSIGNED-PAYLOAD is documented for S3 only.
+        'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'),
       },
       body: payload,
     };
@@ -124,6 +126,17 @@ export class LambdaInvokeSender {
   destroy(): void {
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();
+  }
+
+  /** Resolves the configuration once for calls that start together; a lookup that failed is tried again. */
+  async #resolveOnce(): Promise<Resolved> {
+    this.#resolving ??= this.#resolve();
+    try {
+      this.#resolved = await this.#resolving;
+      return this.#resolved;
+    } finally {
+      this.#resolving = undefined;
+    }
   }
 
   async #resolve(): Promise<Resolved> {

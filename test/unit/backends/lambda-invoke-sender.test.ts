@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvokeServiceError, LambdaInvokeSender } from '../../../src/backends/lambda-invoke-sender.js';
@@ -198,6 +198,23 @@ describe('LambdaInvokeSender', () => {
     const { sender } = senderFor(`${endpoint.url}/lambda-proxy/`);
     await sender.invoke('f', '{}', new AbortController().signal);
     expect(endpoint.received[0]?.url).toBe('/lambda-proxy/2015-03-31/functions/f/invocations');
+  });
+
+  it('tries again to resolve an endpoint whose lookup failed', async () => {
+    endpoint = await startInvokeEndpoint((res) => reply(res, 200, {}));
+    let lookups = 0;
+    const region = async () => {
+      lookups++;
+      if (lookups === 1) throw new Error('no region yet');
+      return 'eu-west-1';
+    };
+    const client = new LambdaClient({ endpoint: endpoint.url, region, credentials: TEST_CREDENTIALS });
+    const { sender } = senderFor(endpoint.url, client);
+    await expect(sender.invoke('f', '{}', new AbortController().signal)).rejects.toThrow('no region yet');
+    await expect(sender.invoke('f', '{}', new AbortController().signal)).resolves.toMatchObject({
+      status: 200,
+    });
+    expect(endpoint.received).toHaveLength(1);
   });
 
   it('passes on the connection’s own error when nothing answers', async () => {
