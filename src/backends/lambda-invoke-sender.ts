@@ -141,9 +141,11 @@ export class LambdaInvokeSender {
 
   async #resolve(): Promise<Resolved> {
     const config = this.#client.config;
-    const [endpoint, signer, noSkewCorrection] = await Promise.all([
-      getEndpointFromInstructions({ FunctionName: 'f' }, InvokeCommand, config),
-      config.signer(),
+    // Lambda's endpoint rules depend on the region, FIPS and dual-stack settings, never on the function.
+    const endpoint = await getEndpointFromInstructions({ FunctionName: 'f' }, InvokeCommand, config);
+    // The signer the SDK would build for this endpoint: the same region, service name and escaping.
+    const [signer, noSkewCorrection] = await Promise.all([
+      config.signer(endpoint.properties?.authSchemes?.[0]),
       config.disableClockSkewCorrection(),
     ]);
     const url = endpoint.url;
@@ -193,7 +195,7 @@ export class LambdaInvokeSender {
           resolve({ message, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
         });
       });
-      // A string body goes out in the same write as the headers (Node joins them); a Buffer would not.
+      // A string body leaves joined to the headers in one buffer; Node writes a Buffer body as a second chunk.
       req.end(payload);
     });
   }
