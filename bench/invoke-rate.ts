@@ -6,13 +6,18 @@
  *
  * Runs the built engine (`npm run build` first), as the CLI does: tsx's loader hooks would be timed too.
  *
- *   npm run bench:invoke -- [--count 20000] [--concurrency 16,64,256]
+ *   npm run bench:invoke -- [--count 20000] [--concurrency 16,64,256] [--root DIR]
+ *
+ * `--root` points at another checkout's build (its `dist/`), so a baseline and a candidate can be
+ * run alternately by the same bench on the same endpoint code.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLambdaClient, LambdaInvoker } from '../dist/backends/lambda-invoker.js';
+import type * as InvokerModule from '../dist/backends/lambda-invoker.js';
 import type { Task } from '../dist/protocol/task-types.js';
 
 /** The endpoint: every POST answered with a fixed reply, as fast as Node's http server goes. */
@@ -35,8 +40,12 @@ async function main(): Promise<void> {
     options: {
       count: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '16,64,256' },
+      root: { type: 'string', default: resolve(import.meta.dirname, '..') },
     },
   });
+  const built = pathToFileURL(resolve(values.root, 'dist/backends/lambda-invoker.js')).href;
+  const { createLambdaClient, LambdaInvoker } = (await import(built)) as typeof InvokerModule;
+  console.log(`invoker from ${built}`);
   const count = Number(values.count);
   const levels = values.concurrency.split(',').map(Number);
   const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -72,6 +81,7 @@ async function main(): Promise<void> {
       // Warm the connections, then time `count` invocations `concurrency` at a time.
       await Promise.all(Array.from({ length: concurrency }, (_, i) => invoker.invoke(task(i))));
       let next = 0;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -79,12 +89,16 @@ async function main(): Promise<void> {
         }),
       );
       const ms = performance.now() - t0;
+      // CPU time is steadier than the rate on a loaded machine: the driver's own, per invocation.
+      const cpu = process.cpuUsage(cpu0);
+      const cpuPerCall = (cpu.user + cpu.system) / count;
       await invoker.close();
       client.destroy();
       console.log(
         `concurrency ${String(concurrency).padStart(4)}: ${count} invocations in ${(ms / 1000).toFixed(2)} s, ` +
-          `${Math.round((count * 1000) / ms).toLocaleString('en-US')}/s; a bare HTTP POST loop ` +
-          `${Math.round(raw).toLocaleString('en-US')}/s (ratio ${((count * 1000) / ms / raw).toFixed(2)})`,
+          `${Math.round((count * 1000) / ms).toLocaleString('en-US')}/s, driver CPU ${Math.round(cpuPerCall)} µs each; ` +
+          `a bare HTTP POST loop ${Math.round(raw.rate).toLocaleString('en-US')}/s, ${Math.round(raw.cpuPerCall)} µs ` +
+          `(ratio ${((count * 1000) / ms / raw.rate).toFixed(2)})`,
       );
     }
   } finally {
@@ -93,7 +107,11 @@ async function main(): Promise<void> {
 }
 
 /** Baseline: the same number of POSTs of a task-sized body over keep-alive sockets, no SDK. */
-async function rawRate(endpoint: string, concurrency: number, count: number): Promise<number> {
+async function rawRate(
+  endpoint: string,
+  concurrency: number,
+  count: number,
+): Promise<{ rate: number; cpuPerCall: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL('/2015-03-31/functions/fanout-runtime/invocations', endpoint);
   const body = Buffer.alloc(400, 'x');
@@ -111,14 +129,17 @@ async function rawRate(endpoint: string, concurrency: number, count: number): Pr
       req.end(body);
     });
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next++ < count) await post();
     }),
   );
+  const rate = (count * 1000) / (performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
-  return (count * 1000) / (performance.now() - t0);
+  return { rate, cpuPerCall: (cpu.user + cpu.system) / count };
 }
 
 await main();

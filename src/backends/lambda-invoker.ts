@@ -2,8 +2,6 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   GetFunctionConfigurationCommand,
-  InvokeCommand,
-  type InvokeCommandOutput,
   LambdaClient,
   type LambdaClientConfig,
 } from '@aws-sdk/client-lambda';
@@ -13,6 +11,7 @@ import { deserializeError, type ErrorContext, FanoutError, WorkerCrashedError } 
 import type { BundleRef, LambdaEvent, LambdaReply } from '../protocol/lambda-protocol.js';
 import type { Task, TaskResult } from '../protocol/task-types.js';
 import type { Invoker } from './invoker.js';
+import { type InvokeAnswer, LambdaInvokeSender } from './lambda-invoke-sender.js';
 import { lambdaSendError } from './lambda-send-error.js';
 
 /**
@@ -31,7 +30,11 @@ export interface LambdaInvokerOptions {
   bundle: BundleRef;
   /** Attempts the scheduler runs at once; also sizes the keep-alive connection pool. */
   concurrency: number;
-  /** A client to use instead of one from `createLambdaClient`; the invoker then does not destroy it. */
+  /**
+   * A client to use instead of one from `createLambdaClient`; the invoker then does not destroy it.
+   * Invocations use its endpoint, region, credentials, signer and clock offset, but go out through
+   * the invoker's own connection pool, not its middleware stack or request handler.
+   */
   client?: LambdaClient;
   /** Region of the function, for the client this invoker makes. @default the SDK's usual chain */
   region?: string;
@@ -70,6 +73,7 @@ export class LambdaInvoker implements Invoker {
   readonly #functionName: string;
   readonly #bundle: BundleRef;
   readonly #client: LambdaClient;
+  readonly #sender: LambdaInvokeSender;
   readonly #ownsClient: boolean;
   readonly #timeoutMs: number;
   #closed = false;
@@ -88,33 +92,26 @@ export class LambdaInvoker implements Invoker {
     this.#client =
       options.client ??
       createLambdaClient(options.concurrency, options.region === undefined ? {} : { region: options.region });
+    this.#sender = new LambdaInvokeSender(this.#client, options.concurrency);
   }
 
   async invoke(task: Task): Promise<TaskResult> {
     const context: ErrorContext = { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt };
     const where = `${task.taskId} attempt ${task.attempt}`;
     if (this.#closed) throw new FanoutError('Lambda invoker is closed', { context });
-    const payload = new TextEncoder().encode(
-      JSON.stringify({ task, bundle: this.#bundle } satisfies LambdaEvent),
-    );
-    if (payload.byteLength > MAX_INVOKE_PAYLOAD_BYTES) {
+    const payload = JSON.stringify({ task, bundle: this.#bundle } satisfies LambdaEvent);
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_INVOKE_PAYLOAD_BYTES) {
       throw new FanoutError(
-        `invocation payload for ${where} is ${payload.byteLength} bytes, over the ${MAX_INVOKE_PAYLOAD_BYTES}-byte limit`,
+        `invocation payload for ${where} is ${bytes} bytes, over the ${MAX_INVOKE_PAYLOAD_BYTES}-byte limit`,
         { retryable: false, context },
       );
     }
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
-    let out: InvokeCommandOutput;
+    let out: InvokeAnswer;
     try {
-      out = await this.#client.send(
-        new InvokeCommand({
-          FunctionName: this.#functionName,
-          InvocationType: 'RequestResponse',
-          Payload: payload,
-        }),
-        { abortSignal: abort.signal },
-      );
+      out = await this.#sender.invoke(this.#functionName, payload, abort.signal);
     } catch (err) {
       if (abort.signal.aborted) {
         throw new WorkerCrashedError(
@@ -130,14 +127,14 @@ export class LambdaInvoker implements Invoker {
     } finally {
       clearTimeout(timer);
     }
-    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-    if (out.FunctionError) {
+    const text = out.payload.toString('utf8');
+    if (out.functionError) {
       // The handler never throws for a task failure, so this is the runtime itself failing: out of
       // memory, the function's timeout, a crash, or an event it could not read. Another attempt may pass.
       const { errorType, errorMessage } =
         parseJson<{ errorType?: string; errorMessage?: string }>(text) ?? {};
       throw new WorkerCrashedError(
-        `Lambda ${this.#functionName} failed running ${where} (${out.FunctionError}` +
+        `Lambda ${this.#functionName} failed running ${where} (${out.functionError}` +
           `${errorType ? ` ${errorType}` : ''}): ${errorMessage ?? (text.slice(0, 500) || 'no message')}`,
         { retryable: true, context },
       );
@@ -154,6 +151,7 @@ export class LambdaInvoker implements Invoker {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#sender.destroy();
     if (this.#ownsClient) this.#client.destroy();
   }
 }
