@@ -94,17 +94,22 @@ class MapTaskSpec implements TaskSpec<MapTask> {
 
 /**
  * Partition p's non-empty slices of every committed map output, in order: what reducer p reads.
- * Made one at a time as they are read, as encodeInputList takes them.
+ * Made one at a time as they are read, afresh each time the list is iterated (encodeInputList reads
+ * it twice).
  */
-export function* reduceInputs(
+export function reduceInputs(
   ctx: StageContext,
   maps: readonly { result: MapResult }[],
   p: number,
-): Generator<ReduceInput> {
-  for (const { result } of maps) {
-    const slice = sliceOf(result, p);
-    if (slice && slice.length > 0) yield { store: ctx.workUrl, key: result.shuffleKey, slice };
-  }
+): Iterable<ReduceInput> {
+  return {
+    *[Symbol.iterator]() {
+      for (const { result } of maps) {
+        const slice = sliceOf(result, p);
+        if (slice && slice.length > 0) yield { store: ctx.workUrl, key: result.shuffleKey, slice };
+      }
+    },
+  };
 }
 
 /**
