@@ -4,11 +4,20 @@
  */
 export class CommitLedger<R> {
   readonly #winners = new Map<string, { attempt: number; result: R }>();
+  readonly #keep: (result: R) => R;
+
+  /**
+   * `keep` turns a committed result into the form the ledger holds until the phase's results are
+   * read, such as a more compact one (see packMapResult). @default the result as it is
+   */
+  constructor(keep: (result: R) => R = (result) => result) {
+    this.#keep = keep;
+  }
 
   /** Records a successful attempt; true when it became the committed one, false for a late duplicate. */
   commit(taskId: string, attempt: number, result: R): boolean {
     if (this.#winners.has(taskId)) return false;
-    this.#winners.set(taskId, { attempt, result });
+    this.#winners.set(taskId, { attempt, result: this.#keep(result) });
     return true;
   }
 

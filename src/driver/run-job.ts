@@ -32,7 +32,7 @@ import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
 import { addFaults } from '../task/faults.js';
 import { encodePartitionPlan } from '../task/partition-plan.js';
-import { encodeInputList, type StoredInputList } from '../task/reduce-inputs.js';
+import { encodeInputList } from '../task/reduce-inputs.js';
 import { userCodeError } from '../task/user-code.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
@@ -41,6 +41,7 @@ import { estimateSizes } from './estimate-sizes.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
+import { packMapResult } from './packed-map-result.js';
 import { PhaseTracker } from './phase-tracker.js';
 import { type MapInput, planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
@@ -390,7 +391,7 @@ class JobRun {
         partitionPlan: await this.#partitionPlan(s, stage, input, mapInputs, partitions),
       }),
     };
-    const mapLedger = new CommitLedger<MapResult>();
+    const mapLedger = new CommitLedger<MapResult>(packMapResult);
     const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url);
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
     const priorMaps = await this.#prior<MapResult>(
@@ -427,18 +428,22 @@ class JobRun {
       const moved = `${outPrefix}${r.outputKey.slice(r.outputKey.lastIndexOf('/') + 1)}`;
       return Boolean((await target.head(r.outputKey)) ?? (await target.head(moved)));
     });
-    let lists: StoredInputList[] = [];
+    let lists: { count: number; crc: number }[] = [];
     let reduceMs = 0;
     // A shuffle object that fails its checksum is never used: the map task that wrote it runs again,
     // and the reducers not yet committed run on its fresh output.
     for (let repairs = 0; ; repairs++) {
-      lists = reduceInputs(
-        ctx,
-        maps.map((m) => m.result),
-      ).map(encodeInputList);
-      const writeList = pLimit(16);
-      await Promise.all(
-        lists.map((list, p) => writeList(() => this.work.put(reduceInputsKey(this.jobId, s, p), list.bytes))),
+      // Each list is made as its write starts and dropped once stored: a list of a plan of 100,000
+      // map tasks is 20 MB, and the reduce tasks need only its count and checksum.
+      const writeList = pLimit(LISTS_IN_FLIGHT);
+      lists = await Promise.all(
+        Array.from({ length: partitions }, (_, p) =>
+          writeList(async () => {
+            const { bytes, count, crc } = encodeInputList(reduceInputs(ctx, maps, p));
+            await this.work.put(reduceInputsKey(this.jobId, s, p), bytes);
+            return { count, crc };
+          }),
+        ),
       );
       const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
       const kept = new Map([...priorReduces, ...reduceLedger.results().map((r) => [r.taskId, r] as const)]);
@@ -552,7 +557,7 @@ class JobRun {
   ): Promise<{ taskId: string; attempt: number; result: MapResult }[]> {
     const spec = specs.find((sp) => sp.taskId === corrupt.taskId);
     if (!spec) throw new JobDefinitionError(`no map task ${corrupt.taskId}`);
-    const ledger = new CommitLedger<MapResult>();
+    const ledger = new CommitLedger<MapResult>(packMapResult);
     const next = Math.max(corrupt.attempt, this.#lastAttempt.get(corrupt.taskId) ?? 0) + 1;
     await this.#phase(
       s,
@@ -627,15 +632,19 @@ class JobRun {
       ...(prior.size > 0 && { kept: prior.size }),
     });
     const tracker = new PhaseTracker<R>(stage, phase, specs, this.emit, this.taskTimeoutMs);
-    // Each commit is recorded as it happens, so a run stopped by any means resumes past it.
-    const commits: Promise<void>[] = [];
+    // Each commit is recorded as it happens, so a run stopped by any means resumes past it. Only
+    // the records not yet stored are held (and those that failed, to fail the phase).
+    const commits = new Set<Promise<void>>();
     const onEvent = (e: AttemptEvent<R>) => {
       tracker.onEvent(e);
       if (e.type === 'started') this.#lastAttempt.set(e.spec.taskId, e.attempt);
       if (e.type === 'committed') {
         const saved = this.state.saveCommit(stage, phase, e.spec.taskId, e.attempt, e.result);
-        saved.catch(() => {}); // awaited below
-        commits.push(saved);
+        commits.add(saved);
+        saved.then(
+          () => commits.delete(saved),
+          () => {}, // awaited below
+        );
       }
     };
     const tally = () => {
@@ -717,6 +726,9 @@ function summarize(o: ResolvedOptions): Record<string, unknown> {
   const { onProgress: _, signal: __, resume: ___, ...rest } = o;
   return rest;
 }
+
+/** Reduce input lists made and being stored at once (each up to tens of MB in a large plan). */
+const LISTS_IN_FLIGHT = 4;
 
 /** Map tasks a stage runs again for corrupt shuffle objects before its reduce phase gives up. */
 const MAX_SHUFFLE_REPAIRS = 3;

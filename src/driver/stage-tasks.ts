@@ -11,6 +11,7 @@ import {
 } from '../protocol/store-layout.js';
 import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../protocol/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
+import { sliceOf } from './packed-map-result.js';
 import { describeInput, type MapInput } from './plan-splits.js';
 import type { TaskSpec } from './schedule.js';
 
@@ -36,42 +37,81 @@ export function mapTaskSpecs(
   input: InputSpec,
   outputStore: string,
 ): TaskSpec<MapTask>[] {
-  const skips = input.onBadRecord === 'skip';
-  return inputs.map((mi, i) => {
-    const taskId = mapTaskId(ctx.stage, i);
-    const spread = fnv1a(taskId);
-    return {
-      taskId,
-      describe: describeInput(mi),
-      attempt: (attempt) => ({
-        kind: 'map',
-        jobId: ctx.jobId,
-        stage: ctx.stage,
-        taskId,
-        attempt,
-        memoryBudget: ctx.memoryBudget,
-        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
-        log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
-        input,
-        splits: mi.splits,
-        partitions: ctx.partitions,
-        shuffleStore: ctx.workUrl,
-        shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, spread),
-        ...(skips && { badRecords: { store: outputStore, key: attemptBadRecordsKey(taskId, attempt) } }),
-        ...(ctx.partitionPlan && { partitionPlan: ctx.partitionPlan }),
-      }),
-    };
-  });
+  const shared: MapSpecContext = { ...ctx, input, outputStore, skips: input.onBadRecord === 'skip' };
+  return inputs.map((mi, i) => new MapTaskSpec(shared, mi, mapTaskId(ctx.stage, i)));
 }
 
-/** Partition p's non-empty slices of every committed map output: what reducer p reads. */
-export function reduceInputs(ctx: StageContext, maps: readonly MapResult[]): ReduceInput[][] {
-  return Array.from({ length: ctx.partitions }, (_, p) =>
-    maps.flatMap((m) => {
-      const slice = m.slices[p];
-      return slice && slice.length > 0 ? [{ store: ctx.workUrl, key: m.shuffleKey, slice }] : [];
-    }),
-  );
+interface MapSpecContext extends StageContext {
+  input: InputSpec;
+  outputStore: string;
+  skips: boolean;
+}
+
+/**
+ * One map task's spec: a task id and pointers to what every task of the stage shares. A plan may
+ * hold 100,000 tasks; a closure and a message string each would cost the driver about 50 MB, so
+ * the description is made only when a message needs it.
+ */
+class MapTaskSpec implements TaskSpec<MapTask> {
+  readonly #ctx: MapSpecContext;
+  readonly #input: MapInput;
+
+  constructor(
+    ctx: MapSpecContext,
+    input: MapInput,
+    readonly taskId: string,
+  ) {
+    this.#ctx = ctx;
+    this.#input = input;
+  }
+
+  get describe(): string {
+    return describeInput(this.#input);
+  }
+
+  attempt(attempt: number): MapTask {
+    const ctx = this.#ctx;
+    const taskId = this.taskId;
+    return {
+      kind: 'map',
+      jobId: ctx.jobId,
+      stage: ctx.stage,
+      taskId,
+      attempt,
+      memoryBudget: ctx.memoryBudget,
+      cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+      log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
+      input: ctx.input,
+      splits: this.#input.splits,
+      partitions: ctx.partitions,
+      shuffleStore: ctx.workUrl,
+      shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, fnv1a(taskId)),
+      ...(ctx.skips && {
+        badRecords: { store: ctx.outputStore, key: attemptBadRecordsKey(taskId, attempt) },
+      }),
+      ...(ctx.partitionPlan && { partitionPlan: ctx.partitionPlan }),
+    };
+  }
+}
+
+/**
+ * Partition p's non-empty slices of every committed map output, in order: what reducer p reads.
+ * Made one at a time as they are read, afresh each time the list is iterated (encodeInputList reads
+ * it twice).
+ */
+export function reduceInputs(
+  ctx: StageContext,
+  maps: readonly { result: MapResult }[],
+  p: number,
+): Iterable<ReduceInput> {
+  return {
+    *[Symbol.iterator]() {
+      for (const { result } of maps) {
+        const slice = sliceOf(result, p);
+        if (slice && slice.length > 0) yield { store: ctx.workUrl, key: result.shuffleKey, slice };
+      }
+    },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inputChanged } from '../errors.js';
@@ -16,6 +16,7 @@ import type {
   ReadExpectation,
   VersionedObject,
 } from './object-store.js';
+import { removeTree } from './remove-tree.js';
 
 const STREAM_CHUNK = 1 << 20;
 
@@ -257,10 +258,7 @@ export class LocalDirStore implements ObjectStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix === '' || prefix.endsWith('/')) {
-      await rm(prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1)), {
-        recursive: true,
-        force: true,
-      });
+      await removeTree(prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1)));
       return;
     }
     for await (const o of this.list(prefix)) await this.delete(o.key);

@@ -9,7 +9,7 @@ import { runReduceTask } from '../../../src/reducer/reduce-task.js';
 import { RecordWriter } from '../../../src/shuffle/record-codec.js';
 import { ShuffleObjectWriter } from '../../../src/shuffle/shuffle-object.js';
 import { LocalDirStore } from '../../../src/store/local-dir-store.js';
-import { encodeInputList } from '../../../src/task/reduce-inputs.js';
+import { encodeInputList, readInputList } from '../../../src/task/reduce-inputs.js';
 import { anyKey, groupOf } from '../../helpers/keys.js';
 import { tempDirs } from '../../helpers/temp.js';
 
@@ -187,7 +187,7 @@ describe('runReduceTask', () => {
     const task = await threeOutputs(root);
     // The list rewritten without its last entry, and a checksum to match: only the count tells.
     const store = new LocalDirStore(root);
-    const list = JSON.parse(readFileSync(join(root, task.inputs.key), 'utf8')) as ReduceInput[];
+    const list = await readInputList(task.inputs);
     const short = encodeInputList(list.slice(0, -1));
     await store.put(task.inputs.key, short.bytes);
     const err = await runReduceTask(listValues, {
@@ -206,7 +206,7 @@ describe('runReduceTask', () => {
     const task = await threeOutputs(root);
     const path = join(root, task.inputs.key);
     // One entry dropped from the stored text: the count would say so too, the checksum says first.
-    const list = JSON.parse(readFileSync(path, 'utf8')) as ReduceInput[];
+    const list = await readInputList(task.inputs);
     writeFileSync(path, JSON.stringify(list.slice(1)));
     const err = await runReduceTask(listValues, task).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptDataError);
