@@ -73,6 +73,8 @@ export class LambdaInvoker implements Invoker {
   readonly #ownsClient: boolean;
   readonly #timeoutMs: number;
   #closed = false;
+  /** Function slots in use: an invocation takes the lowest free one, its lane in the job report. */
+  readonly #slots: boolean[] = [];
 
   constructor(options: LambdaInvokerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -90,7 +92,7 @@ export class LambdaInvoker implements Invoker {
       createLambdaClient(options.concurrency, options.region === undefined ? {} : { region: options.region });
   }
 
-  async invoke(task: Task): Promise<TaskResult> {
+  async invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult> {
     const context: ErrorContext = { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt };
     const where = `${task.taskId} attempt ${task.attempt}`;
     if (this.#closed) throw new FanoutError('Lambda invoker is closed', { context });
@@ -106,6 +108,12 @@ export class LambdaInvoker implements Invoker {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
     let out: InvokeCommandOutput;
+    // Lambda does not say which environment ran an invocation; the slot is which of the invocations
+    // in flight it was, as a worker thread is on the local pool.
+    let slot = this.#slots.indexOf(false);
+    if (slot < 0) slot = this.#slots.length;
+    this.#slots[slot] = true;
+    onStart?.(`function ${slot}`);
     try {
       out = await this.#client.send(
         new InvokeCommand({
@@ -129,6 +137,7 @@ export class LambdaInvoker implements Invoker {
       throw lambdaSendError(err, this.#functionName, where, context);
     } finally {
       clearTimeout(timer);
+      this.#slots[slot] = false;
     }
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     if (out.FunctionError) {
