@@ -33,8 +33,9 @@ export interface PriceTable {
 export const PRICES: PriceTable = {
   asOf: '2026-12-02',
   region: 'us-east-1',
-  lambda: { gbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 }, request: 0.2 / 1e6 },
-  s3: { put: 0.005 / 1000, get: 0.0004 / 1000, list: 0.005 / 1000, storageGbMonth: 0.023 },
+  // Per unit, written out: $0.20 per million requests is 0.0000002 each, and so on.
+  lambda: { gbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 }, request: 0.0000002 },
+  s3: { put: 0.000005, get: 0.0000004, list: 0.000005, storageGbMonth: 0.023 },
 };
 
 /** A Lambda size that local task time is priced at: 1769 MB is one full vCPU, on arm64. */
