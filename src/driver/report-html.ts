@@ -43,7 +43,7 @@ td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #e3e6e9}
 th{font-weight:600;background:#f5f6f7}td.l,th.l{text-align:left}
 .cols{display:flex;flex-wrap:wrap;gap:40px}.note{color:#4a545e;font-size:12px;max-width:560px}
 svg text{font:11px system-ui,sans-serif;fill:#4a545e}
-.lane{fill:#f7f8f9}.grid{stroke:#e3e6e9}.barrier{stroke:#1d2329;stroke-width:1.5;stroke-dasharray:4 3}
+:where(.sep) [data-attempt]{stroke:#fff;stroke-width:.6}.lane{fill:#f7f8f9}.grid{stroke:#e3e6e9}.barrier{stroke:#1d2329;stroke-width:1.5;stroke-dasharray:4 3}
 .retried,.failed-a{stroke:#c62828;stroke-width:1.5}.failed-a{fill:url(#hatch)}
 .superseded{opacity:.35;stroke:#555;stroke-dasharray:2 2}.speculative{stroke:#111;stroke-width:1.2;stroke-dasharray:3 2}
 .throttled{fill:#f9a825}.unfinished{fill:url(#hatch);stroke:#555}
@@ -103,11 +103,14 @@ function timeline(r: JobReport): string {
   const rowH = Math.max(2, Math.min(22, Math.floor(640 / rows)));
   const top = 6;
   const plotH = rows * rowH;
-  const end = Math.max(1, r.wallMs, ...r.phases.map((p) => p.endMs ?? 0));
-  const x = (ms: number) => LEFT + (ms / end) * PLOT_W;
+  // From the first task handed out: listing, bundling and starting workers come before it.
+  const from = r.phases.reduce((m, p) => Math.min(m, p.startMs), r.attempts[0]?.startMs ?? 0);
+  const end = Math.max(from + 1, r.wallMs, ...r.phases.map((p) => p.endMs ?? 0));
+  const x = (ms: number) => LEFT + ((ms - from) / (end - from)) * PLOT_W;
   const h = top + plotH + 22;
   const out: string[] = [
-    `<svg class="timeline" width="${LEFT + PLOT_W + 10}" height="${h}" viewBox="0 0 ${LEFT + PLOT_W + 10} ${h}" role="img" aria-label="timeline of every attempt">`,
+    // Bars wide enough to tell apart get a hairline between them; thousands per lane would go white.
+    `<svg class="timeline${r.attempts.length / rows < 150 ? ' sep' : ''}" width="${LEFT + PLOT_W + 10}" height="${h}" viewBox="0 0 ${LEFT + PLOT_W + 10} ${h}" role="img" aria-label="timeline of every attempt">`,
     '<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#f3c1c1"/><line x1="0" y1="0" x2="0" y2="5" stroke="#c62828" stroke-width="2"/></pattern></defs>',
   ];
   // Lane backgrounds and labels; past ~60 lanes only every few are named.
@@ -120,7 +123,7 @@ function timeline(r: JobReport): string {
         `<text x="${LEFT - 6}" y="${y + Math.min(rowH, 14) - 3}" text-anchor="end">${esc(name)}</text>`,
       );
   }
-  for (const t of ticks(end)) {
+  for (const t of ticks(from, end)) {
     const tx = f1(x(t));
     out.push(
       `<line class="grid" x1="${tx}" y1="${top}" x2="${tx}" y2="${top + plotH}"/><text x="${tx}" y="${top + plotH + 15}" text-anchor="middle">${seconds(t)}</text>`,
@@ -145,6 +148,9 @@ function timeline(r: JobReport): string {
     );
   }
   out.push('</svg>');
+  out.push(
+    `<p class="note">Time since the run started; the first task was handed out at ${seconds(from)} (before it: listing the input, planning, bundling the job, starting workers).</p>`,
+  );
   return out.join('');
 }
 
@@ -258,13 +264,13 @@ function slowest(r: JobReport): string {
   return `<table data-slowest><tr><th class="l">task</th><th>attempt</th><th class="l">lane</th><th>duration</th><th class="l">outcome</th><th class="l">input</th></tr>${rows.join('')}</table>`;
 }
 
-/** About six round time ticks from 0 to `end` ms. */
-function ticks(end: number): number[] {
-  const raw = end / 6;
+/** About six round time ticks between `from` and `end` ms. */
+function ticks(from: number, end: number): number[] {
+  const raw = (end - from) / 6;
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
   const out: number[] = [];
-  for (let t = 0; t <= end + 1e-9; t += step) out.push(t);
+  for (let t = Math.ceil(from / step) * step; t <= end + 1e-9; t += step) out.push(t);
   return out;
 }
 
