@@ -182,14 +182,21 @@ function legend(r: JobReport): string {
   return `<div class="legend">${items.map((i) => `<span>${i}</span>`).join('')}</div>`;
 }
 
+/**
+ * Attempt durations in bins of equal ratio (each about 1.3x the last): a run of thousands of short
+ * tasks and a few long reducers shows both, where bins of equal width would put nearly all in one.
+ */
 function histogram(attempts: readonly AttemptRecord[]): string {
-  const ms = attempts.map((a) => a.endMs - a.startMs);
+  const ms = attempts.map((a) => Math.max(1, a.endMs - a.startMs));
   if (ms.length === 0) return '<p class="note">no attempt ran</p>';
   const bins = 24;
+  const lo = ms.reduce((m, d) => Math.min(m, d), Number.POSITIVE_INFINITY);
   const max = ms.reduce((m, d) => Math.max(m, d), 1);
+  const span = Math.max(Math.log(max / lo), 1e-9);
+  const edge = (i: number) => lo * Math.exp((i / bins) * span);
   const counts = new Array<number>(bins).fill(0);
   for (const d of ms) {
-    const i = Math.min(bins - 1, Math.floor((d / max) * bins));
+    const i = Math.min(bins - 1, Math.floor((Math.log(d / lo) / span) * bins));
     counts[i] = (counts[i] ?? 0) + 1;
   }
   const most = counts.reduce((m, c) => Math.max(m, c), 1);
@@ -201,16 +208,14 @@ function histogram(attempts: readonly AttemptRecord[]): string {
   ];
   counts.forEach((c, i) => {
     const bh = (c / most) * H;
-    const lo = (i / bins) * max;
-    const hi = ((i + 1) / bins) * max;
     out.push(
-      `<rect class="bin" x="${f1(40 + i * bw)}" y="${f1(6 + H - bh)}" width="${f1(bw - 1)}" height="${f1(bh)}" data-bin="${i}"><title>${num(c)} attempts of ${seconds(lo)} to ${seconds(hi)}</title></rect>`,
+      `<rect class="bin" x="${f1(40 + i * bw)}" y="${f1(6 + H - bh)}" width="${f1(bw - 1)}" height="${f1(bh)}" data-bin="${i}"><title>${num(c)} attempts of ${seconds(edge(i))} to ${seconds(edge(i + 1))}</title></rect>`,
     );
   });
   out.push(
     `<text x="36" y="14" text-anchor="end">${num(most)}</text><text x="36" y="${6 + H}" text-anchor="end">0</text>`,
-    `<text x="40" y="${H + 22}">0</text><text x="${40 + W}" y="${H + 22}" text-anchor="end">${seconds(max)}</text>`,
-    `<text x="${40 + W / 2}" y="${H + 22}" text-anchor="middle">attempt duration (${num(ms.length)} attempts)</text></svg>`,
+    `<text x="40" y="${H + 22}">${seconds(lo)}</text><text x="${40 + W}" y="${H + 22}" text-anchor="end">${seconds(max)}</text>`,
+    `<text x="${40 + W / 2}" y="${H + 22}" text-anchor="middle">attempt duration, log scale (${num(ms.length)} attempts)</text></svg>`,
   );
   return out.join('');
 }
