@@ -5,8 +5,9 @@ import type { AttemptEvent, TaskSpec } from './schedule.js';
 /**
  * How an attempt ended: `ok` (committed), `retried` (failed; the task went again), `failed` (failed
  * and the task gave up, or a speculative copy failed), `superseded` (its twin committed first: its
- * output was discarded), `throttled` (refused mid-run by S3 SlowDown; it goes again under the same
- * number), `unfinished` (still running when the run ended).
+ * output was discarded), `throttled` (refused once sent: Lambda's 429, which comes back only after
+ * the invocation left, or S3 SlowDown while it ran; it goes again under the same number),
+ * `unfinished` (still running when the run ended).
  */
 export type AttemptOutcome = 'ok' | 'retried' | 'failed' | 'superseded' | 'throttled' | 'unfinished';
 

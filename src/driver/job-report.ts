@@ -1,7 +1,6 @@
 import type { AttemptLog, AttemptRecord, PhaseSpan, TaskInput } from './attempt-log.js';
 import { type CostEstimate, estimateCost, type Usage } from './cost.js';
 import { LOCAL_AS_LAMBDA, type PriceTable } from './prices.js';
-import type { Phase } from './progress.js';
 
 /** What one phase of a stage read, wrote and took, summed over its committed attempts. */
 export interface PhaseFigures {
@@ -149,9 +148,6 @@ export function priceUsage(
 ): ReportCost {
   return { basis, sizeKnown, usage, estimate: estimateCost(usage, prices), prices };
 }
-
-/** The phases' figures by name, for the page's table. */
-export const PHASES: readonly Phase[] = ['map', 'reduce'];
 
 function emptyFigures(): PhaseFigures {
   return { tasks: 0, attempts: 0, bytesIn: 0, recordsIn: 0, bytesOut: 0, recordsOut: 0, taskMs: 0 };

@@ -316,6 +316,7 @@ class JobRun {
   firstAttempt = 1;
   /** Which run of the job this is: 1, then one more for each resume. */
   run = 1;
+  /** The backend's name and whether its tasks ran on Lambda, for the report and its cost. */
   backend = { name: 'local', remote: false };
   /** Every attempt of this run, for the report. */
   readonly log: AttemptLog;
