@@ -30,6 +30,7 @@ import {
   BenchError,
   CPU_REPORT,
   check,
+  cpuMsOf,
   gitCommit,
   int,
   machine,
@@ -129,6 +130,8 @@ interface Figures {
   reduceMs: number;
   spills: number;
   rssMb: number;
+  /** CPU time of the whole `mr` process: steadier than wall time on a shared machine. */
+  cpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -177,20 +180,23 @@ async function main(): Promise<void> {
         reduceMs: stage.reduceMs,
         spills: summary.counters.spills,
         rssMb: rssMbOf(r) ?? Number.NaN,
+        cpuMs: cpuMsOf(r) ?? Number.NaN,
       };
       runs.get(budget)?.push(f);
       line.push(
         `${budget}: ${secs(f.wallMs)} (map ${secs(f.mapMs)}, reduce ${secs(f.reduceMs)}, ` +
-          `${f.spills} spills, ${f.rssMb} MB peak)`,
+          `cpu ${secs(f.cpuMs)}, ${f.spills} spills, ${f.rssMb} MB peak)`,
       );
     }
     console.log(line.join('  '));
   }
   const med = (b: string, k: keyof Figures) => median((runs.get(b) ?? []).map((f) => f[k]));
   const ratio = +(med(values.budget, 'wallMs') / med('default', 'wallMs')).toFixed(2);
+  const cpuRatio = +(med(values.budget, 'cpuMs') / med('default', 'cpuMs')).toFixed(2);
   console.log(
     `median: ${values.budget} ${secs(med(values.budget, 'wallMs'))} (${med(values.budget, 'rssMb')} MB peak), ` +
-      `default ${secs(med('default', 'wallMs'))} (${med('default', 'rssMb')} MB peak); ratio ${ratio.toFixed(2)}`,
+      `default ${secs(med('default', 'wallMs'))} (${med('default', 'rssMb')} MB peak); ` +
+      `ratio ${ratio.toFixed(2)} (CPU time ${cpuRatio.toFixed(2)})`,
   );
   const record = {
     date: new Date().toISOString(),
@@ -202,6 +208,7 @@ async function main(): Promise<void> {
     rounds,
     runs: Object.fromEntries(runs),
     ratio,
+    cpuRatio,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   appendFileSync(join(ROOT, 'bench/results/memory-budget.jsonl'), `${JSON.stringify(record)}\n`);

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { DEFAULT_WORK_DIR } from '../backends/backends.js';
 import { cleanJob, isFinished, type JobEntry, jobExists, listJobs } from '../driver/job-list.js';
+import { listTaskLogs, type PhaseProgress, readJobProgress } from '../driver/job-progress.js';
 import { formatDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl, openStore } from '../store/open-store.js';
@@ -73,4 +74,57 @@ function shortPath(p: string): string {
   if (isUrl(p)) return p;
   const rel = relative(process.cwd(), p);
   return rel.length < p.length && !rel.startsWith('..') ? rel : p;
+}
+
+/** `mr status <id>`: where a running or finished job stands, from its state in the store. */
+export async function statusCommand(jobId: string, flags: JobsFlags): Promise<void> {
+  const work = openStore(flags.work ?? DEFAULT_WORK_DIR);
+  const p = await readJobProgress(work, jobId);
+  if (!p) throw new UsageError(`no job ${jobId} in ${work.url}`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(p)}\n`);
+    return;
+  }
+  const when = p.startedAt ? `, started ${p.startedAt.replace('T', ' ').slice(0, 19)}` : '';
+  const took =
+    p.elapsedMs === undefined
+      ? ''
+      : `, ${formatDuration(p.elapsedMs)}${p.state === 'running' ? ' so far' : ''}`;
+  const lines = [`job ${p.jobId}${p.name ? ` (${p.name})` : ''}: ${p.state}${when}${took}`];
+  if (p.input) lines.push(`input   ${p.input.map(shortPath).join(' ')}`);
+  if (p.output) lines.push(`output  ${shortPath(p.output)}`);
+  const phase = (name: string, ph: PhaseProgress) =>
+    ph.total === undefined
+      ? `${name} not started`
+      : `${name} ${ph.committed.toLocaleString('en-US')}/${ph.total.toLocaleString('en-US')} committed` +
+        (ph.failed > 0 ? `, ${ph.failed} failed` : '');
+  for (const s of p.stages)
+    lines.push(`stage ${s.stage}: ${phase('map', s.map)}, ${phase('reduce', s.reduce)}`);
+  if (p.stages.length === 0) lines.push('not planned yet');
+  for (const s of p.stages) {
+    for (const f of [s.map.firstFailure, s.reduce.firstFailure]) {
+      if (f) lines.push(`failed: ${f.taskId} after ${f.attempts} attempt(s)${f.error ? `: ${f.error}` : ''}`);
+    }
+  }
+  if (p.error) lines.push(`error: ${p.error}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `mr logs <id> [--task T]`: what job code logged in each attempt, from the work store. */
+export async function logsCommand(jobId: string, flags: JobsFlags & { task?: string }): Promise<void> {
+  const work = openStore(flags.work ?? DEFAULT_WORK_DIR);
+  if (!(await jobExists(work, jobId))) throw new UsageError(`no job ${jobId} in ${work.url}`);
+  const logs = await listTaskLogs(work, jobId, flags.task);
+  if (logs.length === 0) {
+    process.stdout.write(
+      flags.task === undefined
+        ? `job ${jobId}: no task logged anything\n`
+        : `job ${jobId}: task ${flags.task} logged nothing (or has not run)\n`,
+    );
+    return;
+  }
+  for (const l of logs) {
+    process.stdout.write(`== ${l.taskId} attempt ${l.attempt}\n`);
+    process.stdout.write(Buffer.from(await work.get(l.key)).toString('utf8'));
+  }
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
 import type { BenchFlags } from './bench-command.js';
 import type { DeployFlags, DestroyFlags } from './deploy-command.js';
+import type { PlanFlags } from './plan-command.js';
 import type { RunFlags } from './run-command.js';
 
 /** Exit codes of `mr`. */
@@ -58,6 +59,25 @@ function program(): Command {
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
       await (await import('./run-command.js')).runCommand(job, flags);
+    });
+  mr.command('plan')
+    .description('plan a job without running it: tasks, shuffle, S3 requests, estimated time and cost')
+    .argument('<job>', 'job file, e.g. jobs/wordcount.ts')
+    .option('-i, --input <path...>', 'input files, folders or globs (required)')
+    .option('--backend <name>', 'where tasks would run: local (the default) or aws (Lambda)')
+    .option(
+      '-c, --concurrency <n>',
+      'tasks at once (default: one per core locally, the account limit on aws)',
+    )
+    .option('--memory <mb>', 'function memory in MB (default 1769, one vCPU)')
+    .option('--arch <arch>', 'function architecture: arm64 (the default) or x86_64')
+    .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
+    .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB (default 64MiB)')
+    .option('--set <name=value...>', 'change a figure of the model, e.g. readMBps=80 (see README, "Plan")')
+    .option('--calibrate', "measure the job's rates and sizes by running it locally on a 16 MiB sample")
+    .addOption(new Option('--json', 'print the plan as one JSON object'))
+    .action(async (job: string, flags: PlanFlags) => {
+      await (await import('./plan-command.js')).planCommand(job, flags);
     });
   mr.command('bench')
     .description(
@@ -135,6 +155,22 @@ function program(): Command {
     .option('--json', 'print the list as one JSON array')
     .action(async (flags: import('./jobs-command.js').JobsFlags) => {
       await (await import('./jobs-command.js')).jobsCommand(flags);
+    });
+  mr.command('status')
+    .description('show where a running or finished job stands, from its state in the work store')
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .option('--json', 'print the status as one JSON object')
+    .action(async (job: string, flags: import('./jobs-command.js').JobsFlags) => {
+      await (await import('./jobs-command.js')).statusCommand(job, flags);
+    });
+  mr.command('logs')
+    .description("print what a job's code logged (ctx.log) in each task attempt, from the work store")
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--task <id>', 'one task only, e.g. s0-m00003')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .action(async (job: string, flags: import('./jobs-command.js').JobsFlags & { task?: string }) => {
+      await (await import('./jobs-command.js')).logsCommand(job, flags);
     });
   mr.command('clean')
     .description("remove a finished job's intermediate data (its state stays, so it is still listed)")

@@ -9,11 +9,46 @@ export interface ProgressView {
   stop(): void;
 }
 
-interface PhaseState {
+/** A phase as the view follows it. */
+export interface PhaseState {
   bar?: cliProgress.SingleBar;
   started: number;
   bytesDone: number;
+  recordsDone: number;
   tasks: number;
+  done: number;
+  finished?: boolean;
+}
+
+const perSecond = (p: PhaseState, n: number, now: number) => {
+  const s = (now - p.started) / 1000;
+  return s > 0 ? n / s : undefined;
+};
+const rate = (p: PhaseState, now = Date.now()) => {
+  const r = perSecond(p, p.bytesDone / 1e6, now);
+  return r === undefined ? '-' : `${r.toFixed(1)} MB/s`;
+};
+const records = (p: PhaseState, now = Date.now()) => {
+  const r = perSecond(p, p.recordsDone, now);
+  return r === undefined ? '-' : `${Math.round(r).toLocaleString('en-US')} records/s`;
+};
+
+/**
+ * A phase's figures for its bar: time so far, MB/s and records/s, and no ETA until a task has
+ * finished (none can be honest before), then the pace so far times the tasks left.
+ */
+export function phaseFigures(
+  p: PhaseState,
+  now = Date.now(),
+): { elapsed: string; rate: string; records: string; etaText: string } {
+  const ms = now - p.started;
+  const left = p.done > 0 ? (ms / p.done) * (p.tasks - p.done) : undefined;
+  return {
+    elapsed: formatDuration(ms),
+    rate: rate(p, now),
+    records: records(p, now),
+    etaText: left === undefined ? '-' : formatDuration(left),
+  };
 }
 
 /**
@@ -37,7 +72,7 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
       ? new cliProgress.MultiBar(
           {
             stream: out,
-            format: '{label} [{bar}] {value}/{total} tasks | {rate} | ETA {eta_formatted}',
+            format: '{label} [{bar}] {value}/{total} tasks | {elapsed} | {rate} | {records} | ETA {etaText}',
             barsize: 28,
             hideCursor: true,
             clearOnComplete: false,
@@ -48,10 +83,13 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
         )
       : undefined;
   const label = (stage: number, phase: Phase) => `stage ${stage} ${phase.padEnd(6)}`;
-  const rate = (p: PhaseState) => {
-    const s = (Date.now() - p.started) / 1000;
-    return s > 0 ? `${(p.bytesDone / 1e6 / s).toFixed(1)} MB/s` : '-';
-  };
+  // The elapsed time and rates move while no task finishes, too.
+  const ticker = multi
+    ? setInterval(() => {
+        for (const p of phases.values()) if (p.bar && !p.finished) p.bar.update(phaseFigures(p));
+      }, 1000)
+    : undefined;
+  ticker?.unref();
   return {
     onEvent(e) {
       switch (e.type) {
@@ -59,9 +97,18 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
           if (!multi) out.write(`input: ${e.inputFiles} files, ${formatBytes(e.inputBytes)}\n`);
           return;
         case 'phase-start': {
-          const p: PhaseState = { started: Date.now(), bytesDone: 0, tasks: e.tasks };
+          const p: PhaseState = {
+            started: Date.now(),
+            bytesDone: 0,
+            recordsDone: 0,
+            tasks: e.tasks,
+            done: 0,
+          };
           if (multi)
-            p.bar = multi.create(Math.max(e.tasks, 1), 0, { label: label(e.stage, e.phase), rate: '-' });
+            p.bar = multi.create(Math.max(e.tasks, 1), 0, {
+              label: label(e.stage, e.phase),
+              ...phaseFigures(p),
+            });
           else out.write(`${label(e.stage, e.phase)}: ${e.tasks} tasks, ${formatBytes(e.bytes)}\n`);
           phases.set(`${e.stage}/${e.phase}`, p);
           return;
@@ -70,7 +117,9 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
           const p = phases.get(`${e.stage}/${e.phase}`);
           if (!p) return;
           p.bytesDone += e.metrics.inputBytes;
-          p.bar?.update(e.done, { rate: rate(p) });
+          p.recordsDone += e.metrics.inputRecords;
+          p.done = e.done;
+          p.bar?.update(e.done, phaseFigures(p));
           return;
         }
         case 'task-retry':
@@ -105,17 +154,21 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
         }
         case 'phase-done': {
           const p = phases.get(`${e.stage}/${e.phase}`);
+          if (p) p.finished = true;
           if (p?.bar) {
             if (p.tasks === 0) p.bar.update(1);
-            p.bar.update({ rate: rate(p) });
+            p.bar.update({ ...phaseFigures(p), etaText: 'done' });
           } else if (p) {
-            out.write(`${label(e.stage, e.phase)}: done in ${(e.ms / 1000).toFixed(2)} s (${rate(p)})\n`);
+            out.write(
+              `${label(e.stage, e.phase)}: done in ${(e.ms / 1000).toFixed(2)} s (${rate(p)}, ${records(p)})\n`,
+            );
           }
           return;
         }
       }
     },
     stop() {
+      clearInterval(ticker);
       multi?.stop();
     },
   };

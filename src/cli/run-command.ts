@@ -76,7 +76,11 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     ...(flags.allowIncomplete && { allowIncomplete: true }),
     ...pricesFrom(flags.prices),
   };
-  return withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
+  const result = await withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
+  // The folder mr chose is printed even with --quiet: nothing else says where the output went.
+  if (flags.quiet && !flags.json && flags.output === undefined)
+    process.stdout.write(`${outputFolderOf(result)}\n`);
+  return result;
 }
 
 /** Flags of `mr resume`. */
@@ -140,10 +144,15 @@ async function withProgress<R extends JobResult | undefined>(
   return result;
 }
 
+/** The output folder as printed: relative to here when it is below here. */
+function outputFolderOf(r: JobResult): string {
+  const where = isUrl(r.output) ? '' : relative(process.cwd(), r.output);
+  return where && !where.startsWith('..') ? where : r.output;
+}
+
 function formatSummary(r: JobResult): string {
   const c = r.counters;
   const n = (x: number) => x.toLocaleString('en-US');
-  const where = isUrl(r.output) ? '' : relative(process.cwd(), r.output);
   return [
     `${r.jobId} succeeded in ${(r.wallMs / 1000).toFixed(2)} s`,
     `  input    ${n(c.inputFiles)} files, ${formatBytes(c.inputBytes)}, ${n(c.inputRecords)} records${c.badRecords > 0 ? ` (${n(c.badRecords)} bad records skipped, in _bad_records/)` : ''}`,
@@ -157,7 +166,7 @@ function formatSummary(r: JobResult): string {
     `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''}${c.mapsRerun > 0 ? `, ${n(c.mapsRerun)} map tasks run again for shuffle data that failed its checksum` : ''})`,
     ...(c.faults ? [`  faults   ${formatFaults(c.faults)} injected (FANOUT_FAULTS)`] : []),
     `  report   ${shortLocation(r.report)}`,
-    `  output folder: ${where && !where.startsWith('..') ? where : r.output}`,
+    `  output folder: ${outputFolderOf(r)}`,
     '',
   ].join('\n');
 }

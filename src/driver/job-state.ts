@@ -176,6 +176,15 @@ export class JobState {
     return this.#write(taskStatusKey(this.#jobId, stage, phase), { stage, phase, tasks });
   }
 
+  /** Every task of a phase as saveTaskStatus last stored it (when the phase ended), if it did. */
+  async loadTaskStatus(
+    stage: number,
+    phase: 'map' | 'reduce',
+  ): Promise<Record<string, TaskStatus> | undefined> {
+    return (await this.#read<{ tasks: Record<string, TaskStatus> }>(taskStatusKey(this.#jobId, stage, phase)))
+      ?.tasks;
+  }
+
   /** The final status; the heartbeat stops first, and no write of it can land after this one. */
   async finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
     clearInterval(this.#heartbeat);

@@ -7,6 +7,7 @@ import {
   reduceInputsKey,
   reduceTaskId,
   shuffleKey,
+  taskLogKey,
 } from '../protocol/store-layout.js';
 import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../protocol/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
@@ -50,6 +51,7 @@ export function mapTaskSpecs(
         attempt,
         memoryBudget: ctx.memoryBudget,
         cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+        log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
         input,
         splits: mi.splits,
         partitions: ctx.partitions,
@@ -95,6 +97,7 @@ export function reduceTaskSpecs(
         attempt,
         memoryBudget: ctx.memoryBudget,
         cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+        log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
         partition: p,
         inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx.jobId, ctx.stage, p), count, crc },
         outputStore: output.store,

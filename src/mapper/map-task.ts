@@ -42,7 +42,7 @@ function expectedKeys(task: MapTask): number {
  */
 export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
   const started = Date.now();
-  const { stage, ctx } = stageOf(job, task);
+  const { stage, ctx, log } = stageOf(job, task);
   const bad = badRecordLog(task);
   const plan = task.partitionPlan === undefined ? undefined : await readPartitionPlan(task.partitionPlan);
   const holder = mapHolderFor(stage, ctx, {
@@ -126,7 +126,10 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
       },
       ...(badRecords && { badRecords }),
     };
-  }).finally(() => watch.stop());
+  }).finally(async () => {
+    watch.stop();
+    await log.save();
+  });
 }
 
 /**

@@ -65,6 +65,10 @@ export const runReportKey = (jobId: string, run: number): string => `${jobPrefix
 export const runsPrefix = (jobId: string): string => `${jobPrefix(jobId)}runs/`;
 /** Where a run that did not succeed leaves its report: with the job's state (its output is not complete). */
 export const jobReportPrefix = (jobId: string): string => `${jobPrefix(jobId)}${REPORT_DIR}/`;
+/** What job code logged in each task attempt (`ctx.log`), one file per attempt that logged. */
+export const taskLogsPrefix = (jobId: string): string => `${jobPrefix(jobId)}logs/`;
+export const taskLogKey = (jobId: string, taskId: string, attempt: number): string =>
+  `${taskLogsPrefix(jobId)}${taskId}-a${attempt}.log`;
 
 /**
  * Put here to cancel a running job (`mr cancel`, Ctrl-C): its driver stops launching tasks and its
@@ -101,7 +105,10 @@ export const shuffleKey = (jobId: string, stage: number, taskId: string, attempt
   `${shufflePrefix(jobId, stage)}${(spread & 0xff).toString(16).padStart(2, '0')}/${taskId}-a${attempt}.shf`;
 /** Reducer p's list of slices: invocations carry this pointer, never the list itself. */
 export const reduceInputsKey = (jobId: string, stage: number, p: number): string =>
-  `${stageDataPrefix(jobId, stage)}reduce-inputs/${reduceTaskId(stage, p)}.json`;
+  `${reduceInputsPrefix(jobId, stage)}${reduceTaskId(stage, p)}.json`;
+/** Every reducer's list of slices of a stage, one per reduce task. */
+export const reduceInputsPrefix = (jobId: string, stage: number): string =>
+  `${stageDataPrefix(jobId, stage)}reduce-inputs/`;
 /** Where a stage that is not the last writes its part files, in the work store. */
 export const stageOutputPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}out/`;

@@ -59,6 +59,8 @@ interface TaskBase {
   memoryBudget: number;
   /** Where the job's cancel marker would appear: the task stops at its next batch once it does. */
   cancel?: { store: string; key: string };
+  /** Where the attempt stores what job code logged (`ctx.log`), for `mr logs`, when it logged any. */
+  log?: { store: string; key: string };
 }
 
 /** Read splits, map, combine, partition, and write one shuffle object. */

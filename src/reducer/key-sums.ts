@@ -1,5 +1,6 @@
 import { sortedByKey } from '../shuffle/key-sort.js';
 import { ByteArena, mixPacked, SLOT, Slots, slotHash } from '../shuffle/slots.js';
+import type { RecordSink } from './hash-spill.js';
 import { HEX, SHORT_ESCAPES } from './json-bytes.js';
 
 /** Keys of at most this many bytes are packed whole into their slot. */
@@ -187,6 +188,16 @@ export class KeySums {
       lines++;
     }
     if (pos > 0) yield [buf.subarray(0, pos), lines];
+  }
+
+  /** Writes every key, as its bytes, with its sum to `sink`. */
+  spillTo(sink: RecordSink): void {
+    const offsets = this.#offsets;
+    offsets[this.#size] = this.#arena.used;
+    const arena = this.#arena.bytes;
+    for (let e = 0; e < this.#size; e++) {
+      sink.writeUtf8Key(arena, offsets[e] as number, offsets[e + 1] as number, this.#sums[e]);
+    }
   }
 
   /** Entries in key order (see compareKeys), for sorted spill runs. */

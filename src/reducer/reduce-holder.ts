@@ -1,5 +1,6 @@
 import type { KeyGroups } from '../shuffle/key-groups.js';
 import type { RecordReader } from '../shuffle/record-codec.js';
+import type { RecordSink } from './hash-spill.js';
 import type { PartWriter } from './part-writer.js';
 
 /**
@@ -13,6 +14,8 @@ export interface ReduceHolder extends Pick<KeyGroups, 'bytes' | 'size' | 'entrie
   sortedEntries(): Iterable<[unknown, unknown[]]>;
   /** Reads the next record of `reader` into the holder; false at the end of its bytes. */
   addNext(reader: RecordReader): boolean;
+  /** Writes every record held to `sink`, in no particular order (a hash spill). */
+  spillTo(sink: RecordSink): void;
   /**
    * Writes the part file straight from what is held, where that is faster than calling the stage's
    * `reduce` per key and gives the same lines (in key order when `sorted`); false (nothing written)
@@ -47,6 +50,10 @@ export class GroupsHolder implements ReduceHolder {
     return this.#groups.entries();
   }
 
+  spillTo(sink: RecordSink): void {
+    spillEntries(this.#groups.entries(), sink);
+  }
+
   sortedEntries(): [unknown, unknown[]][] {
     return this.#groups.sortedEntries();
   }
@@ -58,4 +65,9 @@ export class GroupsHolder implements ReduceHolder {
   async writeDirect(): Promise<boolean> {
     return false;
   }
+}
+
+/** Writes every value of every key to `sink`. */
+export function spillEntries(entries: Iterable<[unknown, Iterable<unknown>]>, sink: RecordSink): void {
+  for (const [key, values] of entries) for (const v of values) sink.write(key, v);
 }

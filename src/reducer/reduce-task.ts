@@ -1,9 +1,11 @@
+import { rmSync } from 'node:fs';
 import { NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition } from '../job/types.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
 import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
+import { BlockReader } from '../shuffle/run-blocks.js';
 import { readSlice } from '../shuffle/shuffle-object.js';
 import { mergeSortedRuns, writeSortedRun } from '../shuffle/sorted-runs.js';
 import { watchCancel } from '../task/cancel-watch.js';
@@ -11,6 +13,7 @@ import { readInputList } from '../task/reduce-inputs.js';
 import { withSpillDir } from '../task/spill-dir.js';
 import { openTaskStore } from '../task/task-store.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
+import { HashSpill, type SpillPartition } from './hash-spill.js';
 import { PartWriter } from './part-writer.js';
 import { GroupsHolder, type ReduceHolder } from './reduce-holder.js';
 import { SortedHolder } from './sorted-holder.js';
@@ -26,7 +29,7 @@ const PREFETCH = 4;
  */
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();
-  const { stage, ctx } = stageOf(job, task);
+  const { stage, ctx, log } = stageOf(job, task);
   let inputRecords = 0;
   let inputBytes = 0;
 
@@ -35,29 +38,66 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const inputs = await readInputList(task.inputs);
     // Each slice holds distinct keys when maps combine: the largest is a floor on the keys to expect.
     const expectedKeys = inputs.reduce((most, i) => Math.max(most, i.slice.records), 0);
+    const inputTotal = inputs.reduce((sum, i) => sum + i.slice.length, 0);
+    const budget = task.memoryBudget;
     const held = reduceHolderFor(stage, expectedKeys);
-    const runs: string[] = [];
-    const spill = () => {
-      const path = dir.path(`run-${runs.length}`);
+    let spills = 0;
+    let files = 0;
+    /** Writes what `holder` has as a sorted run, empties it, and returns the run's path. */
+    const spillRun = (holder: ReduceHolder): string => {
+      const path = dir.path(`run-${files++}`);
       try {
-        writeSortedRun(path, held.sortedEntries());
+        writeSortedRun(path, holder.sortedEntries());
       } catch (err) {
         // Values read from the shuffle are JSON: one that is not came out of combine.
         throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
       }
-      held.clear();
-      runs.push(path);
+      holder.clear();
+      spills++;
+      return path;
     };
-    for await (const bytes of fetchSlices(inputs)) {
-      watch.check();
-      inputBytes += bytes.byteLength;
-      const reader = new RecordReader(bytes);
-      while (held.addNext(reader)) {
-        inputRecords++;
-        if (held.bytes > task.memoryBudget) spill();
+    /** A hash spill of `level` sized from how full `holder` is after `done` of `total` units read. */
+    const newHashSpill = (holder: ReduceHolder, done: number, total: number, level: number): HashSpill => {
+      const parts = partitionsFor(holder.bytes, done, total, budget);
+      const name = `hash-${files++}`;
+      return new HashSpill((i) => dir.path(`${name}-${i}`), parts, level, blockBytesFor(parts, budget));
+    };
+    const spillHash = (holder: ReduceHolder, to: HashSpill) => {
+      try {
+        holder.spillTo(to);
+      } catch (err) {
+        throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
       }
+      holder.clear();
+      spills++;
+    };
+
+    // Past the memory budget, a stage that sorts its keys spills sorted runs, merged in key order at
+    // the end; any other spills by the hash of its keys into files each reduced on its own.
+    const runs: string[] = [];
+    let hash: HashSpill | undefined;
+    try {
+      for await (const bytes of fetchSlices(inputs)) {
+        watch.check();
+        inputBytes += bytes.byteLength;
+        const reader = new RecordReader(bytes);
+        while (held.addNext(reader)) {
+          inputRecords++;
+          if (held.bytes <= budget) continue;
+          if (stage.sortKeys) runs.push(spillRun(held));
+          else {
+            hash ??= newHashSpill(held, inputBytes, inputTotal, 0);
+            spillHash(held, hash);
+          }
+        }
+      }
+      if (runs.length > 0 && held.size > 0) runs.push(spillRun(held));
+      if (hash && held.size > 0) spillHash(held, hash);
+    } catch (err) {
+      hash?.close();
+      throw err;
     }
-    if (runs.length > 0 && held.size > 0) spill();
+    const partitions = hash?.finish() ?? [];
 
     const out = new PartWriter(await openTaskStore(task.outputStore).openWriter(task.outputKey));
     try {
@@ -75,13 +115,61 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
           if (out.full) await out.flush();
         }
       };
-      // Spilled runs merge in key order. Nothing spilled: a built-in may write the part file itself
-      // (in key order, where the stage sorts its keys); else every key is reduced, in key order if
-      // the stage sorts its keys.
+      /** Writes what `holder` has, unsorted: by the holder itself where a built-in can, else reduce. */
+      const reduceHeld = async (holder: ReduceHolder) => {
+        if (!(await holder.writeDirect(out, false))) await reduceAll(holder.entries());
+      };
+      /**
+       * Reduces one hash partition in memory. One still over the budget is split again by another
+       * hash; past MAX_HASH_LEVELS, or when one key alone fills the budget (values no hash can part),
+       * it spills sorted runs, whose merge streams a key's values from disk.
+       */
+      const reducePartition = async (part: SpillPartition, level: number): Promise<void> => {
+        const holder = reduceHolderFor(stage, Math.min(part.records, Math.ceil(budget / KEY_BYTES_FLOOR)));
+        const subRuns: string[] = [];
+        let sub: HashSpill | undefined;
+        let done = 0;
+        const blocks = new BlockReader(part.path);
+        try {
+          for (let block = blocks.next(); block; block = blocks.next()) {
+            watch.check();
+            const reader = new RecordReader(block);
+            while (holder.addNext(reader)) {
+              done++;
+              if (holder.bytes <= budget) continue;
+              // Sorted runs once begun, or where hashing again cannot help; else hashed again.
+              if (subRuns.length > 0 || (sub === undefined && (level >= MAX_HASH_LEVELS || holder.size <= 1)))
+                subRuns.push(spillRun(holder));
+              else {
+                sub ??= newHashSpill(holder, done, part.records, level);
+                spillHash(holder, sub);
+              }
+            }
+          }
+        } catch (err) {
+          sub?.close();
+          throw err;
+        } finally {
+          blocks.close();
+        }
+        rmSync(part.path, { force: true });
+        if (sub) {
+          if (holder.size > 0) spillHash(holder, sub);
+          for (const p of sub.finish()) await reducePartition(p, level + 1);
+        } else if (subRuns.length > 0) {
+          if (holder.size > 0) subRuns.push(spillRun(holder));
+          await reduceAll(mergedEntries(subRuns));
+          for (const r of subRuns) rmSync(r, { force: true });
+        } else await reduceHeld(holder);
+      };
+
       if (runs.length > 0) await reduceAll(mergedEntries(runs));
-      else if (await held.writeDirect(out, stage.sortKeys === true)) {
-        // written from what is held, in the order the holder keeps
-      } else await reduceAll(stage.sortKeys ? held.sortedEntries() : held.entries());
+      else if (hash) for (const p of partitions) await reducePartition(p, 1);
+      // Nothing spilled: a built-in may write the part file itself (in key order, where the stage
+      // sorts its keys); else every key is reduced, in key order if the stage sorts its keys.
+      else if (stage.sortKeys) {
+        if (!(await held.writeDirect(out, true))) await reduceAll(held.sortedEntries());
+      } else await reduceHeld(held);
       await out.close();
     } catch (err) {
       await out.abort();
@@ -95,11 +183,35 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
         inputRecords,
         outputRecords: out.records,
         outputBytes: out.bytes,
-        spills: runs.length,
+        spills,
         ms: Date.now() - started,
       },
     };
-  }).finally(() => watch.stop());
+  }).finally(async () => {
+    watch.stop();
+    await log.save();
+  });
+}
+
+/** Levels of hash partitioning before a partition still over the budget spills sorted runs. */
+const MAX_HASH_LEVELS = 3;
+/** The fewest bytes a held key is estimated at (see KeySums): caps the keys a partition presizes for. */
+const KEY_BYTES_FLOOR = 48;
+
+/**
+ * How many files a hash spill parts its records into: enough that each should fit the budget, had
+ * the holder kept growing as it did over the first `done` of `total` units (an overestimate where
+ * keys repeat, which costs only smaller files), with a quarter to spare.
+ */
+function partitionsFor(heldBytes: number, done: number, total: number, budget: number): number {
+  const expected = heldBytes * (Math.max(total, done) / Math.max(done, 1));
+  return Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil((1.25 * expected) / budget)));
+}
+const MAX_PARTITIONS = 128;
+
+/** Each partition's write buffer: all of them together about a quarter of the budget, 4 to 64 KiB. */
+function blockBytesFor(parts: number, budget: number): number {
+  return Math.min(64 * 1024, Math.max(4 * 1024, Math.floor(budget / 4 / parts)));
 }
 
 function* mergedEntries(runs: readonly string[]): Generator<[unknown, Iterable<unknown>]> {

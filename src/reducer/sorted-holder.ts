@@ -2,9 +2,10 @@ import { jsonText } from '../shuffle/json-text.js';
 import { compareKeys } from '../shuffle/key-order.js';
 import { BYTE_DIGITS, newDigits, RADIX_UNITS, radixOrder, sortStrings } from '../shuffle/key-sort.js';
 import { endOfValue, isStringValue, type RecordReader, valueAt } from '../shuffle/record-codec.js';
+import type { RecordSink } from './hash-spill.js';
 import { jsonStringBytes, writeJsonString } from './json-bytes.js';
 import type { PartWriter } from './part-writer.js';
-import type { ReduceHolder } from './reduce-holder.js';
+import { type ReduceHolder, spillEntries } from './reduce-holder.js';
 
 /** Per record: its slice and start, and what sorting it takes (its index, digits, key bounds). */
 const RECORD_OVERHEAD = 48;
@@ -93,6 +94,10 @@ export class SortedHolder implements ReduceHolder {
 
   entries(): IterableIterator<[unknown, unknown[]]> {
     return this.sortedEntries();
+  }
+
+  spillTo(sink: RecordSink): void {
+    spillEntries(this.sortedEntries(), sink);
   }
 
   /** Each key with its values, in key order (see compareKeys); values decoded as they are reached. */

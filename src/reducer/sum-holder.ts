@@ -1,8 +1,9 @@
 import type { KeyGroups } from '../shuffle/key-groups.js';
 import type { RecordReader } from '../shuffle/record-codec.js';
+import type { RecordSink } from './hash-spill.js';
 import { KeySums } from './key-sums.js';
 import type { PartWriter } from './part-writer.js';
-import type { ReduceHolder } from './reduce-holder.js';
+import { type ReduceHolder, spillEntries } from './reduce-holder.js';
 
 /**
  * The built-in `sum` as combiner: string keys' number values are added by the keys' bytes (KeySums),
@@ -60,6 +61,11 @@ export class SumHolder implements ReduceHolder {
 
   sortedEntries(): [unknown, unknown[]][] {
     return this.#held.sortedEntries();
+  }
+
+  spillTo(sink: RecordSink): void {
+    if (this.#sums) this.#sums.spillTo(sink);
+    else spillEntries(this.#groups.entries(), sink);
   }
 
   clear(): void {

@@ -1,41 +1,23 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
-import { CorruptDataError } from '../errors.js';
+import { closeSync, openSync } from 'node:fs';
 import { compareKeys } from './key-order.js';
 import { RecordReader, RecordWriter } from './record-codec.js';
+import { BlockReader, writeBlock } from './run-blocks.js';
 
 const BLOCK_BYTES = 1 << 20;
-/** A block's head: its length and the CRC-32 of its bytes, each a u32 LE. */
-const HEAD_BYTES = 8;
 
-/**
- * Writes a sorted run of (key, value) records to a local file in length-prefixed blocks, so a reader
- * can walk it with bounded memory and never meets a record cut in two. Each block carries a CRC-32:
- * a changed byte in a key would otherwise merge as another key, and the answer would be wrong.
- */
+/** Writes a sorted run of (key, value) records to a local file (see run-blocks.ts); returns its bytes. */
 export function writeSortedRun(path: string, entries: Iterable<[unknown, unknown[]]>): number {
   const fd = openSync(path, 'w');
   const w = new RecordWriter(BLOCK_BYTES + 4096);
   let bytes = 0;
-  const flush = () => {
-    if (w.length === 0) return;
-    const block = w.bytes();
-    const head = Buffer.alloc(HEAD_BYTES);
-    head.writeUInt32LE(block.length, 0);
-    head.writeUInt32LE(crc32(block), 4);
-    writeSync(fd, head);
-    writeSync(fd, block);
-    bytes += HEAD_BYTES + block.length;
-    w.reset();
-  };
   try {
     for (const [key, values] of entries) {
       for (const v of values) {
         w.write(key, v);
-        if (w.length >= BLOCK_BYTES) flush();
+        if (w.length >= BLOCK_BYTES) bytes += writeBlock(fd, w);
       }
     }
-    flush();
+    bytes += writeBlock(fd, w);
   } finally {
     closeSync(fd);
   }
@@ -44,9 +26,7 @@ export function writeSortedRun(path: string, entries: Iterable<[unknown, unknown
 
 /** Reads a sorted run record by record, synchronously, so merged values can feed a sync iterable. */
 class RunCursor {
-  readonly #path: string;
-  readonly #fd: number;
-  #pos = 0;
+  readonly #blocks: BlockReader;
   #reader: RecordReader | undefined;
   /** The run's place among those merged: equal keys merge in run order. */
   readonly run: number;
@@ -55,9 +35,8 @@ class RunCursor {
   done = false;
 
   constructor(path: string, run: number) {
-    this.#path = path;
     this.run = run;
-    this.#fd = openSync(path, 'r');
+    this.#blocks = new BlockReader(path);
     try {
       this.advance();
     } catch (err) {
@@ -73,33 +52,18 @@ class RunCursor {
         this.value = this.#reader.value;
         return;
       }
-      const head = Buffer.alloc(HEAD_BYTES);
-      const got = readSync(this.#fd, head, 0, HEAD_BYTES, this.#pos);
-      if (got === 0) {
+      const block = this.#blocks.next();
+      if (block === undefined) {
         this.done = true;
-        closeSync(this.#fd);
         return;
       }
-      // The retry writes its runs afresh, so a bad one is worth another attempt.
-      if (got < HEAD_BYTES) throw this.#corrupt('truncated');
-      const len = head.readUInt32LE(0);
-      const block = Buffer.allocUnsafe(len);
-      if (readSync(this.#fd, block, 0, len, this.#pos + HEAD_BYTES) !== len) throw this.#corrupt('truncated');
-      if (crc32(block) !== head.readUInt32LE(4)) throw this.#corrupt('checksum mismatch in');
-      this.#pos += HEAD_BYTES + len;
       this.#reader = new RecordReader(block);
     }
   }
 
-  #corrupt(what: string): CorruptDataError {
-    return new CorruptDataError(`${what} spill run ${this.#path} at byte ${this.#pos}`, { retryable: true });
-  }
-
   close(): void {
-    if (!this.done) {
-      this.done = true;
-      closeSync(this.#fd);
-    }
+    this.done = true;
+    this.#blocks.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { FanoutError, JobDefinitionError, NotJsonError, UserCodeError } from '..
 import type { Job, StageDefinition, TaskContext } from '../job/types.js';
 import type { CombineFn } from '../shuffle/key-groups.js';
 import { createLogger } from './logger.js';
+import { TaskLog } from './task-log.js';
 
 /**
  * Wraps an error thrown by job code so its message says where it came from; keeps the cause. A
@@ -49,18 +50,25 @@ export function isThenable(x: unknown): x is PromiseLike<unknown> {
 /** The stage a map or reduce task runs, and the context its job code sees. */
 export function stageOf(
   job: Job,
-  task: { jobId: string; taskId: string; attempt: number; stage: number },
-): { stage: StageDefinition; ctx: TaskContext } {
+  task: {
+    jobId: string;
+    taskId: string;
+    attempt: number;
+    stage: number;
+    log?: { store: string; key: string };
+  },
+): { stage: StageDefinition; ctx: TaskContext; log: TaskLog } {
   const stage = job.stages[task.stage];
   if (!stage) throw new JobDefinitionError(`job ${job.name} has no stage ${task.stage}`);
+  const log = new TaskLog(task.log);
   const ctx: TaskContext = {
     jobId: task.jobId,
     taskId: task.taskId,
     attempt: task.attempt,
     stage: task.stage,
-    log: createLogger(task),
+    log: createLogger(task, log.sink),
   };
-  return { stage, ctx };
+  return { stage, ctx, log };
 }
 
 /** The stage's combiner, if any, with its errors marked as coming from `combine`. */

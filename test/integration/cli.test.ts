@@ -87,6 +87,19 @@ describe('mr run', () => {
     expect(r.stderr).toMatch(/^job wordcount-\d{14}-[0-9a-f]{6}\n$/);
   });
 
+  it('prints the output folder it chose, even with --quiet', () => {
+    const input = d.file('quiet-chosen/in.txt', 'x\n');
+    const cwd = join(d.path, 'quiet-chosen');
+    const r = mr(
+      ['run', resolve('jobs/wordcount.ts'), '-i', input, '--quiet', '--work', join(d.path, 'work')],
+      cwd,
+    );
+    expect(r.code).toBe(0);
+    const id = /^job (\S+)\n$/.exec(r.stderr)?.[1];
+    expect(r.stdout).toBe(`out/${id}\n`);
+    expect(existsSync(join(cwd, 'out', String(id), '_SUCCESS'))).toBe(true);
+  });
+
   it('finishes the run and records its status when stdout and stderr are closed early (| head -1)', async () => {
     const input = d.file('epipe/in.txt', 'a b a\n'.repeat(2000));
     const out = join(d.path, 'epipe/out');

@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['backends'],
   ['driver', 'stream'],
   ['infra', 'dev'],
-  ['bench'],
+  ['bench', 'plan'],
   ['cli'],
   ['index.ts'],
 ];

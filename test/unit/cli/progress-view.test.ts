@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProgressView } from '../../../src/cli/progress-view.js';
+import { createProgressView, phaseFigures } from '../../../src/cli/progress-view.js';
 
 /** What the view writes to stderr while `fn` runs. */
 function captured(fn: () => void): string {
@@ -49,5 +49,49 @@ describe('the progress view', () => {
         createProgressView('warnings').onEvent({ type: 'phase-done', stage: 0, phase: 'map', ms: 5 }),
       ),
     ).toBe('');
+  });
+
+  it('shows no ETA before a task has finished, then the pace so far times the tasks left', () => {
+    const p = { started: 0, bytesDone: 0, recordsDone: 0, tasks: 10, done: 0 };
+    expect(phaseFigures(p, 4000)).toEqual({
+      elapsed: '4.0 s',
+      rate: '0.0 MB/s',
+      records: '0 records/s',
+      etaText: '-',
+    });
+    // 2 of 10 tasks in 4 s, 30 MB and 50,000 records read: 8 left at 2 s each.
+    const later = { ...p, done: 2, bytesDone: 30e6, recordsDone: 50_000 };
+    expect(phaseFigures(later, 4000)).toEqual({
+      elapsed: '4.0 s',
+      rate: '7.5 MB/s',
+      records: '12,500 records/s',
+      etaText: '16 s',
+    });
+  });
+
+  it('ends a plain phase with its time, MB/s and records/s', () => {
+    vi.useFakeTimers({ now: 0 });
+    const view = createProgressView('plain');
+    const text = captured(() => {
+      view.onEvent({ type: 'phase-start', stage: 0, phase: 'map', tasks: 1, bytes: 100 });
+      vi.setSystemTime(2000);
+      view.onEvent({
+        type: 'task-done',
+        stage: 0,
+        phase: 'map',
+        taskId: 's0-m00000',
+        attempt: 1,
+        done: 1,
+        total: 1,
+        metrics: { inputBytes: 100, inputRecords: 7, outputRecords: 7, outputBytes: 10, spills: 0, ms: 1 },
+      });
+      view.onEvent({ type: 'phase-done', stage: 0, phase: 'map', ms: 1234 });
+      view.stop();
+    });
+    vi.useRealTimers();
+    // 100 bytes and 7 records in the 2 s since the phase began.
+    expect(text).toBe(
+      'stage 0 map   : 1 tasks, 100 B\nstage 0 map   : done in 1.23 s (0.0 MB/s, 4 records/s)\n',
+    );
   });
 });

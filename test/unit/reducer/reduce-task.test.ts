@@ -114,6 +114,49 @@ describe('runReduceTask', () => {
     );
   });
 
+  it("gives reduce a key's values in the order they arrived, whatever the memory budget makes it spill", async () => {
+    const inOrder: Job = defineJob({
+      name: 'in-order',
+      map() {},
+      reduce(key, values, emit) {
+        emit(tagged(key), [...values]);
+      },
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ maxLength: 3 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.array(fc.nat(), { maxLength: 60 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 3000 }),
+        async (pool, picks, memoryBudget) => {
+          let i = 0;
+          const outputs = picks.map((ps) => ps.map((p): [unknown, unknown] => [pool[p % pool.length], i++]));
+          const expected = new Map<string, number[]>();
+          for (const [key, value] of outputs.flat()) {
+            const id = JSON.stringify(tagged(key));
+            expected.set(id, [...(expected.get(id) ?? []), value as number]);
+          }
+          const root = temp().path;
+          await runReduceTask(inOrder, await reduceTaskOver(root, outputs, memoryBudget));
+          const got = new Map(partRecords(root).map(({ key, value }) => [JSON.stringify(key), value]));
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reports its spills: hash partitions past the budget, none within it', async () => {
+    const outputs = [0, 1, 2, 3].map((m): [unknown, unknown][] =>
+      Array.from({ length: 500 }, (_, k): [unknown, unknown] => [`key-${k}-${m % 2}`, m]),
+    );
+    const small = await runReduceTask(listValues, await reduceTaskOver(temp().path, outputs, 4096));
+    const large = await runReduceTask(listValues, await reduceTaskOver(temp().path, outputs, 1 << 24));
+    expect(small.metrics.spills).toBeGreaterThan(0);
+    expect(large.metrics.spills).toBe(0);
+    expect(small.metrics.outputRecords).toBe(1000);
+    expect(large.metrics.outputRecords).toBe(1000);
+  });
+
   /** Three map outputs of two records each, and the reduce task over them. */
   const threeOutputs = (root: string) =>
     reduceTaskOver(

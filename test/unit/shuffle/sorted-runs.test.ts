@@ -79,7 +79,7 @@ describe('sorted runs that changed on disk', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(CorruptDataError);
-    expect((err as CorruptDataError).message).toMatch(/^checksum mismatch in spill run .*run at byte 0$/);
+    expect((err as CorruptDataError).message).toMatch(/^checksum mismatch in spill file .*run at byte 0$/);
     expect((err as CorruptDataError).retryable).toBe(true);
   });
 

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { PhaseEstimate } from '../plan/estimate.js';
+import { type JobPlan, planJob } from '../plan/plan-job.js';
+import { formatBytes, parseCount, parseSize } from './parse-size.js';
+
+/** Flags of `mr plan`, as commander hands them over. */
+export interface PlanFlags {
+  input?: string[];
+  backend?: string;
+  concurrency?: string;
+  memory?: string;
+  arch?: string;
+  splitSize?: string;
+  partitions?: string;
+  set?: string[];
+  calibrate?: boolean;
+  json?: boolean;
+}
+
+/** `mr plan`: lists the input, plans the tasks and prints the estimate; runs nothing (but --calibrate). */
+export async function planCommand(jobArg: string, flags: PlanFlags): Promise<JobPlan> {
+  const jobFile = resolve(jobArg);
+  if (!existsSync(jobFile)) throw new UsageError(`job file not found: ${jobArg}`);
+  if (!flags.input || flags.input.length === 0) throw new UsageError('mr plan needs --input');
+  if (flags.arch !== undefined && flags.arch !== 'arm64' && flags.arch !== 'x86_64')
+    throw new UsageError(`--arch must be arm64 or x86_64, got ${JSON.stringify(flags.arch)}`);
+  const memoryMb = flags.memory === undefined ? undefined : parseCount(flags.memory, '--memory', 128);
+  if (memoryMb !== undefined && memoryMb > 10_240)
+    throw new UsageError(`--memory must be at most 10240 (MB, Lambda's limit), got ${memoryMb}`);
+  const plan = await planJob(jobFile, {
+    input: flags.input,
+    ...(flags.backend !== undefined && { backend: flags.backend }),
+    ...(flags.concurrency !== undefined && { concurrency: parseCount(flags.concurrency, '--concurrency') }),
+    ...(memoryMb !== undefined && { memoryMb }),
+    ...(flags.arch !== undefined && { arch: flags.arch as 'arm64' | 'x86_64' }),
+    ...(flags.splitSize !== undefined && { splitSize: parseSize(flags.splitSize, '--split-size') }),
+    ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
+    ...(flags.set && { settings: flags.set }),
+    ...(flags.calibrate && { calibrate: true }),
+  });
+  process.stdout.write(flags.json ? `${JSON.stringify(planJson(plan))}\n` : formatPlan(plan));
+  return plan;
+}
+
+/** The plan as `--json` prints it: the totals first, then every stage and the model. */
+export function planJson(p: JobPlan): Record<string, unknown> {
+  const sum = (f: (s: JobPlan['stages'][number]) => number) => p.stages.reduce((n, s) => n + f(s), 0);
+  return {
+    job: p.job,
+    backend: p.backend,
+    mapTasks: sum((s) => s.mapTasks),
+    reduceTasks: sum((s) => s.reduceTasks),
+    inputBytes: p.inputBytes,
+    inputFiles: p.inputFiles,
+    shuffleBytes: Math.round(sum((s) => s.shuffleBytes)),
+    shuffleObjects: sum((s) => s.shuffleObjects),
+    requests: p.requests,
+    estimatedSeconds: +p.seconds.toFixed(3),
+    estimatedCostUsd: +p.cost.usd.toPrecision(3),
+    target: p.target,
+    stages: p.stages,
+    cost: p.cost,
+    model: p.model,
+    ...(p.calibration && { calibration: p.calibration }),
+  };
+}
+
+const secs = (s: number) => (s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const bound = (ph: PhaseEstimate) =>
+  ph.boundBy === 'tasks' ? '' : `, bound by S3's ${ph.boundBy === 's3-puts' ? 'PUT' : 'GET'} rate per prefix`;
+
+/** The plan for people. */
+export function formatPlan(p: JobPlan): string {
+  const t = p.target;
+  const where =
+    p.backend === 'local'
+      ? `local backend, ${t.concurrency} worker${t.concurrency === 1 ? '' : 's'}`
+      : `${p.backend}, up to ${int(t.concurrency)} functions of ${t.memoryMb} MB (${t.arch})`;
+  const lines = [
+    `plan: ${p.job} over ${formatBytes(p.inputBytes)} in ${int(p.inputFiles)} file${p.inputFiles === 1 ? '' : 's'}, ${where}`,
+  ];
+  for (const [i, s] of p.stages.entries()) {
+    lines.push(
+      `stage ${i}: ${int(s.mapTasks)} map tasks over ${formatBytes(s.inputBytes)}, ${int(s.reduceTasks)} reduce tasks`,
+      `  shuffle: about ${formatBytes(s.shuffleBytes)} in ${int(s.shuffleObjects)} objects, read as ${int(s.mapTasks * s.reduceTasks)} ranged GETs`,
+      `  map ${secs(s.map.seconds)}${bound(s.map)}, reduce ${secs(s.reduce.seconds)}${bound(s.reduce)}`,
+    );
+  }
+  const m = p.model;
+  lines.push(
+    `S3 requests: ${int(p.requests.get)} GET, ${int(p.requests.put)} PUT, ${int(p.requests.list)} LIST`,
+    `estimated: ${secs(p.seconds)}, $${p.cost.usd.toPrecision(3)} on Lambda (${int(p.cost.lambdaGbSeconds)} GB-s at ${t.memoryMb} MB ${t.arch}, ${int(p.cost.invocations)} invocations, S3 requests)`,
+    `model: map ${m.mapMBps.toFixed(1)} MB/s and reduce ${m.reduceMBps.toFixed(1)} MB/s per core, shuffle ${m.shuffleRatio.toPrecision(3)}x input, output ${m.outputRatio.toPrecision(3)}x shuffle` +
+      (p.calibration
+        ? ` (measured on ${formatBytes(p.calibration.sampleBytes)} of the input)`
+        : ' (assumed: --calibrate measures this job)') +
+      `; S3 ${m.readMBps}/${m.writeMBps} MB/s read/write per function, cold start ${m.coldStartMs} ms; --set name=value changes any`,
+  );
+  return `${lines.join('\n')}\n`;
+}

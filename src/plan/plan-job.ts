@@ -1,0 +1,179 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { backendNamed } from '../backends/backends.js';
+import { loadJobFile } from '../backends/open-backend.js';
+import { estimateSizes } from '../driver/estimate-sizes.js';
+import { type InputObject, listInputs } from '../driver/list-inputs.js';
+import { planMapInputs } from '../driver/plan-splits.js';
+import { runJob } from '../driver/run-job.js';
+import { DEFAULTS } from '../driver/run-options.js';
+import { sniffCompression } from '../driver/sniff-compression.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_PARTITIONS } from '../job/define-job.js';
+import { compressionByName } from '../job/input-compression.js';
+import { openStore } from '../store/open-store.js';
+import { estimatePlan, type PlanEstimate, type PlanTarget, type StageShape } from './estimate.js';
+import { DEFAULT_MODEL, LOCAL_MODEL, type PlanModel, withSettings } from './plan-model.js';
+
+export interface PlanOptions {
+  input: readonly string[];
+  backend?: string;
+  concurrency?: number;
+  /** Function memory, MB (aws). @default 1769, one vCPU */
+  memoryMb?: number;
+  arch?: 'arm64' | 'x86_64';
+  splitSize?: number;
+  partitions?: number;
+  /** `name=value` settings of the model (see PlanModel). */
+  settings?: readonly string[];
+  /** Measure the job's rates and sizes on a sample of the input first (runs it locally, once). */
+  calibrate?: boolean;
+}
+
+export interface JobPlan extends PlanEstimate {
+  job: string;
+  backend: string;
+  target: PlanTarget;
+  inputFiles: number;
+  inputBytes: number;
+  model: PlanModel;
+  /** What --calibrate measured, when asked. */
+  calibration?: Calibration;
+}
+
+export interface Calibration {
+  sampleBytes: number;
+  mapMBps: number;
+  reduceMBps: number;
+  shuffleRatio: number;
+  outputRatio: number;
+}
+
+/** Bytes of input --calibrate maps: enough for a rate, small enough to take a few seconds. */
+const SAMPLE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Plans a job without running it: lists and sizes the input as a run would, cuts it into the same map
+ * tasks, and estimates each stage's shuffle, requests, time and cost (see estimatePlan). Nothing is
+ * written to the output or the work store; --calibrate runs the job once on a sample, in a
+ * temporary folder.
+ */
+export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan> {
+  const backend = backendNamed(o.backend ?? 'local').name;
+  const splitSize = o.splitSize ?? DEFAULTS.splitSize;
+  const bundleDir = mkdtempSync(join(tmpdir(), 'fanout-plan-'));
+  try {
+    const { job } = await loadJobFile(jobFile, 'job', bundleDir);
+    const objects = await listInputs(o.input);
+    const sized = await estimateSizes(await sniffCompression(objects, splitSize), splitSize);
+    const base = backend === 'local' ? { ...DEFAULT_MODEL, ...LOCAL_MODEL } : DEFAULT_MODEL;
+    let model = withSettings(base, o.settings ?? []);
+    let calibration: Calibration | undefined;
+    if (o.calibrate) {
+      calibration = await calibrate(jobFile, sized, splitSize);
+      const { mapMBps, reduceMBps, shuffleRatio, outputRatio } = calibration;
+      // What was set by hand wins over what was measured.
+      model = withSettings({ ...model, mapMBps, reduceMBps, shuffleRatio, outputRatio }, o.settings ?? []);
+    }
+    const target: PlanTarget = {
+      concurrency: o.concurrency ?? (backend === 'local' ? availableParallelism() : model.accountConcurrency),
+      memoryMb: o.memoryMb ?? model.fullCoreMb,
+      arch: o.arch ?? 'arm64',
+    };
+    // Later stages read the part files of the one before: as many as it had reducers, of the size
+    // the model expects.
+    const shapes: StageShape[] = [];
+    let stageInput: InputObject[] = sized;
+    for (const [s, stage] of job.stages.entries()) {
+      const tasks = planMapInputs(stageInput, splitSize);
+      const reduceTasks = stage.partitions ?? o.partitions ?? DEFAULT_PARTITIONS;
+      shapes.push({
+        mapTaskBytes: tasks.map((t) => t.bytes),
+        splits: tasks.reduce((n, t) => n + t.splits.length, 0),
+        reduceTasks,
+      });
+      const bytes = tasks.reduce((n, t) => n + t.bytes, 0) * model.shuffleRatio * model.outputRatio;
+      stageInput = Array.from({ length: reduceTasks }, (_, r) => ({
+        store: 'plan:',
+        key: `s${s}/part-${r}`,
+        size: Math.round(bytes / reduceTasks),
+      }));
+    }
+    const estimate = estimatePlan(shapes, target, model);
+    // A LIST per 1,000 objects listed, as S3 pages them.
+    estimate.requests.list = Math.max(1, Math.ceil(objects.length / 1000));
+    return {
+      job: job.name,
+      backend,
+      target,
+      inputFiles: objects.length,
+      inputBytes: objects.reduce((n, x) => n + x.size, 0),
+      model,
+      ...estimate,
+      ...(calibration && { calibration }),
+    };
+  } finally {
+    rmSync(bundleDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the job locally, on one worker, over the first SAMPLE_BYTES of its input (whole lines of the
+ * first objects), and measures what the model needs of it.
+ */
+async function calibrate(
+  jobFile: string,
+  objects: readonly InputObject[],
+  splitSize: number,
+): Promise<Calibration> {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-calibrate-'));
+  try {
+    const input = join(dir, 'input');
+    mkdirSync(input);
+    let sampleBytes = 0;
+    for (const [i, o] of objects.entries()) {
+      if (sampleBytes >= SAMPLE_BYTES) break;
+      const compression = o.compression ?? compressionByName(o.key);
+      if (compression !== undefined) {
+        throw new UsageError(`--calibrate samples uncompressed input; ${o.key} is ${compression}`);
+      }
+      const want = Math.min(o.size, SAMPLE_BYTES - sampleBytes);
+      if (want === 0) continue;
+      let bytes = Buffer.from(await openStore(o.store).get(o.key, { start: 0, end: want }));
+      // Whole lines only, unless the object ends within the sample.
+      if (want < o.size) {
+        const nl = bytes.lastIndexOf(0x0a);
+        if (nl < 0) continue;
+        bytes = bytes.subarray(0, nl + 1);
+      }
+      writeFileSync(join(input, `${String(i).padStart(5, '0')}-${basename(o.key)}`), bytes);
+      sampleBytes += bytes.length;
+    }
+    if (sampleBytes === 0) throw new UsageError('--calibrate: the input holds no whole line to sample');
+    const out = join(dir, 'out');
+    const result = await runJob(jobFile, {
+      input: [input],
+      output: out,
+      workDir: join(dir, 'work'),
+      concurrency: 1,
+      splitSize,
+    });
+    const first = result.stages[0];
+    const last = result.stages[result.stages.length - 1];
+    if (!first || !last) throw new UsageError('--calibrate: the job has no stages');
+    const outputBytes = readdirSync(out)
+      .filter((n) => !n.startsWith('_'))
+      .reduce((n, f) => n + statSync(join(out, f)).size, 0);
+    const rate = (bytes: number, ms: number) => Math.max(0.01, bytes / 1e6 / (Math.max(ms, 1) / 1000));
+    return {
+      sampleBytes,
+      mapMBps: rate(sampleBytes, first.mapMs),
+      reduceMBps: rate(first.shuffleBytes, first.reduceMs),
+      shuffleRatio: Math.max(1e-6, first.shuffleBytes / sampleBytes),
+      outputRatio: Math.max(1e-6, outputBytes / Math.max(1, last.shuffleBytes)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
