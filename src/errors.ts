@@ -27,6 +27,8 @@ export class FanoutError extends Error {
    * back to the driver so the run's summary can count them.
    */
   faults?: Record<string, number>;
+  /** Where the failed run's report was written (a path or URL), when it could be. */
+  report?: string;
 
   constructor(
     message: string,

@@ -25,7 +25,7 @@ export class FaultyInvoker implements Invoker {
     return this.#inner.prefetch;
   }
 
-  invoke(task: Task, onStart?: () => void): Promise<TaskResult> {
+  invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult> {
     // Scoped by the attempt and counted per call: a throttled attempt keeps its number, so each
     // re-invocation of it must draw again.
     const kind = this.#plan.decide('invoke', `${task.taskId}#${task.attempt}`);

@@ -20,7 +20,8 @@ export class InlineInvoker implements Invoker {
     this.#timeoutMs = options.taskTimeoutMs;
   }
 
-  async invoke(task: Task): Promise<TaskResult> {
+  async invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult> {
+    onStart?.('inline');
     // Loaded on first use: a program that only runs job files never needs the task code here.
     const { runTask } = await import('../runtime/run-task.js');
     let timer: ReturnType<typeof setTimeout> | undefined;

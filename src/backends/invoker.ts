@@ -14,7 +14,10 @@ export interface Invoker {
    * task). A held attempt has not started: the invoker calls `onStart` when it does. @default 0
    */
   readonly prefetch?: number;
-  /** Runs one attempt; `onStart` is called as it starts running (at once, unless held: see prefetch). */
-  invoke(task: Task, onStart?: () => void): Promise<TaskResult>;
+  /**
+   * Runs one attempt; `onStart` is called as it starts running (at once, unless held: see prefetch)
+   * with the lane it runs on: the worker thread or function slot, for the job report's timeline.
+   */
+  invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult>;
   close(): Promise<void>;
 }

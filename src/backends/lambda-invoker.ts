@@ -77,6 +77,8 @@ export class LambdaInvoker implements Invoker {
   readonly #ownsClient: boolean;
   readonly #timeoutMs: number;
   #closed = false;
+  /** Function slots in use: an invocation takes the lowest free one, its lane in the job report. */
+  readonly #slots: boolean[] = [];
 
   constructor(options: LambdaInvokerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -95,7 +97,7 @@ export class LambdaInvoker implements Invoker {
     this.#sender = new LambdaInvokeSender(this.#client, options.concurrency);
   }
 
-  async invoke(task: Task): Promise<TaskResult> {
+  async invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult> {
     const context: ErrorContext = { jobId: task.jobId, taskId: task.taskId, attempt: task.attempt };
     const where = `${task.taskId} attempt ${task.attempt}`;
     if (this.#closed) throw new FanoutError('Lambda invoker is closed', { context });
@@ -110,6 +112,12 @@ export class LambdaInvoker implements Invoker {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
     let out: InvokeAnswer;
+    // Lambda does not say which environment ran an invocation; the slot is which of the invocations
+    // in flight it was, as a worker thread is on the local pool.
+    let slot = this.#slots.indexOf(false);
+    if (slot < 0) slot = this.#slots.length;
+    this.#slots[slot] = true;
+    onStart?.(`function ${slot}`);
     try {
       out = await this.#sender.invoke(this.#functionName, payload, abort.signal);
     } catch (err) {
@@ -126,6 +134,7 @@ export class LambdaInvoker implements Invoker {
       throw lambdaSendError(err, this.#functionName, where, context);
     } finally {
       clearTimeout(timer);
+      this.#slots[slot] = false;
     }
     const text = out.payload.toString('utf8');
     if (out.functionError) {

@@ -73,7 +73,7 @@ interface Waiting {
   task: Task;
   resolve: (r: TaskResult) => void;
   reject: (e: Error) => void;
-  onStart: (() => void) | undefined;
+  onStart: ((lane: string) => void) | undefined;
 }
 
 /** An attempt sent to a worker. */
@@ -203,7 +203,7 @@ export class LocalWorkerPool implements Invoker {
     for (const w of this.#waiting.splice(0)) w.reject(err);
   }
 
-  invoke(task: Task, onStart?: () => void): Promise<TaskResult> {
+  invoke(task: Task, onStart?: (lane: string) => void): Promise<TaskResult> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new Error('worker pool is closed'));
     return new Promise((resolve, reject) => {
@@ -241,7 +241,8 @@ export class LocalWorkerPool implements Invoker {
     sent.startedAt = Date.now();
     const timeoutMs = this.#options.taskTimeoutMs;
     if (timeoutMs !== undefined) sent.timer = setTimeout(() => this.#timeOut(slot, sent.id), timeoutMs);
-    sent.onStart?.();
+    // A replaced thread keeps its slot's number: the lane is the slot, whichever thread holds it.
+    sent.onStart?.(`worker ${this.#slots.indexOf(slot)}`);
   }
 
   #finished(sent: Sent): void {

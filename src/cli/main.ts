@@ -51,6 +51,10 @@ function program(): Command {
       "abandon and retry an attempt running longer, e.g. 90s, 15m (default 15m; aws: just under the function's timeout)",
     )
     .option('--allow-incomplete', 'read input folders of Fanout jobs that did not finish (no _SUCCESS)')
+    .option(
+      '--prices <file>',
+      "JSON price table (or part of one) for the report's cost; default: FANOUT_PRICES, else us-east-1's",
+    )
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
@@ -134,6 +138,16 @@ function program(): Command {
       process.stdout.write(
         state === 'running' ? `asked job ${job} to stop\n` : `job ${job} is not running (${state})\n`,
       );
+    });
+  mr.command('report')
+    .description(
+      "print where a job's report page is (index.html), building it again from the job's state if missing",
+    )
+    .argument('<job>', 'the job id, as mr run printed it')
+    .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
+    .option('--prices <file>', 'price the report again from this JSON price table (default: FANOUT_PRICES)')
+    .action(async (job: string, flags: import('./report-command.js').ReportFlags) => {
+      await (await import('./report-command.js')).reportCommand(job, flags);
     });
   mr.command('jobs')
     .description('list the jobs in the work store: state, start, duration, input, output, intermediate data')
@@ -271,7 +285,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     // The first cause is the line a user reads; what failed while handling it is one line after.
-    const also = err instanceof FanoutError ? alsoLine(err.also) : '';
+    const also =
+      err instanceof FanoutError
+        ? `${alsoLine(err.also)}${err.report === undefined ? '' : `mr: report: ${err.report}\n`}`
+        : '';
     if (err instanceof UsageError) {
       process.stderr.write(`mr: ${err.message}\n${also}`);
       return EXIT.usage;

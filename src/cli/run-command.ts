@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { isUrl } from '../store/open-store.js';
 import { formatFaults } from '../task/faults.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
+import { pricesFrom } from './prices-flag.js';
 import { createProgressView } from './progress-view.js';
 
 /** Flags of `mr run`, as commander hands them over (strings until parsed here). */
@@ -24,6 +25,7 @@ export interface RunFlags {
   memoryBudget?: string;
   taskTimeout?: string;
   allowIncomplete?: boolean;
+  prices?: string;
   backend?: string;
   function?: string;
   region?: string;
@@ -72,6 +74,7 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
       taskTimeoutMs: parseDuration(flags.taskTimeout, '--task-timeout'),
     }),
     ...(flags.allowIncomplete && { allowIncomplete: true }),
+    ...pricesFrom(flags.prices),
   };
   const result = await withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
   // The folder mr chose is printed even with --quiet: nothing else says where the output went.
@@ -162,7 +165,15 @@ function formatSummary(r: JobResult): string {
       : []),
     `  tasks    ${n(c.tasks)} (${n(c.retries)} retries${c.speculated > 0 ? `, ${n(c.speculated)} speculative copies` : ''}${c.mapsRerun > 0 ? `, ${n(c.mapsRerun)} map tasks run again for shuffle data that failed its checksum` : ''})`,
     ...(c.faults ? [`  faults   ${formatFaults(c.faults)} injected (FANOUT_FAULTS)`] : []),
+    `  report   ${shortLocation(r.report)}`,
     `  output folder: ${outputFolderOf(r)}`,
     '',
   ].join('\n');
+}
+
+/** A local path relative to here when that is inside it; URLs as they are. */
+function shortLocation(p: string): string {
+  if (isUrl(p)) return p;
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
 }

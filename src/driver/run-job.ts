@@ -8,6 +8,7 @@ import type { Invoker } from '../backends/invoker.js';
 import { openBackend } from '../backends/open-backend.js';
 import {
   CorruptDataError,
+  FanoutError,
   JobCancelledError,
   JobDefinitionError,
   noteAlso,
@@ -34,10 +35,12 @@ import { addFaults } from '../task/faults.js';
 import { encodePartitionPlan } from '../task/partition-plan.js';
 import { encodeInputList } from '../task/reduce-inputs.js';
 import { userCodeError } from '../task/user-code.js';
+import { AttemptLog } from './attempt-log.js';
 import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { estimateSizes } from './estimate-sizes.js';
+import { buildReport, type JobReport } from './job-report.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
@@ -45,6 +48,7 @@ import { packMapResult } from './packed-map-result.js';
 import { PhaseTracker } from './phase-tracker.js';
 import { type MapInput, planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
+import { saveFailedReport, saveReport } from './report-files.js';
 import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-options.js';
 import { sampleKeys } from './sample-keys.js';
 import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
@@ -96,6 +100,8 @@ export interface JobResult {
   stages: StageSummary[];
   /** aws runs whose function configuration could be read: what the run cost, estimated. */
   cost?: CostEstimate;
+  /** The run's report page (`_report/index.html` in the output folder), a path or a URL. */
+  report: string;
 }
 
 /**
@@ -165,10 +171,13 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       out,
       state,
       emit,
+      started,
     );
     run.firstAttempt = runs * ATTEMPTS_PER_RUN + 1;
     run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
     run.taskTimeoutMs = taskTimeoutMs;
+    run.run = runs + 1;
+    run.backend = { name: backend.name, remote: backend.remote };
     try {
       await state.start({
         name: definition.name,
@@ -215,12 +224,23 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       const cancelled =
         err instanceof JobCancelledError || (err as { cause?: unknown }).cause instanceof JobCancelledError;
       const outcome = cancelled ? 'cancelled' : 'failed';
+      const message = err instanceof Error ? err.message : String(err);
+      // The output is not complete, so the report goes with the job's state; the error says where.
+      const report = await saveFailedReport(work, workRoot, run.report(outcome, message)).catch(
+        (e: unknown) => {
+          noteAlso(err, 'could not write the report', e);
+          return undefined;
+        },
+      );
       await state
-        .finish(outcome, { error: err instanceof Error ? err.message : String(err) })
+        .finish(outcome, { error: message, ...(report !== undefined && { report }) })
         .catch((e: unknown) => noteAlso(err, 'could not record the job status', e));
-      if (cancelled && !(err instanceof JobCancelledError))
-        throw new JobCancelledError('cancelled', { cause: err });
-      throw err;
+      const thrown =
+        cancelled && !(err instanceof JobCancelledError)
+          ? new JobCancelledError('cancelled', { cause: err })
+          : err;
+      if (report !== undefined && thrown instanceof FanoutError) thrown.report = report;
+      throw thrown;
     }
   } catch (err) {
     failure = err;
@@ -295,12 +315,20 @@ class JobRun {
   touchedOutput = false;
   /** The number of every task's first attempt in this run (above those of the runs before). */
   firstAttempt = 1;
+  /** Which run of the job this is: 1, then one more for each resume. */
+  run = 1;
+  /** The backend's name and whether its tasks ran on Lambda, for the report and its cost. */
+  backend = { name: 'local', remote: false };
+  /** Every attempt of this run, for the report. */
+  readonly log: AttemptLog;
+  readonly #started: number;
+  #output = '';
   /** Set once this run has run a task: from then on no earlier run's commit is kept. */
   #ranAny = false;
   /** The last attempt number each task started in this run. */
   readonly #lastAttempt = new Map<string, number>();
   /** Counted for the cost estimate: every invocation, task time inside the function, S3 requests. */
-  readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0 };
+  readonly #usage = { invocations: 0, taskMs: 0, s3Puts: 0, s3Gets: 0, s3Lists: 0 };
   readonly #counters: JobCounters = {
     inputFiles: 0,
     inputBytes: 0,
@@ -326,9 +354,35 @@ class JobRun {
     readonly out: ObjectStore,
     readonly state: JobState,
     readonly emit: (e: ProgressEvent) => void,
-  ) {}
+    started: number,
+  ) {
+    this.#started = started;
+    this.log = new AttemptLog(started);
+  }
+
+  /** This run's report as things stand: its attempts so far, and how it ended. */
+  report(state: JobReport['state'], error?: string): JobReport {
+    return buildReport(this.log, {
+      jobId: this.jobId,
+      name: this.job.name,
+      run: this.run,
+      state,
+      ...(error !== undefined && { error }),
+      backend: this.backend.name,
+      remote: this.backend.remote,
+      concurrency: this.opts.concurrency,
+      wallMs: Date.now() - this.#started,
+      output: this.#output,
+      stages: this.job.stages.length,
+      ...(this.pricing && { lambda: this.pricing }),
+      requests: { s3Puts: this.#usage.s3Puts, s3Gets: this.#usage.s3Gets, s3Lists: this.#usage.s3Lists },
+      shuffleBytes: this.#counters.shuffleBytes,
+      prices: this.opts.prices,
+    });
+  }
 
   async execute(inputs: InputObject[], started: number, output: string): Promise<JobResult> {
+    this.#output = output;
     this.#counters.inputFiles = inputs.length;
     this.#counters.inputBytes = inputs.reduce((n, o) => n + o.size, 0);
     const stages: StageSummary[] = [];
@@ -342,6 +396,8 @@ class JobRun {
       parts = summary.outputs.map((o) => o.key);
     }
     if (!this.opts.keepIntermediate) await this.work.deletePrefix(jobDataPrefix(this.jobId));
+    // The report goes in before `_SUCCESS`: an output that looks complete always has its report.
+    const report = await saveReport(this.work, this.out, output, this.report('succeeded'));
     const result: JobResult = {
       jobId: this.jobId,
       name: this.job.name,
@@ -350,7 +406,8 @@ class JobRun {
       wallMs: Date.now() - started,
       counters: { ...this.#counters },
       stages,
-      ...(this.pricing && { cost: estimateCost({ ...this.pricing, ...this.#usage }) }),
+      ...(this.pricing && { cost: estimateCost({ ...this.pricing, ...this.#usage }, this.opts.prices) }),
+      report,
     };
     // `_SUCCESS` goes last: its presence is what says the output is complete.
     await this.out.put(SUCCESS_MARKER, `${JSON.stringify(result, null, 2)}\n`);
@@ -484,6 +541,7 @@ class JobRun {
     });
     this.#usage.s3Gets += usage.s3Gets;
     this.#usage.s3Puts += usage.s3Puts;
+    this.#usage.s3Lists += usage.s3Lists;
 
     const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
     const outputRecords = reduces.reduce((n, r) => n + r.result.metrics.outputRecords, 0);
@@ -632,11 +690,13 @@ class JobRun {
       ...(prior.size > 0 && { kept: prior.size }),
     });
     const tracker = new PhaseTracker<R>(stage, phase, specs, this.emit, this.taskTimeoutMs);
+    const logged = this.log.phase(stage, phase, specs);
     // Each commit is recorded as it happens, so a run stopped by any means resumes past it. Only
     // the records not yet stored are held (and those that failed, to fail the phase).
     const commits = new Set<Promise<void>>();
     const onEvent = (e: AttemptEvent<R>) => {
       tracker.onEvent(e);
+      logged(e);
       if (e.type === 'started') this.#lastAttempt.set(e.spec.taskId, e.attempt);
       if (e.type === 'committed') {
         const saved = this.state.saveCommit(stage, phase, e.spec.taskId, e.attempt, e.result);
@@ -680,6 +740,7 @@ class JobRun {
       throw err;
     }
     tally();
+    this.log.endPhase(stage, phase);
     await this.state.saveTaskStatus(stage, phase, tracker.status);
     const ms = Date.now() - t0;
     this.emit({ type: 'phase-done', stage, phase, ms });

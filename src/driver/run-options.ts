@@ -8,6 +8,7 @@ import {
 } from '../backends/backends.js';
 import { UsageError } from '../errors.js';
 import { MAX_PARTITIONS } from '../job/define-job.js';
+import { PRICES, type PriceTable, parsePrices } from './prices.js';
 import type { ProgressEvent } from './progress.js';
 
 /** Options of one run. Every field has a default except the input. */
@@ -65,6 +66,11 @@ export interface RunOptions {
    * are refused by default, as a partial output would give a wrong answer. @default false
    */
   allowIncomplete?: boolean;
+  /**
+   * The price table the report's cost is estimated from, or any part of it laid over the built-in
+   * one (see parsePrices). @default PRICES (us-east-1)
+   */
+  prices?: PriceTable;
   onProgress?: (event: ProgressEvent) => void;
   /** Cancels the run: no new attempts start, workers stop, and the output is left without `_SUCCESS`. */
   signal?: AbortSignal;
@@ -131,6 +137,8 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     retryBaseMs: nonNegative('retryBaseMs', o.retryBaseMs ?? DEFAULTS.retryBaseMs),
     keepIntermediate: o.keepIntermediate ?? false,
     allowIncomplete: o.allowIncomplete ?? false,
+    // Checked as a file of prices is: a typo in a key must not price silently at the default.
+    prices: o.prices === undefined ? PRICES : parsePrices(JSON.stringify(o.prices), 'prices'),
     resume: o.resume,
     onProgress: o.onProgress,
     signal: o.signal,

@@ -22,7 +22,19 @@ export interface TaskSpec<T extends Task = Task> {
 /** What happens to the attempts of a phase, in the order it happens, for one listener. */
 export type AttemptEvent<R extends TaskResult = TaskResult> =
   | { type: 'started'; spec: TaskSpec; attempt: number; speculative: boolean }
+  /**
+   * A started attempt begins to run, on `lane` (a worker thread or function slot). It may come well
+   * after `started` when the invoker holds attempts (see Invoker.prefetch), or never (throttled).
+   */
+  | { type: 'running'; spec: TaskSpec; attempt: number; lane: string; speculative: boolean }
   | { type: 'committed'; spec: TaskSpec; attempt: number; result: R }
+  /** An attempt finished after its twin (a speculative copy, or the original) committed: discarded. */
+  | { type: 'superseded'; spec: TaskSpec; attempt: number; result: R }
+  /**
+   * An attempt failed where its failure changes nothing: its twin had committed, it was a
+   * speculative copy (the original still runs), or the phase had already failed.
+   */
+  | { type: 'dropped'; spec: TaskSpec; attempt: number; error: FanoutError }
   /** An attempt failed and the task goes again after `delayMs`; a throttled attempt does not count. */
   | {
       type: 'retry';
@@ -165,12 +177,14 @@ export async function runAll<R extends TaskResult>(
         o.onEvent?.({ type: 'started', spec, attempt, speculative });
         const task = spec.attempt(attempt);
         const throttled = throttledTimes.get(id);
-        const result = (await o.invoker.invoke(throttled ? { ...task, throttled } : task, () => {
+        const result = (await o.invoker.invoke(throttled ? { ...task, throttled } : task, (lane) => {
           entry.started = Date.now();
+          o.onEvent?.({ type: 'running', spec, attempt, lane, speculative });
         })) as R;
         adaptive.succeeded();
         if (entry.started !== undefined) durations.push(Date.now() - entry.started);
         if (!o.ledger.commit(spec.taskId, attempt, result)) {
+          o.onEvent?.({ type: 'superseded', spec, attempt, result });
           await o.discard?.(result);
           return;
         }
@@ -187,8 +201,11 @@ export async function runAll<R extends TaskResult>(
         }
       } catch (err) {
         // A task already committed by its twin, or a speculative copy failing, changes nothing.
-        if (failed || o.ledger.isCommitted(spec.taskId) || speculative) return;
         const e = toFanoutError(err);
+        if (failed || o.ledger.isCommitted(spec.taskId) || speculative) {
+          o.onEvent?.({ type: 'dropped', spec, attempt, error: e });
+          return;
+        }
         if (e.retryable && isThrottle(e)) {
           adaptive.throttled();
           throttledTimes.set(id, (throttledTimes.get(id) ?? 0) + 1);

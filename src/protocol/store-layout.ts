@@ -5,7 +5,8 @@
  *
  * Work store: `jobs/<job id>/` (state and intermediate data), `bundles/` (shipped job code),
  * `streams/<stream job>/<stream>-<id>/` (checkpoints, leases, dead letters of one stream as created).
- * Output folder: `_FANOUT`, part files, `_bad_records/`, `_temporary/` while tasks write, `_SUCCESS` last.
+ * Output folder: `_FANOUT`, part files, `_bad_records/`, `_temporary/` while tasks write, `_report/`,
+ * `_SUCCESS` last.
  */
 
 import { createHash } from 'node:crypto';
@@ -18,6 +19,12 @@ export const OUTPUT_MARKER = '_FANOUT';
 
 /** Hadoop's name, kept: the output's success marker, written last. */
 export const SUCCESS_MARKER = '_SUCCESS';
+
+/** Beside the part files: the run's report (`report.json`, `index.html`), written before `_SUCCESS`. */
+export const REPORT_DIR = '_report';
+/** The report's data and its page, under REPORT_DIR in an output folder or under a job's state. */
+export const REPORT_JSON = 'report.json';
+export const REPORT_HTML = 'index.html';
 
 /** Where attempts write part files before the driver moves the committed ones into place. */
 export const TEMPORARY_DIR = '_temporary';
@@ -53,6 +60,11 @@ export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce
 export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
 
+/** The report of each run of a job (1, then one more per resume), kept with its state. */
+export const runReportKey = (jobId: string, run: number): string => `${jobPrefix(jobId)}runs/${run}.json`;
+export const runsPrefix = (jobId: string): string => `${jobPrefix(jobId)}runs/`;
+/** Where a run that did not succeed leaves its report: with the job's state (its output is not complete). */
+export const jobReportPrefix = (jobId: string): string => `${jobPrefix(jobId)}${REPORT_DIR}/`;
 /** What job code logged in each task attempt (`ctx.log`), one file per attempt that logged. */
 export const taskLogsPrefix = (jobId: string): string => `${jobPrefix(jobId)}logs/`;
 export const taskLogKey = (jobId: string, taskId: string, attempt: number): string =>

@@ -400,6 +400,7 @@ describe('failures and retries on the local backend', () => {
         '_FANOUT',
         '_SUCCESS',
         '_bad_records',
+        '_report',
       ]);
     });
 

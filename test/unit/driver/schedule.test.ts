@@ -249,7 +249,7 @@ describe('speculative execution', () => {
       invoke(task, onStart) {
         most = Math.max(most, ++handedOut);
         const run = queue.then(async () => {
-          onStart?.();
+          onStart?.('runner 0');
           await new Promise((r) => setTimeout(r, task.taskId === 't000' ? 400 : 2));
         });
         queue = run;

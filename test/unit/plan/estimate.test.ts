@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRICES } from '../../../src/driver/cost.js';
+import { PRICES } from '../../../src/driver/prices.js';
 import { estimatePlan } from '../../../src/plan/estimate.js';
 import { DEFAULT_MODEL, type PlanModel, withSettings } from '../../../src/plan/plan-model.js';
 
@@ -96,10 +96,10 @@ describe('estimatePlan', () => {
     const puts = 2 + 3 * 3 + 6;
     expect(e.requests).toMatchObject({ get: gets, put: puts });
     const usd =
-      gbSeconds * PRICES.lambdaGbSecond.arm64 +
-      5 * PRICES.lambdaRequest +
-      puts * PRICES.s3Put +
-      gets * PRICES.s3Get;
+      gbSeconds * PRICES.lambda.gbSecond.arm64 +
+      5 * PRICES.lambda.request +
+      puts * PRICES.s3.put +
+      gets * PRICES.s3.get;
     expect(e.cost.usd).toBeCloseTo(usd, 12);
     expect(e.cost.invocations).toBe(5);
   });
