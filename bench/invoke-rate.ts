@@ -13,12 +13,14 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type * as InvokerModule from '../dist/backends/lambda-invoker.js';
 import type { Task } from '../dist/protocol/task-types.js';
+import { gitCommit, machine } from './child-run.js';
 
 /** The endpoint: every POST answered with a fixed reply, as fast as Node's http server goes. */
 const SERVER = `
@@ -35,12 +37,14 @@ server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
+const ROOT_DIR = resolve(import.meta.dirname, '..');
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       count: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '16,64,256' },
-      root: { type: 'string', default: resolve(import.meta.dirname, '..') },
+      root: { type: 'string', default: ROOT_DIR },
     },
   });
   const built = pathToFileURL(resolve(values.root, 'dist/backends/lambda-invoker.js')).href;
@@ -51,6 +55,8 @@ async function main(): Promise<void> {
   const server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [first] = (await once(server.stdout, 'data')) as [Buffer];
   const endpoint = `http://127.0.0.1:${first.toString().trim()}`;
+  const levelsRun: { concurrency: number; perSecond: number; cpuUsPerCall: number; barePerSecond: number }[] =
+    [];
   try {
     for (const concurrency of levels) {
       const raw = await rawRate(endpoint, concurrency, count);
@@ -100,10 +106,30 @@ async function main(): Promise<void> {
           `a bare HTTP POST loop ${Math.round(raw.rate).toLocaleString('en-US')}/s, ${Math.round(raw.cpuPerCall)} µs ` +
           `(ratio ${((count * 1000) / ms / raw.rate).toFixed(2)})`,
       );
+      levelsRun.push({
+        concurrency,
+        perSecond: Math.round((count * 1000) / ms),
+        cpuUsPerCall: Math.round(cpuPerCall),
+        barePerSecond: Math.round(raw.rate),
+      });
     }
   } finally {
     server.kill();
   }
+  // Another checkout's build is an A/B run, not this tree's figure: nothing is recorded.
+  if (values.root !== ROOT_DIR) return;
+  const best = levelsRun.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const record = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: machine(),
+    count,
+    levels: levelsRun,
+    best,
+  };
+  mkdirSync(join(ROOT_DIR, 'bench/results'), { recursive: true });
+  appendFileSync(join(ROOT_DIR, 'bench/results/invoke-rate.jsonl'), `${JSON.stringify(record)}\n`);
+  console.log('recorded in bench/results/invoke-rate.jsonl');
 }
 
 /** Baseline: the same number of POSTs of a task-sized body over keep-alive sockets, no SDK. */
