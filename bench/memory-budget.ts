@@ -1,7 +1,8 @@
 /**
  * Memory-budget benchmark: a word count over 4.2 M distinct words, with `--memory-budget 16MiB` (map
- * tasks and reducers spill sorted runs to disk and merge them) against the default budget (256 MiB,
- * nothing spills), as child processes timed from spawn to exit, alternating which runs first.
+ * tasks spill partitioned runs, reducers spill by key hash and reduce each partition file on its own)
+ * against the default budget (256 MiB, the reducers hold everything), as child processes timed from
+ * spawn to exit, alternating which runs first.
  *
  *   npm run bench:memory -- [--rounds 3] [--job wordcount|wordcount-js] [--budget 16MiB]
  *
