@@ -74,12 +74,14 @@ describe('mr stream and mr stream-gen', () => {
       '--keys',
       '8',
       '--duration',
-      '1',
+      '2',
     ]);
     const g = await gen.done;
     expect(g.code, g.stderr).toBe(0);
+    // Enough records that three killed runs cannot have read them all: asked for 2,000 a second,
+    // stream-gen puts 880-990 a second into kinesalite on this project's machine, fewer when busy.
     const put = Number(/put (\d+) records/.exec(g.stderr)?.[1]);
-    expect(put).toBeGreaterThan(1000);
+    expect(put).toBeGreaterThan(800);
     const job = 'test/fixtures/jobs/stream-append.ts';
     const work = join(d.path, 'work');
     for (let round = 0; round < 3; round++) {
