@@ -75,6 +75,7 @@ function program(): Command {
     .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB (default 64MiB)')
     .option('--set <name=value...>', 'change a figure of the model, e.g. readMBps=80 (see README, "Plan")')
     .option('--calibrate', "measure the job's rates and sizes by running it locally on a 16 MiB sample")
+    .option('--prices <file>', 'price the estimate from this JSON price table (default: FANOUT_PRICES)')
     .addOption(new Option('--json', 'print the plan as one JSON object'))
     .action(async (job: string, flags: PlanFlags) => {
       await (await import('./plan-command.js')).planCommand(job, flags);

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { PhaseEstimate } from '../plan/estimate.js';
 import { type JobPlan, planJob } from '../plan/plan-job.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
+import { pricesFrom } from './prices-flag.js';
 
 /** Flags of `mr plan`, as commander hands them over. */
 export interface PlanFlags {
@@ -16,6 +17,7 @@ export interface PlanFlags {
   partitions?: string;
   set?: string[];
   calibrate?: boolean;
+  prices?: string;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export async function planCommand(jobArg: string, flags: PlanFlags): Promise<Job
     ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
     ...(flags.set && { settings: flags.set }),
     ...(flags.calibrate && { calibrate: true }),
+    ...pricesFrom(flags.prices),
   });
   process.stdout.write(flags.json ? `${JSON.stringify(planJson(plan))}\n` : formatPlan(plan));
   return plan;

@@ -1,4 +1,5 @@
 import { type CostEstimate, estimateCost, stageRequests } from '../driver/cost.js';
+import type { PriceTable } from '../driver/prices.js';
 import type { PlanModel } from './plan-model.js';
 
 /** One stage as planned: its map tasks' input bytes and how many reduce tasks it has. */
@@ -128,6 +129,8 @@ export function estimatePlan(
   stages: readonly StageShape[],
   target: PlanTarget,
   model: PlanModel,
+  /** The price table (see prices.ts); the built-in one when not given. */
+  prices?: PriceTable,
 ): PlanEstimate {
   const envs = new Environments(model, target.concurrency);
   const core = Math.min(1, target.memoryMb / model.fullCoreMb);
@@ -199,13 +202,16 @@ export function estimatePlan(
       requests: { get: req.s3Gets, put: req.s3Puts },
     });
   }
-  const cost = estimateCost({
-    memoryMb: target.memoryMb,
-    arch: target.arch,
-    invocations,
-    taskMs,
-    s3Puts: puts,
-    s3Gets: gets,
-  });
+  const cost = estimateCost(
+    {
+      memoryMb: target.memoryMb,
+      arch: target.arch,
+      invocations,
+      taskMs,
+      s3Puts: puts,
+      s3Gets: gets,
+    },
+    prices,
+  );
   return { stages: out, requests: { get: gets, put: puts, list: 0 }, seconds: clock / 1000, cost };
 }

@@ -6,6 +6,7 @@ import { loadJobFile } from '../backends/open-backend.js';
 import { estimateSizes } from '../driver/estimate-sizes.js';
 import { type InputObject, listInputs } from '../driver/list-inputs.js';
 import { planMapInputs } from '../driver/plan-splits.js';
+import type { PriceTable } from '../driver/prices.js';
 import { runJob } from '../driver/run-job.js';
 import { DEFAULTS } from '../driver/run-options.js';
 import { sniffCompression } from '../driver/sniff-compression.js';
@@ -29,6 +30,8 @@ export interface PlanOptions {
   settings?: readonly string[];
   /** Measure the job's rates and sizes on a sample of the input first (runs it locally, once). */
   calibrate?: boolean;
+  /** Prices to estimate the cost with (see prices.ts). @default the built-in table */
+  prices?: PriceTable;
 }
 
 export interface JobPlan extends PlanEstimate {
@@ -100,7 +103,7 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
         size: Math.round(bytes / reduceTasks),
       }));
     }
-    const estimate = estimatePlan(shapes, target, model);
+    const estimate = estimatePlan(shapes, target, model, o.prices);
     // A LIST per 1,000 objects listed, as S3 pages them.
     estimate.requests.list = Math.max(1, Math.ceil(objects.length / 1000));
     return {

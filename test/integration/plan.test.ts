@@ -88,6 +88,22 @@ describe('mr plan', () => {
     expect(readdirSync(cwd)).toEqual(['in']);
   });
 
+  it('prices the estimate from --prices', () => {
+    const input = inputOf('prices', 1, 1000);
+    const table = join(d.path, 'prices.json');
+    // A dollar an invocation: the estimate's cost is then the invocations, 1 map and 8 reduce tasks,
+    // and a little for the rest.
+    writeFileSync(table, JSON.stringify({ lambda: { request: 1 } }));
+    const r = mr(
+      ['plan', resolve('jobs/wordcount.ts'), '--input', input, '--prices', table, '--json'],
+      d.path,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const cost = (JSON.parse(r.stdout) as { estimatedCostUsd: number }).estimatedCostUsd;
+    expect(cost).toBeGreaterThanOrEqual(9);
+    expect(cost).toBeLessThan(9.01);
+  });
+
   it('refuses bad flags in one line with exit 2', () => {
     const input = inputOf('bad', 1, 1000);
     for (const [flags, message] of [
