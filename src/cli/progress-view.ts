@@ -17,6 +17,8 @@ export interface PhaseState {
   recordsDone: number;
   tasks: number;
   done: number;
+  /** Attempts running now, as the last event said. */
+  inFlight?: number;
   finished?: boolean;
 }
 
@@ -40,13 +42,14 @@ const records = (p: PhaseState, now = Date.now()) => {
 export function phaseFigures(
   p: PhaseState,
   now = Date.now(),
-): { elapsed: string; rate: string; records: string; etaText: string } {
+): { elapsed: string; rate: string; records: string; inFlight: string; etaText: string } {
   const ms = now - p.started;
   const left = p.done > 0 ? (ms / p.done) * (p.tasks - p.done) : undefined;
   return {
     elapsed: formatDuration(ms),
     rate: rate(p, now),
     records: records(p, now),
+    inFlight: `${p.inFlight ?? 0} running`,
     etaText: left === undefined ? '-' : formatDuration(left),
   };
 }
@@ -72,7 +75,8 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
       ? new cliProgress.MultiBar(
           {
             stream: out,
-            format: '{label} [{bar}] {value}/{total} tasks | {elapsed} | {rate} | {records} | ETA {etaText}',
+            format:
+              '{label} [{bar}] {value}/{total} tasks | {inFlight} | {elapsed} | {rate} | {records} | ETA {etaText}',
             barsize: 28,
             hideCursor: true,
             clearOnComplete: false,
@@ -113,9 +117,17 @@ export function createProgressView(mode: 'tty' | 'plain' | 'warnings' | 'none'):
           phases.set(`${e.stage}/${e.phase}`, p);
           return;
         }
+        case 'task-start': {
+          const p = phases.get(`${e.stage}/${e.phase}`);
+          if (!p) return;
+          p.inFlight = e.inFlight;
+          p.bar?.update(phaseFigures(p));
+          return;
+        }
         case 'task-done': {
           const p = phases.get(`${e.stage}/${e.phase}`);
           if (!p) return;
+          p.inFlight = e.inFlight;
           p.bytesDone += e.metrics.inputBytes;
           p.recordsDone += e.metrics.inputRecords;
           p.done = e.done;

@@ -20,6 +20,8 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
   /** Faults injected on purpose (FANOUT_FAULTS) in every attempt, committed or failed, by `site:kind`. */
   readonly faults: FaultCounts = {};
   #done = 0;
+  /** Attempts running now (`taskId#attempt`): from `running` to the event that ends them. */
+  readonly #running = new Set<string>();
   readonly #total: number;
 
   constructor(
@@ -37,12 +39,30 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
   /** The scheduler's one listener. */
   readonly onEvent = (e: AttemptEvent<R>): void => {
     const { stage, phase } = this;
+    const id = e.type === 'concurrency' ? '' : `${e.spec.taskId}#${e.attempt}`;
     switch (e.type) {
+      case 'running':
+        this.#running.add(id);
+        this.emit({
+          type: 'task-start',
+          stage,
+          phase,
+          taskId: e.spec.taskId,
+          attempt: e.attempt,
+          lane: e.lane,
+          inFlight: this.#running.size,
+        });
+        return;
+      case 'superseded':
+      case 'dropped':
+        this.#running.delete(id);
+        return;
       case 'started':
         this.invocations++;
         this.status[e.spec.taskId] = { ...this.status[e.spec.taskId], state: 'running', attempts: e.attempt };
         return;
       case 'committed':
+        this.#running.delete(id);
         this.taskMs += e.result.metrics.ms;
         addFaults(this.faults, e.result.metrics.faults);
         this.status[e.spec.taskId] = { state: 'committed', attempts: e.attempt };
@@ -54,10 +74,12 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
           attempt: e.attempt,
           done: ++this.#done,
           total: this.#total,
+          inFlight: this.#running.size,
           metrics: e.result.metrics,
         });
         return;
       case 'retry':
+        this.#running.delete(id);
         this.retries++;
         addFaults(this.faults, e.error.faults);
         this.status[e.spec.taskId] = { state: 'retrying', attempts: e.attempt, error: e.error.message };
@@ -72,6 +94,7 @@ export class PhaseTracker<R extends MapResult | ReduceResult> {
         });
         return;
       case 'gave-up':
+        this.#running.delete(id);
         addFaults(this.faults, e.error.faults);
         this.status[e.spec.taskId] = { state: 'failed', attempts: e.attempt, error: e.error.message };
         return;

@@ -16,6 +16,17 @@ export type ProgressEvent =
       kept?: number;
     }
   | {
+      /** An attempt began to run on `lane` (a worker thread or function slot). */
+      type: 'task-start';
+      stage: number;
+      phase: Phase;
+      taskId: string;
+      attempt: number;
+      lane: string;
+      /** Attempts of the phase running now, this one included. */
+      inFlight: number;
+    }
+  | {
       type: 'task-done';
       stage: number;
       phase: Phase;
@@ -23,6 +34,8 @@ export type ProgressEvent =
       attempt: number;
       done: number;
       total: number;
+      /** Attempts of the phase still running. */
+      inFlight: number;
       metrics: TaskMetrics;
     }
   | {
