@@ -24,8 +24,8 @@ const PREFETCH = 4;
 
 /**
  * Runs one reduce task attempt: range-reads its partition's slice of every committed map output,
- * groups values by key (spilling sorted runs to local disk past the memory budget and merging them
- * afterwards), calls `reduce` per key, and writes one part file under an attempt-scoped key.
+ * groups values by key (past the memory budget spilling to local disk by key hash, or as sorted runs
+ * for a stage that sorts its keys), calls `reduce` per key, and writes one part file under an attempt-scoped key.
  */
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();

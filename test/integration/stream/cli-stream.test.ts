@@ -150,13 +150,9 @@ describe('mr stream and mr stream-gen', () => {
         for (const [k, seqs] of seen(f)) for (const s of seqs) all.add(`${k}/${s}`);
       return all.size;
     };
-    await waitFor(() => union() >= put, 40_000);
-    b.child.kill('SIGTERM');
-    const r = await b.done;
-    expect(r.code, r.stderr).toBe(0);
-    expect(union()).toBe(put);
-    // The survivor ended up holding every shard's lease, including those the killed consumer held
-    // (it may have found nothing left to read in them, had the killed one checkpointed their ends).
+    // The survivor takes over every shard's lease, including those the killed consumer held (it may
+    // find nothing left to read in them, had the killed one checkpointed their ends: so wait for the
+    // leases too, not only for the records).
     const leaseFiles = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory()
@@ -165,9 +161,24 @@ describe('mr stream and mr stream-gen', () => {
             ? [join(dir, e.name)]
             : [],
       );
-    const owners = leaseFiles(work).map(
-      (f) => (JSON.parse(readFileSync(f, 'utf8')) as { owner: string }).owner,
-    );
+    const leaseOwners = () =>
+      leaseFiles(work).map((f) => {
+        try {
+          return (JSON.parse(readFileSync(f, 'utf8')) as { owner: string }).owner;
+        } catch {
+          return `(being written: ${f})`;
+        }
+      });
+    await waitFor(() => union() >= put, 40_000);
+    await waitFor(() => {
+      const o = leaseOwners();
+      return o.length === 4 && new Set(o).size === 1;
+    }, 20_000);
+    b.child.kill('SIGTERM');
+    const r = await b.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(union()).toBe(put);
+    const owners = leaseOwners();
     expect(owners).toHaveLength(4);
     expect(new Set(owners).size).toBe(1);
   });
