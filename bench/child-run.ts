@@ -160,3 +160,18 @@ export function readFanoutCounts(dir: string): Counts {
   }
   return counts;
 }
+
+/**
+ * Checks a word count's output folder against its corpus's totals (every token counted once, every
+ * distinct token present): throws a BenchError naming `what` otherwise.
+ */
+export function checkTotals(what: string, dir: string, corpus: { tokens: number; distinct: number }): void {
+  const counts = readFanoutCounts(dir);
+  let tokens = 0;
+  for (const v of counts.values()) tokens += v;
+  if (tokens !== corpus.tokens || counts.size !== corpus.distinct) {
+    throw new BenchError(
+      `verify: ${what}: ${tokens} tokens, ${counts.size} distinct; the corpus has ${corpus.tokens} and ${corpus.distinct}`,
+    );
+  }
+}

@@ -20,12 +20,12 @@ import {
   BenchError,
   CPU_REPORT,
   check,
+  checkTotals,
   gitCommit,
   int,
   machine,
   parseJsonObject,
   ROOT,
-  readFanoutCounts,
   rssMbOf,
   runNode,
   secs,
@@ -92,12 +92,7 @@ async function main(): Promise<void> {
       )?.[0];
       const rss = rssMbOf(r);
       if (!stage || rss === undefined) throw new BenchError('could not read the figures of the run');
-      const counts = readFanoutCounts(join(out, 'out'));
-      const tokens = [...counts.values()].reduce((a, b) => a + b, 0);
-      if (tokens !== m.tokens || counts.size !== m.distinct)
-        throw new BenchError(
-          `${tokens} tokens, ${counts.size} distinct; the corpus has ${m.tokens} and ${m.distinct}`,
-        );
+      checkTotals(`--split-size ${splitSize ?? 'default'}`, join(out, 'out'), m);
       return {
         splitSize: splitSize ?? 'default',
         mapTasks: stage.mapTasks,

@@ -31,6 +31,7 @@ import {
   BenchError,
   CPU_REPORT,
   check,
+  checkTotals,
   cpuMsOf,
   gitCommit,
   int,
@@ -38,7 +39,6 @@ import {
   median,
   parseJsonObject,
   ROOT,
-  readFanoutCounts,
   runNode,
   secs,
 } from './child-run.js';
@@ -133,12 +133,7 @@ async function main(): Promise<void> {
       };
       runs.push(f);
       if (round === 1) {
-        const counts = readFanoutCounts(join(out, 'out'));
-        const tokens = [...counts.values()].reduce((a, b) => a + b, 0);
-        if (tokens !== input.tokens || counts.size !== input.distinct)
-          throw new BenchError(
-            `${tokens} tokens, ${counts.size} distinct; the corpus has ${input.tokens} and ${input.distinct}`,
-          );
+        checkTotals('mr run', join(out, 'out'), input);
       }
       console.log(
         `round ${round}: ${f.mapTasks} map tasks, map ${secs(f.mapMs)}, reduce ${secs(f.reduceMs)}, ` +

@@ -18,12 +18,12 @@ import { parseArgs } from 'node:util';
 import {
   BenchError,
   check,
+  checkTotals,
   gitCommit,
   machine,
   median,
   parseJsonObject,
   ROOT,
-  readFanoutCounts,
   runNode,
   secs,
 } from './child-run.js';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
           if (!stage) throw new BenchError('could not read the map phase from mr --json');
           map.set(run.n, stage.mapMs);
           mapMs.get(run.n)?.push(stage.mapMs);
-          if (round === 1) verify(out, corpus.tokens, corpus.distinct);
+          if (round === 1) checkTotals(`mr --concurrency ${run.n}`, out, corpus);
           ms.set(label(run), r.ms);
         } else {
           const r = await runNode([
@@ -131,17 +131,6 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   appendFileSync(join(ROOT, 'bench/results/scaling.jsonl'), `${JSON.stringify(record)}\n`);
   console.log('recorded in bench/results/scaling.jsonl');
-}
-
-function verify(out: string, tokens: number, distinct: number): void {
-  const counts = readFanoutCounts(out);
-  let sum = 0;
-  for (const v of counts.values()) sum += v;
-  if (sum !== tokens || counts.size !== distinct) {
-    throw new BenchError(
-      `verify: ${out}: ${sum} tokens, ${counts.size} distinct; the corpus has ${tokens} and ${distinct}`,
-    );
-  }
 }
 
 main().catch((e: unknown) => {

@@ -24,6 +24,7 @@ import {
   type ChildResult,
   CPU_REPORT,
   check,
+  checkTotals,
   cpuMsOf,
   gitCommit,
   int,
@@ -31,7 +32,6 @@ import {
   median,
   parseJsonObject,
   ROOT,
-  readFanoutCounts,
   runNode,
   secs,
 } from './child-run.js';
@@ -125,14 +125,7 @@ async function main(): Promise<void> {
         check(`mr run jobs/${job}.ts`, r);
         const f = figuresOf(parseJsonObject(r.stdout), r);
         figures.get(job)?.push(f);
-        if (round === 1) {
-          const counts = readFanoutCounts(join(out, 'out'));
-          const tokens = [...counts.values()].reduce((a, b) => a + b, 0);
-          if (tokens !== m.tokens || counts.size !== m.distinct)
-            throw new BenchError(
-              `${job}: ${tokens} tokens, ${counts.size} distinct; the corpus has ${m.tokens} and ${m.distinct}`,
-            );
-        }
+        if (round === 1) checkTotals(job, join(out, 'out'), m);
         console.log(
           `round ${round} ${job}: ${int(f.mapTasks)} map tasks, map ${secs(f.mapMs)} ` +
             `(${int(Math.round(f.tasksPerSecond))} tasks/s), reduce ${secs(f.reduceMs)}, wall ${secs(f.wallMs)}, cpu ${secs(f.cpuMs)}`,
