@@ -39,17 +39,13 @@ export async function listJobs(work: ObjectStore, now = Date.now()): Promise<Job
         jobSpecKey(jobId),
       );
       const status = await readJson<JobStatus>(work, jobStatusKey(jobId));
-      const startedAt = status?.startedAt ?? spec?.startedAt;
-      const started = startedAt ? Date.parse(startedAt) : Number.NaN;
-      const abandoned = status !== undefined && isAbandoned(status, now);
-      const state = abandoned ? 'abandoned' : (status?.state ?? 'unknown');
-      const end = status?.state === 'running' && !abandoned ? now : Date.parse(status?.updatedAt ?? '');
+      const { state, startedAt, durationMs } = jobTiming(status, spec?.startedAt, now);
       return {
         jobId,
         state,
         ...(spec?.name !== undefined && { name: spec.name }),
         ...(startedAt !== undefined && { startedAt }),
-        ...(Number.isFinite(end - started) && { durationMs: end - started }),
+        ...(durationMs !== undefined && { durationMs }),
         ...(spec?.input !== undefined && { input: spec.input }),
         ...(spec?.output !== undefined && { output: spec.output }),
         dataBytes: dataBytes.get(jobId) ?? 0,
@@ -59,6 +55,26 @@ export async function listJobs(work: ObjectStore, now = Date.now()): Promise<Job
   return jobs.sort(
     (a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.jobId.localeCompare(b.jobId),
   );
+}
+
+/**
+ * A job's state as listed (`abandoned` for a running job whose driver stopped beating), when it
+ * started, and how long it ran: to now while it runs, else to its last status.
+ */
+export function jobTiming(
+  status: JobStatus | undefined,
+  specStartedAt: string | undefined,
+  now: number,
+): { state: JobEntry['state']; startedAt?: string; durationMs?: number } {
+  const startedAt = status?.startedAt ?? specStartedAt;
+  const abandoned = status !== undefined && isAbandoned(status, now);
+  const end = status?.state === 'running' && !abandoned ? now : Date.parse(status?.updatedAt ?? '');
+  const durationMs = end - Date.parse(startedAt ?? '');
+  return {
+    state: abandoned ? 'abandoned' : (status?.state ?? 'unknown'),
+    ...(startedAt !== undefined && { startedAt }),
+    ...(Number.isFinite(durationMs) && { durationMs }),
+  };
 }
 
 /** Removes a job's intermediate data; its state files stay, so it is still listed. */

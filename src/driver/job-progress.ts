@@ -1,7 +1,7 @@
 import { reduceInputsPrefix, taskLogsPrefix } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { jobExists } from './job-list.js';
-import { isAbandoned, JobState } from './job-state.js';
+import { jobExists, jobTiming } from './job-list.js';
+import { JobState } from './job-state.js';
 
 /** Where one phase of a stage stands, as the store tells it. */
 export interface PhaseProgress {
@@ -66,21 +66,17 @@ export async function readJobProgress(
       reduce: await phaseProgress(state, s, 'reduce', await reducersListed(work, jobId, s)),
     });
   }
-  const abandoned = status !== undefined && isAbandoned(status, now);
-  const startedAt = status?.startedAt ?? spec?.startedAt;
-  const running = status?.state === 'running' && !abandoned;
-  const end = running ? now : Date.parse(status?.updatedAt ?? '');
-  const elapsed = end - Date.parse(startedAt ?? '');
+  const { state: listed, startedAt, durationMs } = jobTiming(status, spec?.startedAt, now);
   const error = (status?.details as { error?: unknown } | undefined)?.error;
   return {
     jobId,
-    state: abandoned ? 'abandoned' : (status?.state ?? 'unknown'),
+    state: listed,
     ...(spec?.name !== undefined && { name: spec.name }),
     ...(spec?.input !== undefined && { input: spec.input }),
     ...(spec?.output !== undefined && { output: spec.output }),
     ...(startedAt !== undefined && { startedAt }),
     ...(status?.updatedAt !== undefined && { updatedAt: status.updatedAt }),
-    ...(Number.isFinite(elapsed) && { elapsedMs: elapsed }),
+    ...(durationMs !== undefined && { elapsedMs: durationMs }),
     stages,
     ...(typeof error === 'string' && { error }),
   };

@@ -43,17 +43,21 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     const held = reduceHolderFor(stage, expectedKeys);
     let spills = 0;
     let files = 0;
-    /** Writes what `holder` has as a sorted run, empties it, and returns the run's path. */
-    const spillRun = (holder: ReduceHolder): string => {
-      const path = dir.path(`run-${files++}`);
+    /** Writes what `holder` has to disk with `write`, then empties it. */
+    const spill = (holder: ReduceHolder, write: () => void) => {
       try {
-        writeSortedRun(path, holder.sortedEntries());
+        write();
       } catch (err) {
         // Values read from the shuffle are JSON: one that is not came out of combine.
         throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
       }
       holder.clear();
       spills++;
+    };
+    /** Writes what `holder` has as a sorted run, empties it, and returns the run's path. */
+    const spillRun = (holder: ReduceHolder): string => {
+      const path = dir.path(`run-${files++}`);
+      spill(holder, () => writeSortedRun(path, holder.sortedEntries()));
       return path;
     };
     /** A hash spill of `level` sized from how full `holder` is after `done` of `total` units read. */
@@ -62,15 +66,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       const name = `hash-${files++}`;
       return new HashSpill((i) => dir.path(`${name}-${i}`), parts, level, blockBytesFor(parts, budget));
     };
-    const spillHash = (holder: ReduceHolder, to: HashSpill) => {
-      try {
-        holder.spillTo(to);
-      } catch (err) {
-        throw err instanceof NotJsonError ? userCodeError('combine', err) : err;
-      }
-      holder.clear();
-      spills++;
-    };
+    const spillHash = (holder: ReduceHolder, to: HashSpill) => spill(holder, () => holder.spillTo(to));
 
     // Past the memory budget, a stage that sorts its keys spills sorted runs, merged in key order at
     // the end; any other spills by the hash of its keys into files each reduced on its own.

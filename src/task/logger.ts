@@ -5,7 +5,7 @@ type Level = 'info' | 'warn' | 'error';
 /** Where log lines go; the default writes one line per entry to stderr. */
 export type LogSink = (level: Level, line: string) => void;
 
-const stderrSink: LogSink = (_level, line) => {
+export const stderrSink: LogSink = (_level, line) => {
   process.stderr.write(`${line}\n`);
 };
 

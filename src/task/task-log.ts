@@ -1,4 +1,4 @@
-import type { LogSink } from './logger.js';
+import { type LogSink, stderrSink } from './logger.js';
 import { openTaskStore } from './task-store.js';
 
 /** Bytes of log lines an attempt keeps for `mr logs`; later lines still reach stderr. */
@@ -19,8 +19,8 @@ export class TaskLog {
     this.#target = target;
   }
 
-  readonly sink: LogSink = (_level, line) => {
-    process.stderr.write(`${line}\n`);
+  readonly sink: LogSink = (level, line) => {
+    stderrSink(level, line);
     if (this.#target === undefined) return;
     if (this.#bytes + line.length + 1 > KEPT_BYTES) {
       this.#dropped++;
