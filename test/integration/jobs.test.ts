@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,15 +5,8 @@ import { listJobs } from '../../src/driver/job-list.js';
 import { JobState } from '../../src/driver/job-state.js';
 import { runJob } from '../../src/index.js';
 import { openStore } from '../../src/store/open-store.js';
+import { runMr as mr } from '../helpers/run-mr.js';
 import { tempDirs } from '../helpers/temp.js';
-
-const mr = (args: string[]) => {
-  const r = spawnSync(process.execPath, [resolve('bin/mr.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 describe('mr jobs and mr clean', () => {
   const setup = tempDirs('jobs');

@@ -1,20 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runMr as mr } from '../helpers/run-mr.js';
 import { tempDir } from '../helpers/temp.js';
 
 const d = tempDir('logs');
 afterAll(() => d.cleanup());
 const work = join(d.path, 'work');
-
-const mr = (args: string[]) => {
-  const r = spawnSync(process.execPath, [resolve('bin/mr.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 describe('mr logs', () => {
   it("prints every attempt's ctx.log lines from the store, a failed attempt's too, by task or all", () => {

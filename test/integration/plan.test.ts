@@ -1,21 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runMr as mr } from '../helpers/run-mr.js';
 import { tempDir } from '../helpers/temp.js';
 
 const d = tempDir('plan');
 afterAll(() => d.cleanup());
-
-/** The built CLI, run in `cwd` as a user would. */
-const mr = (args: string[], cwd: string) => {
-  const r = spawnSync(process.execPath, [resolve('bin/mr.js'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 /** A folder holding `files` text files of `bytes` bytes each (lines of 100 bytes). */
 function inputOf(name: string, files: number, bytes: number): string {

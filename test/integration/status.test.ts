@@ -1,20 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runMr as mr } from '../helpers/run-mr.js';
 import { tempDir } from '../helpers/temp.js';
 
 const d = tempDir('status');
 afterAll(() => d.cleanup());
 const work = join(d.path, 'work');
-
-const mr = (args: string[]) => {
-  const r = spawnSync(process.execPath, [resolve('bin/mr.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 /** A folder of `files` files of `lines` lines each. */
 function inputOf(name: string, files: number, lines: number, poison = false): string {
