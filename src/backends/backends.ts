@@ -1,15 +1,16 @@
 import { UsageError } from '../errors.js';
+import { simBackend } from '../sim/sim-backend.js';
 import { awsBackend } from './aws-backend.js';
 import type { BackendProvider } from './backend.js';
 import { localBackend } from './local-backend.js';
 
 /** Every backend by name: the one place a backend is chosen. */
 export const BACKENDS: ReadonlyMap<string, BackendProvider> = new Map(
-  [localBackend, awsBackend].map((b) => [b.name, b]),
+  [localBackend, awsBackend, simBackend].map((b) => [b.name, b]),
 );
 
 /** The names `--backend` accepts. */
-export type BackendName = 'local' | 'aws';
+export type BackendName = 'local' | 'aws' | 'sim';
 
 /** Where tasks run unless told otherwise. */
 export const DEFAULT_BACKEND: BackendName = 'local';

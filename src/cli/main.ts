@@ -74,8 +74,22 @@ function program(): Command {
     .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
     .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB (default 64MiB)')
     .option('--set <name=value...>', 'change a figure of the model, e.g. readMBps=80 (see README, "Plan")')
-    .option('--calibrate', "measure the job's rates and sizes by running it locally on a 16 MiB sample")
+    .option(
+      '--calibrate',
+      "measure the job's rates and sizes by running it locally on one split of the input (up to 64 MiB)",
+    )
     .option('--prices <file>', 'price the estimate from this JSON price table (default: FANOUT_PRICES)')
+    .option('--input-size <size>', 'plan for this much input, e.g. 100GB: the listed input as a sample of it')
+    .option(
+      '--input-files <n>',
+      'in this many files of equal size (default: as many as the sample scales to)',
+    )
+    .option(
+      '--simulate',
+      "also run the job's driver against simulated Lambda and S3 on a virtual clock, and write its report",
+    )
+    .option('--seed <n>', "the simulation's seed for task spread, stragglers and failures (default 1)")
+    .option('--report-dir <dir>', "where the simulated run's report goes (default .fanout/simulations/<id>)")
     .addOption(new Option('--json', 'print the plan as one JSON object'))
     .action(async (job: string, flags: PlanFlags) => {
       await (await import('./plan-command.js')).planCommand(job, flags);

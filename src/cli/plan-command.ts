@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { PhaseEstimate } from '../plan/estimate.js';
 import { type JobPlan, planJob } from '../plan/plan-job.js';
+import type { Simulation } from '../plan/simulate-job.js';
 import { formatBytes, parseCount, parseSize } from './parse-size.js';
 import { pricesFrom } from './prices-flag.js';
 
@@ -19,6 +20,11 @@ export interface PlanFlags {
   calibrate?: boolean;
   prices?: string;
   json?: boolean;
+  simulate?: boolean;
+  inputSize?: string;
+  inputFiles?: string;
+  seed?: string;
+  reportDir?: string;
 }
 
 /** `mr plan`: lists the input, plans the tasks and prints the estimate; runs nothing (but --calibrate). */
@@ -26,6 +32,12 @@ export async function planCommand(jobArg: string, flags: PlanFlags): Promise<Job
   const jobFile = resolve(jobArg);
   if (!existsSync(jobFile)) throw new UsageError(`job file not found: ${jobArg}`);
   if (!flags.input || flags.input.length === 0) throw new UsageError('mr plan needs --input');
+  for (const [flag, given] of [
+    ['--seed', flags.seed],
+    ['--report-dir', flags.reportDir],
+  ] as const) {
+    if (given !== undefined && !flags.simulate) throw new UsageError(`${flag} goes with --simulate`);
+  }
   if (flags.arch !== undefined && flags.arch !== 'arm64' && flags.arch !== 'x86_64')
     throw new UsageError(`--arch must be arm64 or x86_64, got ${JSON.stringify(flags.arch)}`);
   const memoryMb = flags.memory === undefined ? undefined : parseCount(flags.memory, '--memory', 128);
@@ -42,6 +54,18 @@ export async function planCommand(jobArg: string, flags: PlanFlags): Promise<Job
     ...(flags.set && { settings: flags.set }),
     ...(flags.calibrate && { calibrate: true }),
     ...pricesFrom(flags.prices),
+    ...((flags.inputSize !== undefined || flags.inputFiles !== undefined) && {
+      scale: {
+        ...(flags.inputSize !== undefined && { bytes: parseSize(flags.inputSize, '--input-size') }),
+        ...(flags.inputFiles !== undefined && { files: parseCount(flags.inputFiles, '--input-files') }),
+      },
+    }),
+    ...(flags.simulate && {
+      simulate: {
+        ...(flags.seed !== undefined && { seed: parseCount(flags.seed, '--seed', 0) }),
+        ...(flags.reportDir !== undefined && { reportDir: flags.reportDir }),
+      },
+    }),
   });
   process.stdout.write(flags.json ? `${JSON.stringify(planJson(plan))}\n` : formatPlan(plan));
   return plan;
@@ -67,6 +91,7 @@ export function planJson(p: JobPlan): Record<string, unknown> {
     cost: p.cost,
     model: p.model,
     ...(p.calibration && { calibration: p.calibration }),
+    ...(p.simulation && { simulation: p.simulation }),
   };
 }
 
@@ -102,5 +127,20 @@ export function formatPlan(p: JobPlan): string {
         : ' (assumed: --calibrate measures this job)') +
       `; S3 ${m.readMBps}/${m.writeMBps} MB/s read/write per function, cold start ${m.coldStartMs} ms; --set name=value changes any`,
   );
+  if (p.simulation) lines.push(...formatSimulation(p.simulation, t));
   return `${lines.join('\n')}\n`;
+}
+
+/** The simulated run for people: its time by phase, what it cost, what the cloud pushed back with. */
+function formatSimulation(s: Simulation, t: JobPlan['target']): string[] {
+  const c = s.counts;
+  const phases = s.phases.map((ph) => `stage ${ph.stage} ${ph.phase} ${secs(ph.seconds)}`).join(', ');
+  const r = c.requests;
+  return [
+    `simulated (the driver's own scheduler against simulated Lambda and S3, seed ${s.seed}): ${secs(s.seconds)}, $${s.cost.usd.toPrecision(3)}`,
+    `  ${phases}; ${int(s.mapTasks)} map and ${int(s.reduceTasks)} reduce tasks, peak ${int(c.peakConcurrency)} of ${int(t.concurrency)} functions, ${int(c.coldStarts)} cold starts`,
+    `  ${int(s.retries)} retries, ${int(s.speculated)} speculative copies, ${int(c.throttles)} invocations refused (429), ${int(c.slowDowns)} S3 SlowDowns (503), ${int(c.stragglers)} stragglers, ${int(c.failures)} failed attempts`,
+    `  S3 requests: ${int(r.get)} GET, ${int(r.put)} PUT, ${int(r.list)} LIST, ${int(r.head)} HEAD, ${int(r.delete)} DELETE`,
+    `  report: ${s.report} (simulated in ${secs(s.realMs / 1000)})`,
+  ];
 }

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { backendNamed } from '../backends/backends.js';
 import { loadJobFile } from '../backends/open-backend.js';
 import { estimateSizes } from '../driver/estimate-sizes.js';
+import type { JobReport } from '../driver/job-report.js';
 import { type InputObject, listInputs } from '../driver/list-inputs.js';
 import { planMapInputs } from '../driver/plan-splits.js';
 import type { PriceTable } from '../driver/prices.js';
@@ -13,9 +14,12 @@ import { sniffCompression } from '../driver/sniff-compression.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import { compressionByName } from '../job/input-compression.js';
+import { REPORT_DIR, REPORT_JSON } from '../protocol/store-layout.js';
 import { openStore } from '../store/open-store.js';
 import { estimatePlan, type PlanEstimate, type PlanTarget, type StageShape } from './estimate.js';
 import { DEFAULT_MODEL, LOCAL_MODEL, type PlanModel, withSettings } from './plan-model.js';
+import { type InputScale, scaleInput } from './scaled-input.js';
+import { type Simulation, simulateJob } from './simulate-job.js';
 
 export interface PlanOptions {
   input: readonly string[];
@@ -32,6 +36,13 @@ export interface PlanOptions {
   calibrate?: boolean;
   /** Prices to estimate the cost with (see prices.ts). @default the built-in table */
   prices?: PriceTable;
+  /** Plan for this much input rather than the listed (see scaleInput). */
+  scale?: InputScale;
+  /**
+   * Also run the job's driver against simulated Lambda and S3 (see simulateJob): the plan then
+   * carries the simulated run's time, cost and report. Models Lambda: not for the local backend.
+   */
+  simulate?: { seed?: number; reportDir?: string };
 }
 
 export interface JobPlan extends PlanEstimate {
@@ -43,6 +54,8 @@ export interface JobPlan extends PlanEstimate {
   model: PlanModel;
   /** What --calibrate measured, when asked. */
   calibration?: Calibration;
+  /** The simulated run, when asked. */
+  simulation?: Simulation;
 }
 
 export interface Calibration {
@@ -51,10 +64,14 @@ export interface Calibration {
   reduceMBps: number;
   shuffleRatio: number;
   outputRatio: number;
+  recordBytes: number;
 }
 
-/** Bytes of input --calibrate maps: enough for a rate, small enough to take a few seconds. */
-const SAMPLE_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of input --calibrate maps, at most: one map task's worth (a task's combine shrinks its
+ * shuffle by as much as a real task's would), enough for a rate, small enough to take seconds.
+ */
+const MAX_SAMPLE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Plans a job without running it: lists and sizes the input as a run would, cuts it into the same map
@@ -63,7 +80,12 @@ const SAMPLE_BYTES = 16 * 1024 * 1024;
  * temporary folder.
  */
 export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan> {
-  const backend = backendNamed(o.backend ?? 'local').name;
+  const backend = backendNamed(o.backend ?? (o.simulate ? 'aws' : 'local')).name;
+  if (o.simulate && backend === 'local') {
+    throw new UsageError(
+      '--simulate models Lambda and S3: plan for --backend aws (the default with --simulate)',
+    );
+  }
   const splitSize = o.splitSize ?? DEFAULTS.splitSize;
   const bundleDir = mkdtempSync(join(tmpdir(), 'fanout-plan-'));
   try {
@@ -75,10 +97,14 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     let calibration: Calibration | undefined;
     if (o.calibrate) {
       calibration = await calibrate(jobFile, sized, splitSize);
-      const { mapMBps, reduceMBps, shuffleRatio, outputRatio } = calibration;
+      const { mapMBps, reduceMBps, shuffleRatio, outputRatio, recordBytes } = calibration;
       // What was set by hand wins over what was measured.
-      model = withSettings({ ...model, mapMBps, reduceMBps, shuffleRatio, outputRatio }, o.settings ?? []);
+      model = withSettings(
+        { ...model, mapMBps, reduceMBps, shuffleRatio, outputRatio, recordBytes },
+        o.settings ?? [],
+      );
     }
+    const input = o.scale ? scaleInput(sized, o.scale) : sized;
     const target: PlanTarget = {
       concurrency: o.concurrency ?? (backend === 'local' ? availableParallelism() : model.accountConcurrency),
       memoryMb: o.memoryMb ?? model.fullCoreMb,
@@ -87,7 +113,7 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     // Later stages read the part files of the one before: as many as it had reducers, of the size
     // the model expects.
     const shapes: StageShape[] = [];
-    let stageInput: InputObject[] = sized;
+    let stageInput: InputObject[] = input;
     for (const [s, stage] of job.stages.entries()) {
       const tasks = planMapInputs(stageInput, splitSize);
       const reduceTasks = stage.partitions ?? o.partitions ?? DEFAULT_PARTITIONS;
@@ -105,16 +131,28 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     }
     const estimate = estimatePlan(shapes, target, model, o.prices);
     // A LIST per 1,000 objects listed, as S3 pages them.
-    estimate.requests.list = Math.max(1, Math.ceil(objects.length / 1000));
+    estimate.requests.list = Math.max(1, Math.ceil(input.length / 1000));
+    const simulation =
+      o.simulate &&
+      (await simulateJob(job, jobFile, {
+        objects: input,
+        target,
+        model,
+        splitSize,
+        ...(o.partitions !== undefined && { partitions: o.partitions }),
+        ...(o.prices && { prices: o.prices }),
+        ...o.simulate,
+      }));
     return {
       job: job.name,
       backend,
       target,
-      inputFiles: objects.length,
-      inputBytes: objects.reduce((n, x) => n + x.size, 0),
+      inputFiles: input.length,
+      inputBytes: input.reduce((n, x) => n + x.size, 0),
       model,
       ...estimate,
       ...(calibration && { calibration }),
+      ...(simulation && { simulation }),
     };
   } finally {
     rmSync(bundleDir, { recursive: true, force: true });
@@ -122,7 +160,7 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
 }
 
 /**
- * Runs the job locally, on one worker, over the first SAMPLE_BYTES of its input (whole lines of the
+ * Runs the job locally, on one worker, over the first split's worth of its input (at most MAX_SAMPLE_BYTES) (whole lines of the
  * first objects), and measures what the model needs of it.
  */
 async function calibrate(
@@ -134,14 +172,15 @@ async function calibrate(
   try {
     const input = join(dir, 'input');
     mkdirSync(input);
+    const wanted = Math.min(MAX_SAMPLE_BYTES, splitSize);
     let sampleBytes = 0;
     for (const [i, o] of objects.entries()) {
-      if (sampleBytes >= SAMPLE_BYTES) break;
+      if (sampleBytes >= wanted) break;
       const compression = o.compression ?? compressionByName(o.key);
       if (compression !== undefined) {
         throw new UsageError(`--calibrate samples uncompressed input; ${o.key} is ${compression}`);
       }
-      const want = Math.min(o.size, SAMPLE_BYTES - sampleBytes);
+      const want = Math.min(o.size, wanted - sampleBytes);
       if (want === 0) continue;
       let bytes = Buffer.from(await openStore(o.store).get(o.key, { start: 0, end: want }));
       // Whole lines only, unless the object ends within the sample.
@@ -168,13 +207,19 @@ async function calibrate(
     const outputBytes = readdirSync(out)
       .filter((n) => !n.startsWith('_'))
       .reduce((n, f) => n + statSync(join(out, f)).size, 0);
+    // The tasks' own time, from the report: a phase's wall time on a sample is mostly start-up.
+    const report = JSON.parse(readFileSync(join(out, REPORT_DIR, REPORT_JSON), 'utf8')) as JobReport;
+    const figures = report.stages[0];
+    const mapMs = figures?.map.taskMs ?? first.mapMs;
+    const reduceMs = figures?.reduce.taskMs ?? first.reduceMs;
     const rate = (bytes: number, ms: number) => Math.max(0.01, bytes / 1e6 / (Math.max(ms, 1) / 1000));
     return {
       sampleBytes,
-      mapMBps: rate(sampleBytes, first.mapMs),
-      reduceMBps: rate(first.shuffleBytes, first.reduceMs),
+      mapMBps: rate(sampleBytes, mapMs),
+      reduceMBps: rate(first.shuffleBytes, reduceMs),
       shuffleRatio: Math.max(1e-6, first.shuffleBytes / sampleBytes),
       outputRatio: Math.max(1e-6, outputBytes / Math.max(1, last.shuffleBytes)),
+      recordBytes: Math.max(1, sampleBytes / Math.max(1, first.inputRecords)),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -40,6 +40,19 @@ export interface PlanModel {
   invokesPerSecond: number;
   /** Memory at which a function has one full vCPU, MB: below it, it computes proportionally slower. */
   fullCoreMb: number;
+  /** Input bytes per record, for the records a simulated task reports (`--calibrate` measures it). */
+  recordBytes: number;
+  /**
+   * The simulation's spread of task times: each attempt's reading and computing take up to this
+   * fraction more or less than the model says (uniform, seeded). The estimate ignores it.
+   */
+  taskJitter: number;
+  /** Share of simulated attempts that straggle (a slow host, a noisy neighbour): 0 for none. */
+  stragglerRate: number;
+  /** How many times longer a straggling attempt runs. */
+  stragglerSlowdown: number;
+  /** Share of simulated attempts that fail part-way with a retryable error: 0 for none. */
+  failureRate: number;
 }
 
 /**
@@ -66,7 +79,17 @@ export const DEFAULT_MODEL: PlanModel = {
   readsInFlight: 4,
   invokesPerSecond: 1000,
   fullCoreMb: 1769,
+  recordBytes: 100,
+  taskJitter: 0.1,
+  stragglerRate: 0.005,
+  stragglerSlowdown: 4,
+  failureRate: 0,
 };
+
+/** Settings that may be 0 (shares and spreads); every other must be positive. */
+const MAY_BE_ZERO: ReadonlySet<string> = new Set(['taskJitter', 'stragglerRate', 'failureRate']);
+/** Settings that are shares of attempts, at most 1. */
+const SHARES: ReadonlySet<string> = new Set(['stragglerRate', 'failureRate']);
 
 /** The local backend: no cold start to speak of, no ramp, and reads at the disk's pace. */
 export const LOCAL_MODEL: Partial<PlanModel> = {
@@ -92,10 +115,14 @@ export function withSettings(model: PlanModel, settings: readonly string[]): Pla
       );
     }
     const value = Number(s.slice(eq + 1));
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new UsageError(
-        `--set ${name}: expected a positive number, got ${JSON.stringify(s.slice(eq + 1))}`,
-      );
+    const least = MAY_BE_ZERO.has(name) ? 0 : Number.MIN_VALUE;
+    if (!Number.isFinite(value) || value < least || (SHARES.has(name) && value > 1)) {
+      const expected = SHARES.has(name)
+        ? 'a share from 0 to 1'
+        : MAY_BE_ZERO.has(name)
+          ? 'a number of 0 or more'
+          : 'a positive number';
+      throw new UsageError(`--set ${name}: expected ${expected}, got ${JSON.stringify(s.slice(eq + 1))}`);
     }
     out[name as keyof PlanModel] = value;
   }

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
+import { SimStore } from '../sim/sim-store.js';
 import { LazyStore } from './lazy-store.js';
 import { LocalDirStore } from './local-dir-store.js';
 import type { ObjectStore } from './object-store.js';
@@ -28,6 +29,8 @@ const factories = new Map<string, StoreFactory>([
     's3:',
     (url) => new LazyStore(url.href, async () => new (await import('./s3-store.js')).S3Store(url.href)),
   ],
+  // The simulated S3 of `mr plan --simulate`: usable only while a simulation runs.
+  ['sim:', (url) => new SimStore(url)],
 ]);
 
 /** Whether a location is a URL (`s3://bucket/key`, `file:///dir`) rather than a local path. */

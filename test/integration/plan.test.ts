@@ -100,7 +100,7 @@ describe('mr plan', () => {
       [['--set', 'speed=3'], /^mr: --set "speed=3": expected name=value/],
       [['--memory', '64'], /^mr: invalid value "64" for --memory: expected a whole number of at least 128$/],
       [['--arch', 'sparc'], /^mr: --arch must be arm64 or x86_64, got "sparc"$/],
-      [['--backend', 'cloud'], /^mr: backend must be one of local, aws, got "cloud"$/],
+      [['--backend', 'cloud'], /^mr: backend must be one of local, aws, sim, got "cloud"$/],
     ] as [string[], RegExp][]) {
       const r = mr(['plan', resolve('jobs/wordcount.ts'), '--input', input, ...flags], d.path);
       expect(r.code, flags.join(' ')).toBe(2);

@@ -50,7 +50,7 @@ describe('runStream', () => {
 
   it('refuses an unknown backend, and a remote one without an s3:// work store, in one line', async () => {
     await expect(runStream(resolve('jobs/etl-jsonl.ts'), { backend: 'gcp' as 'aws' })).rejects.toThrow(
-      'backend must be one of local, aws, got "gcp"',
+      'backend must be one of local, aws, sim, got "gcp"',
     );
     await expect(
       runStream(resolve('jobs/etl-jsonl.ts'), { backend: 'aws', workDir: d.path }),

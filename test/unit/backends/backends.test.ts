@@ -8,13 +8,14 @@ describe('the backend registry', () => {
     expect([...BACKENDS.values()].map((b) => [b.name, b.remote])).toEqual([
       ['local', false],
       ['aws', true],
+      ['sim', true],
     ]);
     expect(backendNamed('aws').name).toBe('aws');
   });
 
   it('refuses an unknown backend naming the value and the backends there are', () => {
     expect(() => backendNamed('gcp')).toThrow(UsageError);
-    expect(() => backendNamed('gcp')).toThrow('backend must be one of local, aws, got "gcp"');
+    expect(() => backendNamed('gcp')).toThrow('backend must be one of local, aws, sim, got "gcp"');
   });
 
   it('gives each backend its defaults in one place: the work folder and speculation', () => {
