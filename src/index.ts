@@ -54,8 +54,8 @@ export type {
 export type { PhaseEstimate, PlanEstimate, StageEstimate } from './plan/estimate.js';
 export type { Calibration, JobPlan, PlanOptions } from './plan/plan-job.js';
 export { planJob } from './plan/plan-job.js';
-export type { PlanModel } from './plan/plan-model.js';
-export { DEFAULT_MODEL } from './plan/plan-model.js';
+export type { PlanModel } from './sim/cloud-model.js';
+export { DEFAULT_MODEL } from './sim/cloud-model.js';
 export type { ObjectStore } from './store/object-store.js';
 export type { DeadLetter } from './stream/consumer/dead-letters.js';
 export type { LeaseManager } from './stream/consumer/lease-manager.js';

@@ -41,6 +41,10 @@ function program(): Command {
     .option('-c, --concurrency <n>', 'tasks at once (local: worker threads); default: one per core')
     .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
     .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB, 4KiB, 1048576 (default 64MiB)')
+    .option(
+      '--merge-fan-in <n>',
+      'merge map outputs this many at a time before the reducers read them; 0 never (default: aws, large stages, 32)',
+    )
     .option('--max-attempts <n>', 'attempts per task before the job fails (default 3)')
     .option(
       '--memory-budget <size>',
@@ -73,6 +77,7 @@ function program(): Command {
     .option('--arch <arch>', 'function architecture: arm64 (the default) or x86_64')
     .option('-p, --partitions <n>', 'reduce partitions of stages that do not set their own (default 8)')
     .option('--split-size <size>', 'input bytes per map task, e.g. 64MiB (default 64MiB)')
+    .option('--merge-fan-in <n>', 'map outputs per merge task of the combining tier; 0 never (see mr run)')
     .option('--set <name=value...>', 'change a figure of the model, e.g. readMBps=80 (see README, "Plan")')
     .option(
       '--calibrate',

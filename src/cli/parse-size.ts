@@ -73,3 +73,10 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
+
+/** `--merge-fan-in`: 0 (off) or at least 2. */
+export function fanInFlag(text: string): number {
+  const n = parseCount(text, '--merge-fan-in', 0);
+  if (n === 1) throw new UsageError('invalid value "1" for --merge-fan-in: expected 0 (off) or at least 2');
+  return n;
+}

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { PhaseEstimate } from '../plan/estimate.js';
 import { type JobPlan, planJob } from '../plan/plan-job.js';
 import type { Simulation } from '../plan/simulate-job.js';
-import { formatBytes, parseCount, parseSize } from './parse-size.js';
+import { fanInFlag, formatBytes, parseCount, parseSize } from './parse-size.js';
 import { pricesFrom } from './prices-flag.js';
 
 /** Flags of `mr plan`, as commander hands them over. */
@@ -15,6 +15,7 @@ export interface PlanFlags {
   memory?: string;
   arch?: string;
   splitSize?: string;
+  mergeFanIn?: string;
   partitions?: string;
   set?: string[];
   calibrate?: boolean;
@@ -51,6 +52,7 @@ export async function planCommand(jobArg: string, flags: PlanFlags): Promise<Job
     ...(flags.arch !== undefined && { arch: flags.arch as 'arm64' | 'x86_64' }),
     ...(flags.splitSize !== undefined && { splitSize: parseSize(flags.splitSize, '--split-size') }),
     ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
+    ...(flags.mergeFanIn !== undefined && { mergeFanIn: fanInFlag(flags.mergeFanIn) }),
     ...(flags.set && { settings: flags.set }),
     ...(flags.calibrate && { calibrate: true }),
     ...pricesFrom(flags.prices),
@@ -78,6 +80,7 @@ export function planJson(p: JobPlan): Record<string, unknown> {
     job: p.job,
     backend: p.backend,
     mapTasks: sum((s) => s.mapTasks),
+    mergeTasks: sum((s) => s.mergeTasks),
     reduceTasks: sum((s) => s.reduceTasks),
     inputBytes: p.inputBytes,
     inputFiles: p.inputFiles,
@@ -111,10 +114,14 @@ export function formatPlan(p: JobPlan): string {
     `plan: ${p.job} over ${formatBytes(p.inputBytes)} in ${int(p.inputFiles)} file${p.inputFiles === 1 ? '' : 's'}, ${where}`,
   ];
   for (const [i, s] of p.stages.entries()) {
+    const merging = s.mergeTasks > 0;
+    const read = merging
+      ? `merged by ${int(s.mergeTasks)} merge tasks, read as ${int(s.mapTasks)} GETs and ${int(s.mergeTasks * s.reduceTasks)} ranged GETs`
+      : `read as ${int(s.mapTasks * s.reduceTasks)} ranged GETs`;
     lines.push(
       `stage ${i}: ${int(s.mapTasks)} map tasks over ${formatBytes(s.inputBytes)}, ${int(s.reduceTasks)} reduce tasks`,
-      `  shuffle: about ${formatBytes(s.shuffleBytes)} in ${int(s.shuffleObjects)} objects, read as ${int(s.mapTasks * s.reduceTasks)} ranged GETs`,
-      `  map ${secs(s.map.seconds)}${bound(s.map)}, reduce ${secs(s.reduce.seconds)}${bound(s.reduce)}`,
+      `  shuffle: about ${formatBytes(s.shuffleBytes)} in ${int(s.shuffleObjects)} objects, ${read}`,
+      `  map ${secs(s.map.seconds)}${bound(s.map)}, ${s.merge ? `merge ${secs(s.merge.seconds)}${bound(s.merge)}, ` : ''}reduce ${secs(s.reduce.seconds)}${bound(s.reduce)}`,
     );
   }
   const m = p.model;
@@ -138,7 +145,7 @@ function formatSimulation(s: Simulation, t: JobPlan['target']): string[] {
   const r = c.requests;
   return [
     `simulated (the driver's own scheduler against simulated Lambda and S3, seed ${s.seed}): ${secs(s.seconds)}, $${s.cost.usd.toPrecision(3)}`,
-    `  ${phases}; ${int(s.mapTasks)} map and ${int(s.reduceTasks)} reduce tasks, peak ${int(c.peakConcurrency)} of ${int(t.concurrency)} functions, ${int(c.coldStarts)} cold starts`,
+    `  ${phases}; ${int(s.mapTasks)} map${s.mergeTasks > 0 ? `, ${int(s.mergeTasks)} merge` : ''} and ${int(s.reduceTasks)} reduce tasks, peak ${int(c.peakConcurrency)} of ${int(t.concurrency)} functions, ${int(c.coldStarts)} cold starts`,
     `  ${int(s.retries)} retries, ${int(s.speculated)} speculative copies, ${int(c.throttles)} invocations refused (429), ${int(c.slowDowns)} S3 SlowDowns (503), ${int(c.stragglers)} stragglers, ${int(c.failures)} failed attempts`,
     `  S3 requests: ${int(r.get)} GET, ${int(r.put)} PUT, ${int(r.list)} LIST, ${int(r.head)} HEAD, ${int(r.delete)} DELETE`,
     `  report: ${s.report} (simulated in ${secs(s.realMs / 1000)})`,

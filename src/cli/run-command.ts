@@ -9,7 +9,7 @@ import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl } from '../store/open-store.js';
 import { formatFaults } from '../task/faults.js';
-import { formatBytes, parseCount, parseSize } from './parse-size.js';
+import { fanInFlag, formatBytes, parseCount, parseSize } from './parse-size.js';
 import { pricesFrom } from './prices-flag.js';
 import { createProgressView } from './progress-view.js';
 
@@ -21,6 +21,7 @@ export interface RunFlags {
   concurrency?: string;
   partitions?: string;
   splitSize?: string;
+  mergeFanIn?: string;
   maxAttempts?: string;
   memoryBudget?: string;
   taskTimeout?: string;
@@ -66,6 +67,7 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     ...(flags.concurrency !== undefined && { concurrency: parseCount(flags.concurrency, '--concurrency') }),
     ...(flags.partitions !== undefined && { partitions: parseCount(flags.partitions, '--partitions') }),
     ...(flags.splitSize !== undefined && { splitSize: parseSize(flags.splitSize, '--split-size') }),
+    ...(flags.mergeFanIn !== undefined && { mergeFanIn: fanInFlag(flags.mergeFanIn) }),
     ...(flags.maxAttempts !== undefined && { maxAttempts: parseCount(flags.maxAttempts, '--max-attempts') }),
     ...(flags.memoryBudget !== undefined && {
       memoryBudget: parseSize(flags.memoryBudget, '--memory-budget'),

@@ -1,4 +1,4 @@
-import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import type { MapResult, MergeResult, ReduceResult } from '../protocol/task-types.js';
 import type { Phase } from './progress.js';
 import type { AttemptEvent, TaskSpec } from './schedule.js';
 
@@ -84,7 +84,7 @@ export class AttemptLog {
     stage: number,
     phase: Phase,
     specs: readonly TaskSpec[],
-  ): (e: AttemptEvent<MapResult | ReduceResult>) => void {
+  ): (e: AttemptEvent<MapResult | MergeResult | ReduceResult>) => void {
     const span: PhaseSpan = { stage, phase, startMs: this.#ms(), tasks: specs.length };
     this.phases.push(span);
     for (const spec of specs) {
@@ -110,7 +110,7 @@ export class AttemptLog {
     }
   }
 
-  #onEvent(stage: number, phase: Phase, e: AttemptEvent<MapResult | ReduceResult>): void {
+  #onEvent(stage: number, phase: Phase, e: AttemptEvent<MapResult | MergeResult | ReduceResult>): void {
     if (e.type === 'concurrency' || e.type === 'slow' || e.type === 'speculated') return;
     const key = `${e.spec.taskId}#${e.attempt}`;
     if (e.type === 'started') {
@@ -158,7 +158,12 @@ export class AttemptLog {
     }
   }
 
-  #end(o: Open, outcome: AttemptOutcome, error?: string, result?: MapResult | ReduceResult): void {
+  #end(
+    o: Open,
+    outcome: AttemptOutcome,
+    error?: string,
+    result?: MapResult | MergeResult | ReduceResult,
+  ): void {
     const m = result?.metrics;
     this.attempts.push({
       taskId: o.spec.taskId,

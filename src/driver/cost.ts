@@ -65,8 +65,10 @@ export interface StageShape {
   splits: number;
   mapTasks: number;
   partitions: number;
-  /** Slices the reducers read, one per non-empty partition of each map output. */
+  /** Slices the reducers read, one per non-empty partition of each map output (or merge). */
   slices: number;
+  /** Merge tasks of the combining tier, each reading its group's map outputs whole. @default 0 */
+  merges?: number;
 }
 
 /**
@@ -76,9 +78,12 @@ export interface StageShape {
  * LIST or two (the reducers' outputs, the shuffle prefix removed).
  */
 export function stageRequests(s: StageShape): { s3Gets: number; s3Puts: number; s3Lists: number } {
+  // Merging: a GET per merge's list and per map output it reads, a PUT per list and per merge.
+  const merges = s.merges ?? 0;
+  const merging = merges > 0 ? { gets: merges + s.mapTasks, puts: 2 * merges } : { gets: 0, puts: 0 };
   return {
-    s3Gets: s.splits + s.partitions + s.slices,
-    s3Puts: s.mapTasks + 3 * s.partitions + 6,
+    s3Gets: s.splits + s.partitions + s.slices + merging.gets,
+    s3Puts: s.mapTasks + 3 * s.partitions + 6 + merging.puts,
     s3Lists: 2,
   };
 }

@@ -18,6 +18,8 @@ export interface PhaseFigures {
 export interface StageFigures {
   stage: number;
   map: PhaseFigures;
+  /** The combining tier's merge tasks, where it ran (see mergeFanIn). */
+  merge?: PhaseFigures;
   reduce: PhaseFigures;
 }
 
@@ -93,8 +95,9 @@ export function buildReport(log: AttemptLog, f: ReportFacts): JobReport {
   let ranMs = 0;
   for (const a of log.attempts) {
     ranMs += a.endMs - a.startMs;
-    const fig = stages[a.stage]?.[a.phase];
-    if (!fig) continue;
+    const stage = stages[a.stage];
+    if (!stage) continue;
+    const fig = a.phase === 'merge' ? (stage.merge ??= emptyFigures()) : stage[a.phase];
     fig.attempts++;
     if (!seen.has(a.taskId)) {
       seen.add(a.taskId);

@@ -14,6 +14,7 @@ import {
 import type { ObjectStore } from '../store/object-store.js';
 import { CommitLog, mergeCommits } from './commit-log.js';
 import type { MapInput } from './plan-splits.js';
+import type { Phase } from './progress.js';
 
 /** Where one task stands. */
 export interface TaskStatus {
@@ -118,13 +119,7 @@ export class JobState {
    * Records one task's committed attempt as it commits: a resumed run skips the task. Resolves once
    * the record is stored; records that commit close together are stored together (see CommitLog).
    */
-  saveCommit(
-    stage: number,
-    phase: 'map' | 'reduce',
-    taskId: string,
-    attempt: number,
-    result: unknown,
-  ): Promise<void> {
+  saveCommit(stage: number, phase: Phase, taskId: string, attempt: number, result: unknown): Promise<void> {
     const at = `${stage}/${phase}`;
     let log = this.#commitLogs.get(at);
     if (!log) {
@@ -142,10 +137,7 @@ export class JobState {
   }
 
   /** The commits recorded for a phase so far, by task id (a task recorded twice: its latest). */
-  async loadCommits<R>(
-    stage: number,
-    phase: 'map' | 'reduce',
-  ): Promise<Map<string, { attempt: number; result: R }>> {
+  async loadCommits<R>(stage: number, phase: Phase): Promise<Map<string, { attempt: number; result: R }>> {
     const objects: unknown[] = [];
     for await (const o of this.#store.list(commitsPrefix(this.#jobId, stage, phase))) {
       const c = await this.#read<unknown>(o.key);
@@ -170,7 +162,7 @@ export class JobState {
   }
 
   /** The committed attempt of every task of a phase; reducers read only what the map manifest names. */
-  saveManifest(stage: number, phase: 'map' | 'reduce', committed: readonly unknown[]): Promise<void> {
+  saveManifest(stage: number, phase: Phase, committed: readonly unknown[]): Promise<void> {
     return this.#writeWithList(
       manifestKey(this.#jobId, stage, phase),
       { stage, phase },
@@ -180,15 +172,12 @@ export class JobState {
   }
 
   /** Every task of a phase: its state, attempts so far and last error. */
-  saveTaskStatus(stage: number, phase: 'map' | 'reduce', tasks: Record<string, TaskStatus>): Promise<void> {
+  saveTaskStatus(stage: number, phase: Phase, tasks: Record<string, TaskStatus>): Promise<void> {
     return this.#write(taskStatusKey(this.#jobId, stage, phase), { stage, phase, tasks });
   }
 
   /** Every task of a phase as saveTaskStatus last stored it (when the phase ended), if it did. */
-  async loadTaskStatus(
-    stage: number,
-    phase: 'map' | 'reduce',
-  ): Promise<Record<string, TaskStatus> | undefined> {
+  async loadTaskStatus(stage: number, phase: Phase): Promise<Record<string, TaskStatus> | undefined> {
     return (await this.#read<{ tasks: Record<string, TaskStatus> }>(taskStatusKey(this.#jobId, stage, phase)))
       ?.tasks;
   }

@@ -1,4 +1,10 @@
-import type { MapResult, PartitionSlice, SkippedRecords, TaskMetrics } from '../protocol/task-types.js';
+import type {
+  MapResult,
+  PartitionSlice,
+  ShuffleOutput,
+  SkippedRecords,
+  TaskMetrics,
+} from '../protocol/task-types.js';
 
 /** Numbers one slice packs into, in this order. */
 const SLICE_FIELDS = 4;
@@ -104,8 +110,8 @@ export function packMapResult(r: MapResult): MapResult {
   return new PackedMapResult(r);
 }
 
-/** Partition p's slice of a committed map result, packed or not. */
-export function sliceOf(r: MapResult, p: number): PartitionSlice | undefined {
+/** Partition p's slice of a committed map (or merge) result, packed or not. */
+export function sliceOf(r: ShuffleOutput, p: number): PartitionSlice | undefined {
   return r instanceof PackedMapResult ? r.slice(p) : r.slices[p];
 }
 

@@ -1,4 +1,4 @@
-import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import type { MapResult, MergeResult, ReduceResult } from '../protocol/task-types.js';
 import { addFaults, type FaultCounts } from '../task/faults.js';
 import type { TaskStatus } from './job-state.js';
 import type { Phase, ProgressEvent } from './progress.js';
@@ -8,7 +8,7 @@ import type { AttemptEvent, TaskSpec } from './schedule.js';
  * Follows one phase's attempt events: keeps every task's status for the job state, counts what the
  * summary and the cost estimate need, and turns events into progress events for the user.
  */
-export class PhaseTracker<R extends MapResult | ReduceResult> {
+export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
   /** Every task of the phase: its state, attempts so far and last error. */
   readonly status: Record<string, TaskStatus> = {};
   /** Attempts started, retries and speculative copies included. */

@@ -1,6 +1,7 @@
 import type { TaskMetrics } from '../protocol/task-types.js';
 
-export type Phase = 'map' | 'reduce';
+/** A stage's phases, in the order they run; `merge` only where the combining tier runs (see mergeFanIn). */
+export type Phase = 'map' | 'merge' | 'reduce';
 
 /** Typed progress events a run emits; the CLI renders them, programs may log or chart them. */
 export type ProgressEvent =

@@ -1,5 +1,6 @@
 import type { AttemptRecord } from './attempt-log.js';
 import type { JobReport } from './job-report.js';
+import type { Phase } from './progress.js';
 
 /**
  * The report as one self-contained HTML page: inline CSS and SVG only, no script, font or request,
@@ -51,15 +52,21 @@ svg text{font:11px system-ui,sans-serif;fill:#4a545e}
 .legend svg{vertical-align:middle;margin-right:4px}
 .bin{fill:#5c7fa3}`;
 
-/** Map bars light, reduce bars dark, one hue per stage. */
+/** Map bars light, merge bars between, reduce bars dark, one hue per stage. */
 const HUES = [210, 28, 150, 280, 350, 90, 190, 50];
 const hue = (stage: number) => HUES[stage % HUES.length] as number;
-const color = (stage: number, phase: string) =>
-  phase === 'map' ? `hsl(${hue(stage)},62%,62%)` : `hsl(${hue(stage)},55%,38%)`;
+const LIGHTNESS: Record<Phase, string> = { map: '62%,62%', merge: '58%,50%', reduce: '55%,38%' };
+const color = (stage: number, phase: Phase) => `hsl(${hue(stage)},${LIGHTNESS[phase]})`;
+/** The class letter of a phase's bars. */
+const LETTER: Record<Phase, string> = { map: 'm', merge: 'g', reduce: 'r' };
 
 function stageCss(r: JobReport): string {
   return r.stages
-    .map((s) => `.s${s.stage}m{fill:${color(s.stage, 'map')}}.s${s.stage}r{fill:${color(s.stage, 'reduce')}}`)
+    .map((s) =>
+      (['map', 'merge', 'reduce'] as const)
+        .map((p) => `.s${s.stage}${LETTER[p]}{fill:${color(s.stage, p)}}`)
+        .join(''),
+    )
     .join('');
 }
 
@@ -134,7 +141,7 @@ function timeline(r: JobReport): string {
   for (const a of r.attempts) {
     const y = top + (lanes.get(a.lane) ?? 0) * rowH + pad;
     const w = Math.max(0.6, x(a.endMs) - x(a.startMs));
-    const cls = `s${a.stage}${a.phase === 'map' ? 'm' : 'r'}${outcomeClass(a)}`;
+    const cls = `s${a.stage}${LETTER[a.phase]}${outcomeClass(a)}`;
     const tip = `${a.taskId} attempt ${a.attempt}${a.speculative ? ' (speculative copy)' : ''}: ${a.outcome}, ${seconds(a.endMs - a.startMs)} on ${a.lane}\n${inputs.get(a.taskId) ?? ''}${a.error ? `\n${a.error}` : ''}`;
     out.push(
       `<rect class="${cls}" x="${f1(x(a.startMs))}" y="${y}" width="${f1(w)}" height="${rowH - 2 * pad}" data-attempt="${a.taskId}#${a.attempt}" data-outcome="${a.outcome}"><title>${esc(tip)}</title></rect>`,
@@ -168,6 +175,7 @@ function legend(r: JobReport): string {
     `<svg width="22" height="12"><rect class="${cls}" x="1" y="1" width="20" height="10"${fill ? ` style="fill:${fill}"` : ''}/></svg>`;
   const items = r.stages.flatMap((s) => [
     `${swatch(`s${s.stage}m`)}stage ${s.stage} map`,
+    ...(s.merge ? [`${swatch(`s${s.stage}g`)}stage ${s.stage} merge`] : []),
     `${swatch(`s${s.stage}r`)}stage ${s.stage} reduce`,
   ]);
   const grey = '#9aa5b1';
@@ -251,8 +259,9 @@ function stageTable(r: JobReport): string {
   const head =
     '<tr><th class="l">stage</th><th class="l">phase</th><th>tasks</th><th>attempts</th><th>bytes in</th><th>records in</th><th>bytes out</th><th>records out</th><th>task time</th></tr>';
   const rows = r.stages.flatMap((s) =>
-    (['map', 'reduce'] as const).map((phase) => {
+    (['map', 'merge', 'reduce'] as const).flatMap((phase) => {
       const f = s[phase];
+      if (!f) return [];
       return `<tr data-stage="${s.stage}-${phase}"><td class="l">${s.stage}</td><td class="l">${phase}</td><td>${num(f.tasks)}</td><td>${num(f.attempts)}</td><td>${bytes(f.bytesIn)}</td><td>${num(f.recordsIn)}</td><td>${bytes(f.bytesOut)}</td><td>${num(f.recordsOut)}</td><td>${seconds(f.taskMs)}</td></tr>`;
     }),
   );

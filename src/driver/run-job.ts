@@ -20,6 +20,8 @@ import type { InputSpec, Job, Json, PartitionPlan, StageDefinition } from '../jo
 import {
   cancelKey,
   jobDataPrefix,
+  mergeInputsKey,
+  mergeTaskId,
   reduceInputsKey,
   SUCCESS_MARKER,
   shufflePrefix,
@@ -27,7 +29,7 @@ import {
   TEMPORARY_DIR,
   WORK_FOLDERS,
 } from '../protocol/store-layout.js';
-import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import type { MapResult, MergeResult, ReduceResult, ShuffleOutput } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
 import { CANCEL_POLL_MS } from '../task/cancel-watch.js';
@@ -43,6 +45,7 @@ import { estimateSizes } from './estimate-sizes.js';
 import { buildReport, type JobReport } from './job-report.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
+import { mergeFanIn } from './merge-tier.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
 import { packMapResult } from './packed-map-result.js';
 import { PhaseTracker } from './phase-tracker.js';
@@ -54,7 +57,14 @@ import { sampleKeys } from './sample-keys.js';
 import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
 import { sniffCompression } from './sniff-compression.js';
 import { commitBadRecords, commitParts } from './stage-commit.js';
-import { mapTaskSpecs, reduceInputs, reduceTaskSpecs, type StageContext } from './stage-tasks.js';
+import {
+  mapTaskSpecs,
+  mergeInputs,
+  mergeTaskSpecs,
+  reduceInputs,
+  reduceTaskSpecs,
+  type StageContext,
+} from './stage-tasks.js';
 
 /** Totals of a run, as printed by `mr run` and stored in `_SUCCESS`. */
 export interface JobCounters {
@@ -476,11 +486,23 @@ class JobRun {
     this.#skipped.push(...maps.filter((m) => m.result.badRecords !== undefined));
     await this.state.saveManifest(s, 'map', maps);
 
+    // The combining tier, where it runs: merge tasks read the map outputs a group at a time and the
+    // reducers read the merges, one slice per merge instead of one per map task.
+    const fanIn = mergeFanIn(this.opts.mergeFanIn, maps.length, partitions, this.backend.remote);
+    let merged: Committed<MergeResult>[] | undefined;
+    if (fanIn !== undefined) {
+      const kept = await this.#prior<MergeResult>(s, 'merge', async (r) =>
+        Boolean(await this.work.head(r.shuffleKey)),
+      );
+      ({ maps, merged } = await this.#mergePhase(s, ctx, maps, fanIn, mapSpecs, kept));
+    }
+
     // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
     const target = last ? this.out : this.work;
     const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
     const reduceLedger = new CommitLedger<ReduceResult>();
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
+    const shuffled = (): readonly { result: ShuffleOutput }[] => merged ?? maps;
     const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', async (r) => {
       const moved = `${outPrefix}${r.outputKey.slice(r.outputKey.lastIndexOf('/') + 1)}`;
       return Boolean((await target.head(r.outputKey)) ?? (await target.head(moved)));
@@ -496,7 +518,7 @@ class JobRun {
       lists = await Promise.all(
         Array.from({ length: partitions }, (_, p) =>
           writeList(async () => {
-            const { bytes, count, crc } = encodeInputList(reduceInputs(ctx, maps, p));
+            const { bytes, count, crc } = encodeInputList(reduceInputs(ctx, shuffled(), p));
             await this.work.put(reduceInputsKey(this.jobId, s, p), bytes);
             return { count, crc };
           }),
@@ -510,6 +532,19 @@ class JobRun {
         );
         break;
       } catch (err) {
+        const corruptMerge = repairs < MAX_SHUFFLE_REPAIRS && merged ? corruptMapOf(err, merged) : undefined;
+        if (corruptMerge && merged && fanIn !== undefined) {
+          this.emit({
+            type: 'warning',
+            message: `the shuffle object of ${corruptMerge.taskId} failed its checksum: running that merge task again`,
+          });
+          await this.work.delete(corruptMerge.result.shuffleKey).catch(() => {});
+          const kept = new Map(
+            merged.filter((m) => m.taskId !== corruptMerge.taskId).map((m) => [m.taskId, m]),
+          );
+          ({ maps, merged } = await this.#mergePhase(s, ctx, maps, fanIn, mapSpecs, kept));
+          continue;
+        }
         const corrupt = repairs < MAX_SHUFFLE_REPAIRS ? corruptMapOf(err, maps) : undefined;
         if (!corrupt) throw err;
         this.emit({
@@ -518,6 +553,15 @@ class JobRun {
         });
         maps = await this.#rerunMap(s, corrupt, mapSpecs, maps);
         this.#counters.mapsRerun++;
+        if (merged && fanIn !== undefined) {
+          // The merge of its group (groups are runs of fanIn map tasks in order) is made again.
+          const group = mergeTaskId(
+            s,
+            Math.floor(maps.findIndex((m) => m.taskId === corrupt.taskId) / fanIn),
+          );
+          const kept = new Map(merged.filter((m) => m.taskId !== group).map((m) => [m.taskId, m]));
+          ({ maps, merged } = await this.#mergePhase(s, ctx, maps, fanIn, mapSpecs, kept));
+        }
       }
     }
     const reduceSpecCount = lists.length;
@@ -538,6 +582,7 @@ class JobRun {
       mapTasks: maps.length,
       partitions,
       slices: lists.reduce((n, l) => n + l.count, 0),
+      merges: merged?.length ?? 0,
     });
     this.#usage.s3Gets += usage.s3Gets;
     this.#usage.s3Puts += usage.s3Puts;
@@ -551,7 +596,7 @@ class JobRun {
     }
     if (last) this.#counters.outputRecords = outputRecords;
     this.#counters.shuffleBytes += shuffleBytes;
-    this.#counters.tasks += mapSpecs.length + reduceSpecCount;
+    this.#counters.tasks += mapSpecs.length + (merged?.length ?? 0) + reduceSpecCount;
     this.#counters.spills += [...maps, ...reduces].reduce((n, t) => n + t.result.metrics.spills, 0);
     return {
       stage: {
@@ -600,6 +645,72 @@ class JobRun {
     });
     const key = await this.state.savePartitionPlan(s, bytes);
     return { store: this.work.url, key, crc };
+  }
+
+  /**
+   * The merge phase of a stage: the map outputs in groups of `fanIn` (in task order), each group's
+   * list of slices stored, one merge task per group; `kept` are merges committed before (a resumed
+   * run's, or those a repair need not redo). A merge that finds a map output failing its checksum
+   * fails the phase; that map task runs again and the groups not yet merged go again, attempt
+   * numbers above any used. Returns the stage's map results (with any rerun in place) and merges.
+   */
+  async #mergePhase(
+    s: number,
+    ctx: StageContext,
+    maps: Committed<MapResult>[],
+    fanIn: number,
+    mapSpecs: readonly TaskSpec[],
+    kept: ReadonlyMap<string, { attempt: number; result: MergeResult }>,
+  ): Promise<{ maps: Committed<MapResult>[]; merged: Committed<MergeResult>[] }> {
+    let done = new Map(kept);
+    for (let repairs = 0; ; repairs++) {
+      const groups = Array.from({ length: Math.ceil(maps.length / fanIn) }, (_, g) =>
+        maps.slice(g * fanIn, (g + 1) * fanIn),
+      );
+      const writeList = pLimit(LISTS_IN_FLIGHT);
+      const lists = await Promise.all(
+        groups.map((group, g) =>
+          writeList(async () => {
+            const { bytes, count, crc } = encodeInputList(mergeInputs(ctx, group));
+            if (!done.has(mergeTaskId(s, g))) await this.work.put(mergeInputsKey(this.jobId, s, g), bytes);
+            return { group: g, count, crc, maps: group.length };
+          }),
+        ),
+      );
+      const specs = mergeTaskSpecs(ctx, lists);
+      const ledger = new CommitLedger<MergeResult>();
+      const bytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
+      const next = Math.max(
+        this.firstAttempt,
+        ...specs.map((sp) => (this.#lastAttempt.get(sp.taskId) ?? 0) + 1),
+      );
+      try {
+        await this.#phase(
+          s,
+          'merge',
+          specs,
+          bytes,
+          ledger,
+          done,
+          (r) => this.work.delete(r.shuffleKey),
+          undefined,
+          next,
+        );
+        const merged = ledger.results();
+        await this.state.saveManifest(s, 'merge', merged);
+        return { maps, merged };
+      } catch (err) {
+        const corrupt = repairs < MAX_SHUFFLE_REPAIRS ? corruptMapOf(err, maps) : undefined;
+        if (!corrupt) throw err;
+        this.emit({
+          type: 'warning',
+          message: `the shuffle object of ${corrupt.taskId} failed its checksum: running that map task again`,
+        });
+        maps = await this.#rerunMap(s, corrupt, mapSpecs, maps);
+        this.#counters.mapsRerun++;
+        done = new Map(ledger.results().map((m) => [m.taskId, m]));
+      }
+    }
   }
 
   /**
@@ -663,7 +774,7 @@ class JobRun {
     return prior;
   }
 
-  async #phase<R extends MapResult | ReduceResult>(
+  async #phase<R extends MapResult | MergeResult | ReduceResult>(
     stage: number,
     phase: Phase,
     allSpecs: TaskSpec[],
@@ -794,11 +905,14 @@ const LISTS_IN_FLIGHT = 4;
 /** Map tasks a stage runs again for corrupt shuffle objects before its reduce phase gives up. */
 const MAX_SHUFFLE_REPAIRS = 3;
 
-/** The committed map whose shuffle object failed its checksum in a failed reduce phase, if that is why. */
-function corruptMapOf(
+/** A committed task and its result. */
+type Committed<R> = { taskId: string; attempt: number; result: R };
+
+/** The committed task whose shuffle object failed its checksum in a failed phase, if that is why. */
+function corruptMapOf<R extends ShuffleOutput>(
   err: unknown,
-  maps: readonly { taskId: string; attempt: number; result: MapResult }[],
-): { taskId: string; attempt: number; result: MapResult } | undefined {
+  maps: readonly Committed<R>[],
+): Committed<R> | undefined {
   const cause = err instanceof TaskFailedError ? err.cause : undefined;
   if (!(cause instanceof CorruptDataError) || cause.context.object === undefined) return undefined;
   return maps.find((m) => m.result.shuffleKey === cause.context.object);

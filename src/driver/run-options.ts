@@ -46,6 +46,14 @@ export interface RunOptions {
   partitions?: number;
   /** Bytes of input per map task. @default 64 MiB */
   splitSize?: number;
+  /**
+   * The combining tier: between a stage's map and reduce phases, merge tasks each read this many
+   * map outputs whole and write one, so each reducer reads one slice per merge instead of one per
+   * map task (map tasks x partitions ranged GETs become about map tasks + merges x partitions). 0
+   * turns it off. @default on remote backends, 32 for a stage of at least 32,768 slices (see
+   *   mergeFanIn); off locally, where a slice costs a file read, not a request
+   */
+  mergeFanIn?: number;
   /** Attempts per task before the job fails. @default 3 */
   maxAttempts?: number;
   /** Bytes of records a task holds in memory before spilling to local disk. @default 256 MiB */
@@ -96,6 +104,7 @@ export type ResolvedOptions = Required<
     | 'signal'
     | 'taskTimeoutMs'
     | 'speculateAfterMs'
+    | 'mergeFanIn'
     | 'region'
     | 'backend'
     | 'resume'
@@ -106,6 +115,7 @@ export type ResolvedOptions = Required<
   region: string | undefined;
   taskTimeoutMs: number | undefined;
   speculateAfterMs: number | undefined;
+  mergeFanIn: number | undefined;
   input: string[];
   output: string | undefined;
   partitions: number | undefined;
@@ -128,6 +138,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     region: o.region,
     taskTimeoutMs: o.taskTimeoutMs === undefined ? undefined : positiveInt('taskTimeoutMs', o.taskTimeoutMs),
     speculateAfterMs: speculation(o.speculateAfterMs, remote),
+    mergeFanIn: o.mergeFanIn === undefined ? undefined : fanIn(o.mergeFanIn),
     concurrency: positiveInt('concurrency', o.concurrency ?? availableParallelism()),
     partitions: o.partitions === undefined ? undefined : partitionCount(o.partitions),
     splitSize: positiveInt('splitSize', o.splitSize ?? DEFAULTS.splitSize),
@@ -161,6 +172,14 @@ function defaultWorkDir(remote: boolean, output: string | undefined): string {
   if (!bucket)
     throw new UsageError('a remote backend needs --output s3://bucket/prefix (or --work s3://...)');
   return `s3://${bucket}/`;
+}
+
+/** 0 (off), or at least 2 map outputs per merge. */
+function fanIn(v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0 || v === 1) {
+    throw new UsageError(`mergeFanIn must be 0 (off) or a whole number of at least 2, got ${v}`);
+  }
+  return v;
 }
 
 /** The same bound as a stage's own `partitions` (see defineJob). */

@@ -5,7 +5,7 @@ import { openStore } from '../store/open-store.js';
 import type { InputObject } from './list-inputs.js';
 
 /** Ranged reads in flight at once while planning: S3 answers each in tens of milliseconds. */
-const SNIFFS_IN_FLIGHT = 16;
+const SNIFFS_IN_FLIGHT = 64;
 
 /**
  * The input objects, each that planning would cut into byte ranges marked with the compression its

@@ -1,7 +1,11 @@
+import pLimit from 'p-limit';
 import { badRecordsKey, TEMPORARY_DIR } from '../protocol/store-layout.js';
 import type { MapResult, ReduceResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { InputObject } from './list-inputs.js';
+
+/** Part files moved into place at once. */
+const MOVES_IN_FLIGHT = 16;
 
 /**
  * Commits a stage's output: moves each committed reduce attempt's part file from `_temporary/` into
@@ -14,17 +18,23 @@ export async function commitParts(
   committed: readonly { result: ReduceResult }[],
   prefix: string,
 ): Promise<InputObject[]> {
-  const outputs: InputObject[] = [];
-  for (const { result } of committed) {
-    const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
-    try {
-      await target.rename(result.outputKey, `${prefix}${name}`);
-    } catch (err) {
-      // Moved by the run before, which stopped during these moves: a resumed run goes on past it.
-      if (!(await target.head(`${prefix}${name}`))) throw err;
-    }
-    outputs.push({ store: target.url, key: `${prefix}${name}`, size: result.metrics.outputBytes });
-  }
+  // A move on S3 is a copy and a delete, two requests of tens of milliseconds: a thousand part
+  // files moved one at a time would take a minute (found by `mr plan --simulate`).
+  const moving = pLimit(MOVES_IN_FLIGHT);
+  const outputs = await Promise.all(
+    committed.map(({ result }) =>
+      moving(async (): Promise<InputObject> => {
+        const name = result.outputKey.slice(result.outputKey.lastIndexOf('/') + 1);
+        try {
+          await target.rename(result.outputKey, `${prefix}${name}`);
+        } catch (err) {
+          // Moved by the run before, which stopped during these moves: a resumed run goes on past it.
+          if (!(await target.head(`${prefix}${name}`))) throw err;
+        }
+        return { store: target.url, key: `${prefix}${name}`, size: result.metrics.outputBytes };
+      }),
+    ),
+  );
   await target.deletePrefix(`${prefix}${TEMPORARY_DIR}/`);
   return outputs;
 }

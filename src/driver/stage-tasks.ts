@@ -4,12 +4,14 @@ import {
   attemptPartKey,
   cancelKey,
   mapTaskId,
+  mergeInputsKey,
+  mergeTaskId,
   reduceInputsKey,
   reduceTaskId,
   shuffleKey,
   taskLogKey,
 } from '../protocol/store-layout.js';
-import type { MapResult, MapTask, ReduceInput, ReduceTask } from '../protocol/task-types.js';
+import type { MapTask, MergeTask, ReduceInput, ReduceTask, ShuffleOutput } from '../protocol/task-types.js';
 import { fnv1a } from '../shuffle/hash.js';
 import { sliceOf } from './packed-map-result.js';
 import { describeInput, type MapInput } from './plan-splits.js';
@@ -95,13 +97,13 @@ class MapTaskSpec implements TaskSpec<MapTask> {
 }
 
 /**
- * Partition p's non-empty slices of every committed map output, in order: what reducer p reads.
- * Made one at a time as they are read, afresh each time the list is iterated (encodeInputList reads
- * it twice).
+ * Partition p's non-empty slices of every committed map output (or merge of them), in order: what
+ * reducer p reads. Made one at a time as they are read, afresh each time the list is iterated
+ * (encodeInputList reads it twice).
  */
 export function reduceInputs(
   ctx: StageContext,
-  maps: readonly { result: MapResult }[],
+  maps: readonly { result: ShuffleOutput }[],
   p: number,
 ): Iterable<ReduceInput> {
   return {
@@ -112,6 +114,53 @@ export function reduceInputs(
       }
     },
   };
+}
+
+/**
+ * Every partition's slice of each of a group's map outputs, empty ones included, output by output:
+ * what one merge task reads (entry i is partition i % partitions).
+ */
+export function mergeInputs(
+  ctx: StageContext,
+  group: readonly { result: ShuffleOutput }[],
+): Iterable<ReduceInput> {
+  return {
+    *[Symbol.iterator]() {
+      for (const { result } of group) {
+        for (let p = 0; p < ctx.partitions; p++) {
+          const slice = sliceOf(result, p) ?? { offset: 0, length: 0, records: 0, crc: 0 };
+          yield { store: ctx.workUrl, key: result.shuffleKey, slice };
+        }
+      }
+    },
+  };
+}
+
+/** The merge tasks of a stage, one per group and its stored input list. */
+export function mergeTaskSpecs(
+  ctx: StageContext,
+  lists: readonly { group: number; count: number; crc: number; maps: number }[],
+): TaskSpec<MergeTask>[] {
+  return lists.map(({ group, count, crc, maps }) => {
+    const taskId = mergeTaskId(ctx.stage, group);
+    return {
+      taskId,
+      describe: `merge ${group} of stage ${ctx.stage} (${maps} map outputs)`,
+      attempt: (attempt) => ({
+        kind: 'merge',
+        jobId: ctx.jobId,
+        stage: ctx.stage,
+        taskId,
+        attempt,
+        memoryBudget: ctx.memoryBudget,
+        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+        partitions: ctx.partitions,
+        inputs: { store: ctx.workUrl, key: mergeInputsKey(ctx.jobId, ctx.stage, group), count, crc },
+        shuffleStore: ctx.workUrl,
+        shuffleKey: shuffleKey(ctx.jobId, ctx.stage, taskId, attempt, fnv1a(taskId)),
+      }),
+    };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type CostEstimate, estimateCost, stageRequests } from '../driver/cost.js';
 import type { PriceTable } from '../driver/prices.js';
-import type { PlanModel } from './plan-model.js';
+import type { PlanModel } from '../sim/cloud-model.js';
 
 /** One stage as planned: its map tasks' input bytes and how many reduce tasks it has. */
 export interface StageShape {
@@ -8,6 +8,8 @@ export interface StageShape {
   /** Splits the map tasks read (a packed task reads several). */
   splits: number;
   reduceTasks: number;
+  /** Map outputs each merge task reads, where the combining tier runs (see mergeFanIn). */
+  mergeFanIn?: number;
 }
 
 /** Where the tasks would run. */
@@ -30,12 +32,15 @@ export interface PhaseEstimate {
 
 export interface StageEstimate {
   mapTasks: number;
+  /** Merge tasks of the combining tier: 0 where it does not run. */
+  mergeTasks: number;
   reduceTasks: number;
   inputBytes: number;
   shuffleBytes: number;
   shuffleObjects: number;
   outputBytes: number;
   map: PhaseEstimate;
+  merge?: PhaseEstimate;
   reduce: PhaseEstimate;
   requests: { get: number; put: number };
 }
@@ -173,31 +178,56 @@ export function estimatePlan(
     );
     const shuffleBytes = inputBytes * model.shuffleRatio;
     const outputBytes = shuffleBytes * model.outputRatio;
-    const req = stageRequests({ splits: s.splits, mapTasks: m, partitions: r, slices: m * r });
+    const fanIn = s.mergeFanIn;
+    const g = fanIn === undefined ? 0 : Math.ceil(m / fanIn);
+    // What the reducers read from: one output per map task, or one per merge.
+    const sources = g > 0 ? g : m;
+    const req = stageRequests({
+      splits: s.splits,
+      mapTasks: m,
+      partitions: r,
+      slices: sources * r,
+      merges: g,
+    });
     gets += req.s3Gets;
     puts += req.s3Puts;
     // The shuffle objects are spread over prefixes; the input is taken to sit under one.
     const spread = Math.max(1, Math.min(m, model.shufflePrefixes));
     const map = phase(mapDurations, { puts: m / spread, gets: s.splits });
+    let merge: PhaseEstimate | undefined;
+    if (g > 0 && fanIn !== undefined) {
+      // A merge reads its group's outputs whole, a few at a time, writing as it reads.
+      const bytes = (shuffleBytes / m) * fanIn;
+      const mergeMs =
+        Math.ceil(fanIn / model.readsInFlight) * model.requestMs +
+        Math.max(ms(bytes, model.readMBps), ms(bytes, model.writeMBps)) +
+        3 * model.requestMs;
+      merge = phase(
+        Array.from({ length: g }, () => mergeMs),
+        { puts: 2 * g, gets: m / spread },
+      );
+    }
     const perReducer = r > 0 ? shuffleBytes / r : 0;
     const reduceMs =
-      Math.ceil(m / model.readsInFlight) * model.requestMs +
+      Math.ceil(sources / model.readsInFlight) * model.requestMs +
       ms(perReducer, model.readMBps) +
       ms(perReducer, model.reduceMBps * core) +
       ms(perReducer * model.outputRatio, model.writeMBps) +
       3 * model.requestMs;
     const reduce = phase(
       Array.from({ length: r }, () => reduceMs),
-      { puts: 3 * r, gets: (m * r) / spread },
+      { puts: 3 * r, gets: (sources * r) / Math.max(1, Math.min(sources, model.shufflePrefixes)) },
     );
     out.push({
       mapTasks: m,
+      mergeTasks: g,
       reduceTasks: r,
       inputBytes,
       shuffleBytes,
       shuffleObjects: m,
       outputBytes,
       map,
+      ...(merge && { merge }),
       reduce,
       requests: { get: req.s3Gets, put: req.s3Puts },
     });

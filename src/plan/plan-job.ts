@@ -6,6 +6,7 @@ import { loadJobFile } from '../backends/open-backend.js';
 import { estimateSizes } from '../driver/estimate-sizes.js';
 import type { JobReport } from '../driver/job-report.js';
 import { type InputObject, listInputs } from '../driver/list-inputs.js';
+import { mergeFanIn } from '../driver/merge-tier.js';
 import { planMapInputs } from '../driver/plan-splits.js';
 import type { PriceTable } from '../driver/prices.js';
 import { runJob } from '../driver/run-job.js';
@@ -15,9 +16,9 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_PARTITIONS } from '../job/define-job.js';
 import { compressionByName } from '../job/input-compression.js';
 import { REPORT_DIR, REPORT_JSON } from '../protocol/store-layout.js';
+import { DEFAULT_MODEL, LOCAL_MODEL, type PlanModel, withSettings } from '../sim/cloud-model.js';
 import { openStore } from '../store/open-store.js';
 import { estimatePlan, type PlanEstimate, type PlanTarget, type StageShape } from './estimate.js';
-import { DEFAULT_MODEL, LOCAL_MODEL, type PlanModel, withSettings } from './plan-model.js';
 import { type InputScale, scaleInput } from './scaled-input.js';
 import { type Simulation, simulateJob } from './simulate-job.js';
 
@@ -36,6 +37,8 @@ export interface PlanOptions {
   calibrate?: boolean;
   /** Prices to estimate the cost with (see prices.ts). @default the built-in table */
   prices?: PriceTable;
+  /** Map outputs per merge task; 0 never merges. @default as a run decides (see mergeFanIn) */
+  mergeFanIn?: number;
   /** Plan for this much input rather than the listed (see scaleInput). */
   scale?: InputScale;
   /**
@@ -117,10 +120,12 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     for (const [s, stage] of job.stages.entries()) {
       const tasks = planMapInputs(stageInput, splitSize);
       const reduceTasks = stage.partitions ?? o.partitions ?? DEFAULT_PARTITIONS;
+      const fanIn = mergeFanIn(o.mergeFanIn, tasks.length, reduceTasks, backendNamed(backend).remote);
       shapes.push({
         mapTaskBytes: tasks.map((t) => t.bytes),
         splits: tasks.reduce((n, t) => n + t.splits.length, 0),
         reduceTasks,
+        ...(fanIn !== undefined && { mergeFanIn: fanIn }),
       });
       const bytes = tasks.reduce((n, t) => n + t.bytes, 0) * model.shuffleRatio * model.outputRatio;
       stageInput = Array.from({ length: reduceTasks }, (_, r) => ({
@@ -140,6 +145,7 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
         model,
         splitSize,
         ...(o.partitions !== undefined && { partitions: o.partitions }),
+        ...(o.mergeFanIn !== undefined && { mergeFanIn: o.mergeFanIn }),
         ...(o.prices && { prices: o.prices }),
         ...o.simulate,
       }));

@@ -10,9 +10,9 @@ import { UsageError } from '../errors.js';
 import { compressionByName } from '../job/input-compression.js';
 import type { Job } from '../job/types.js';
 import { REPORT_DIR, REPORT_HTML, REPORT_JSON } from '../protocol/store-layout.js';
+import type { PlanModel } from '../sim/cloud-model.js';
 import { type SimCounts, SimWorld, useWorld } from '../sim/sim-world.js';
 import type { PlanTarget } from './estimate.js';
-import type { PlanModel } from './plan-model.js';
 
 export interface SimulateOptions {
   /** The input's objects: only their names and sizes are used (see scaleInput). */
@@ -22,6 +22,7 @@ export interface SimulateOptions {
   model: PlanModel;
   splitSize?: number;
   partitions?: number;
+  mergeFanIn?: number;
   prices?: PriceTable;
   /** Seeds the simulation's spread, stragglers and failures. @default 1 */
   seed?: number;
@@ -46,6 +47,8 @@ export interface Simulation {
   seconds: number;
   phases: SimulatedPhase[];
   mapTasks: number;
+  /** Merge tasks of the combining tier (0 where it did not run). */
+  mergeTasks: number;
   reduceTasks: number;
   retries: number;
   speculated: number;
@@ -97,6 +100,7 @@ export async function simulateJob(job: Job, jobFile: string, o: SimulateOptions)
         concurrency: o.target.concurrency,
         ...(o.splitSize !== undefined && { splitSize: o.splitSize }),
         ...(o.partitions !== undefined && { partitions: o.partitions }),
+        ...(o.mergeFanIn !== undefined && { mergeFanIn: o.mergeFanIn }),
         ...(o.prices && { prices: o.prices }),
         onProgress: (e) => {
           if (e.type === 'phase-start') tasks.set(`${e.stage}/${e.phase}`, e.tasks);
@@ -120,6 +124,7 @@ export async function simulateJob(job: Job, jobFile: string, o: SimulateOptions)
       seconds: result.wallMs / 1000,
       phases,
       mapTasks: result.stages.reduce((n, s) => n + s.mapTasks, 0),
+      mergeTasks: phases.filter((p) => p.phase === 'merge').reduce((n, p) => n + p.tasks, 0),
       reduceTasks: result.stages.reduce((n, s) => n + s.reduceTasks, 0),
       retries: result.counters.retries,
       speculated: result.counters.speculated,

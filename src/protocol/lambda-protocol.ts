@@ -33,9 +33,14 @@ export function parseLambdaEvent(event: unknown): LambdaEvent {
   if (typeof e !== 'object' || e === null) throw new TypeError('event must be an object { task, bundle }');
   const task = e.task as Partial<Task> | null | undefined;
   if (typeof task !== 'object' || task === null) throw new TypeError('event.task must be an object');
-  if (task.kind !== 'map' && task.kind !== 'reduce' && task.kind !== 'stream-batch') {
+  if (
+    task.kind !== 'map' &&
+    task.kind !== 'merge' &&
+    task.kind !== 'reduce' &&
+    task.kind !== 'stream-batch'
+  ) {
     throw new TypeError(
-      `event.task.kind must be "map", "reduce" or "stream-batch", got ${JSON.stringify(task.kind)}`,
+      `event.task.kind must be "map", "merge", "reduce" or "stream-batch", got ${JSON.stringify(task.kind)}`,
     );
   }
   if (typeof task.taskId !== 'string' || typeof task.jobId !== 'string' || typeof task.attempt !== 'number') {

@@ -36,6 +36,11 @@ const pad = (n: number) => String(n).padStart(5, '0');
 
 /** A map task's id, stable across attempts: `s0-m00012`. */
 export const mapTaskId = (stage: number, i: number): string => `s${stage}-m${pad(i)}`;
+/** A stage's phases (as Phase in the driver: this module imports nothing). */
+type TaskPhase = 'map' | 'merge' | 'reduce';
+
+/** A merge task's id (group g of the combining tier), stable across attempts: `s0-g00002`. */
+export const mergeTaskId = (stage: number, g: number): string => `s${stage}-g${pad(g)}`;
 /** A reduce task's id, stable across attempts: `s0-r00003`. */
 export const reduceTaskId = (stage: number, p: number): string => `s${stage}-r${pad(p)}`;
 /** The part file reduce partition p writes. */
@@ -54,10 +59,10 @@ export const stagePlanKey = (jobId: string, stage: number): string =>
 export const partitionPlanKey = (jobId: string, stage: number): string =>
   `${jobPrefix(jobId)}s${stage}/partition-plan.json`;
 /** The committed attempt of every task of a phase. */
-export const manifestKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+export const manifestKey = (jobId: string, stage: number, phase: TaskPhase): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-manifest.json`;
 /** Every task of a phase: its state, attempts and last error. */
-export const taskStatusKey = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+export const taskStatusKey = (jobId: string, stage: number, phase: TaskPhase): string =>
   `${jobPrefix(jobId)}s${stage}/${phase}-tasks.json`;
 
 /** The report of each run of a job (1, then one more per resume), kept with its state. */
@@ -81,13 +86,9 @@ export const cancelKey = (jobId: string): string => `${jobPrefix(jobId)}cancel`;
  * `name` is the writing driver's id and the write's number (see CommitLog). Runs before commit
  * records were grouped wrote one object per task, named by its task id.
  */
-export const commitRecordsKey = (
-  jobId: string,
-  stage: number,
-  phase: 'map' | 'reduce',
-  name: string,
-): string => `${commitsPrefix(jobId, stage, phase)}${name}.json`;
-export const commitsPrefix = (jobId: string, stage: number, phase: 'map' | 'reduce'): string =>
+export const commitRecordsKey = (jobId: string, stage: number, phase: TaskPhase, name: string): string =>
+  `${commitsPrefix(jobId, stage, phase)}${name}.json`;
+export const commitsPrefix = (jobId: string, stage: number, phase: TaskPhase): string =>
   `${jobPrefix(jobId)}s${stage}/commits/${phase}/`;
 
 /** A job's intermediate data, deleted after success. */
@@ -106,6 +107,9 @@ export const shuffleKey = (jobId: string, stage: number, taskId: string, attempt
 /** Reducer p's list of slices: invocations carry this pointer, never the list itself. */
 export const reduceInputsKey = (jobId: string, stage: number, p: number): string =>
   `${reduceInputsPrefix(jobId, stage)}${reduceTaskId(stage, p)}.json`;
+/** Merge task g's list of slices (every partition of each of its group's map outputs). */
+export const mergeInputsKey = (jobId: string, stage: number, g: number): string =>
+  `${stageDataPrefix(jobId, stage)}merge-inputs/${mergeTaskId(stage, g)}.json`;
 /** Every reducer's list of slices of a stage, one per reduce task. */
 export const reduceInputsPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}reduce-inputs/`;

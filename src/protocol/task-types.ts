@@ -108,6 +108,25 @@ export interface ReduceTask extends TaskBase {
   outputKey: string;
 }
 
+/**
+ * Merge the shuffle objects of a group of map tasks into one (the combining tier, see mergeFanIn):
+ * read each whole, once, and write one shuffle object whose partition p holds every input's
+ * partition p, so a reducer reads one slice per group instead of one per map task.
+ */
+export interface MergeTask extends TaskBase {
+  kind: 'merge';
+  partitions: number;
+  /**
+   * Where the list of the group's slices is stored (ReduceInput[], as a reduce task's list): every
+   * partition's slice of the first map output, then of the second, and so on, empty ones included,
+   * so entry i is partition i % partitions. With the list's count and CRC-32, as for a reduce task.
+   */
+  inputs: { store: string; key: string; count: number; crc: number };
+  /** Store URL and attempt-scoped key of the shuffle object to write. */
+  shuffleStore: string;
+  shuffleKey: string;
+}
+
 /** Process one batch of a stream job's records (data in base64) with its `process`. */
 export interface StreamBatchTask extends TaskBase {
   kind: 'stream-batch';
@@ -118,7 +137,7 @@ export interface StreamBatchTask extends TaskBase {
   records: SerializedRecord[];
 }
 
-export type Task = MapTask | ReduceTask | StreamBatchTask;
+export type Task = MapTask | MergeTask | ReduceTask | StreamBatchTask;
 
 /** What a task did, for the job's summary. */
 export interface TaskMetrics {
@@ -150,6 +169,17 @@ export interface SkippedRecords {
   key: string;
 }
 
+/** A merged shuffle object: read by reducers as a map task's is. */
+export interface MergeResult {
+  kind: 'merge';
+  shuffleKey: string;
+  slices: PartitionSlice[];
+  metrics: TaskMetrics;
+}
+
+/** What a reducer reads from: a map task's shuffle object, or a merge of several. */
+export type ShuffleOutput = Pick<MapResult | MergeResult, 'shuffleKey' | 'slices'>;
+
 export interface ReduceResult {
   kind: 'reduce';
   outputKey: string;
@@ -163,4 +193,4 @@ export interface StreamBatchResult {
   metrics: TaskMetrics;
 }
 
-export type TaskResult = MapResult | ReduceResult | StreamBatchResult;
+export type TaskResult = MapResult | MergeResult | ReduceResult | StreamBatchResult;

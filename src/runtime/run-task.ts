@@ -2,6 +2,7 @@ import { JobDefinitionError } from '../errors.js';
 import type { Job } from '../job/types.js';
 import { runMapTask } from '../mapper/map-task.js';
 import type { Task, TaskResult } from '../protocol/task-types.js';
+import { runMergeTask } from '../reducer/merge-task.js';
 import { runReduceTask } from '../reducer/reduce-task.js';
 import type { Stream } from '../stream/types.js';
 import { faultPlan } from '../task/faults.js';
@@ -29,6 +30,8 @@ function runJobTask(job: Job | Stream, task: Task): Promise<TaskResult> {
       return runMapTask(job, task);
     case 'reduce':
       return runReduceTask(job, task);
+    case 'merge':
+      return runMergeTask(task);
   }
 }
 

@@ -1,6 +1,11 @@
 import type { BackendProvider } from '../backends/backend.js';
+import { registerStoreScheme } from '../store/open-store.js';
 import { SimInvoker } from './sim-invoker.js';
+import { SimStore } from './sim-store.js';
 import { currentWorld } from './sim-world.js';
+
+// The simulated S3: `sim://` locations, usable only while a simulation runs.
+registerStoreScheme('sim:', (url) => new SimStore(url));
 
 /** Lambda's own limit on a function's timeout. */
 const LAMBDA_MAX_TIMEOUT_MS = 900_000;

@@ -4,6 +4,8 @@ import { FanoutError, ThrottledError, WorkerCrashedError } from '../errors.js';
 import type {
   MapResult,
   MapTask,
+  MergeResult,
+  MergeTask,
   PartitionSlice,
   ReduceResult,
   ReduceTask,
@@ -134,8 +136,11 @@ export class SimInvoker implements Invoker {
         ? this.#map(task, pace, core)
         : task.kind === 'reduce'
           ? this.#reduce(task, pace, core)
-          : undefined;
-    if (!work) throw new FanoutError(`the simulated backend runs map and reduce tasks, not ${task.kind}`);
+          : task.kind === 'merge'
+            ? this.#merge(task, pace)
+            : undefined;
+    if (!work)
+      throw new FanoutError(`the simulated backend runs map, merge and reduce tasks, not ${task.kind}`);
     if (failAt !== undefined) {
       // Fails a share of the way through what it would have taken, having written nothing.
       const { ms } = work.plan;
@@ -186,6 +191,72 @@ export class SimInvoker implements Invoker {
             inputRecords,
             outputRecords,
             outputBytes: shuffleBytes,
+            spills: 0,
+            ms: 0,
+          },
+        };
+      },
+    };
+  }
+
+  /**
+   * A merge task: each of its group's shuffle objects read whole, one GET each and a few at a
+   * time, while its merged object is written out (bytes are copied, not decoded).
+   */
+  #merge(task: MergeTask, pace: number): { plan: { ms: number }; run(): Promise<MergeResult> } {
+    const w = this.#world;
+    const m = w.model;
+    return {
+      plan: { ms: m.requestMs * 4 },
+      run: async () => {
+        const entries = await readInputList(task.inputs);
+        const r = task.partitions;
+        const objects = Array.from({ length: entries.length / r }, (_, i) =>
+          entries.slice(i * r, (i + 1) * r),
+        );
+        const lanes = Math.max(1, Math.min(m.readsInFlight, objects.length));
+        const perRead = (m.readMBps * MB) / lanes;
+        const totals = Array.from({ length: r }, () => ({ bytes: 0, records: 0 }));
+        let next = 0;
+        const lane = async () => {
+          while (next < objects.length) {
+            const slices = objects[next++];
+            const first = slices?.[0];
+            if (!slices || !first) break;
+            let bytes = 0;
+            for (const [p, e] of slices.entries()) {
+              const t = totals[p] as { bytes: number; records: number };
+              t.bytes += e.slice.length;
+              t.records += e.slice.records;
+              bytes += e.slice.length;
+            }
+            await this.#request('get', new SimStore(new URL(first.store)).fullKey(first.key), task);
+            await w.clock.sleep(pace * (bytes / perRead) * 1000);
+          }
+        };
+        await Promise.all(Array.from({ length: lanes }, lane));
+        const bytes = totals.reduce((n, t) => n + t.bytes, 0);
+        const records = totals.reduce((n, t) => n + t.records, 0);
+        const out = new SimStore(new URL(task.shuffleStore)).fullKey(task.shuffleKey);
+        await this.#request('put', out, task);
+        // Written as it is read: only what the reading has not covered is left.
+        await w.clock.sleep(Math.max(0, (bytes / (m.writeMBps * MB) - bytes / (m.readMBps * MB)) * 1000));
+        w.put(out, bytes);
+        let offset = 0;
+        const slices = totals.map((t) => {
+          const s = { offset, length: t.bytes, records: t.records, crc: 0 };
+          offset += t.bytes;
+          return s;
+        });
+        return {
+          kind: 'merge',
+          shuffleKey: task.shuffleKey,
+          slices,
+          metrics: {
+            inputBytes: bytes,
+            inputRecords: records,
+            outputRecords: records,
+            outputBytes: bytes,
             spills: 0,
             ms: 0,
           },

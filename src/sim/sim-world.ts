@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { PlanModel } from '../plan/plan-model.js';
+import type { PlanModel } from './cloud-model.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /** An object of the simulated S3: bytes the driver wrote, or only a size (data a task "wrote"). */

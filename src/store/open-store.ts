@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
-import { SimStore } from '../sim/sim-store.js';
 import { LazyStore } from './lazy-store.js';
 import { LocalDirStore } from './local-dir-store.js';
 import type { ObjectStore } from './object-store.js';
@@ -29,9 +28,15 @@ const factories = new Map<string, StoreFactory>([
     's3:',
     (url) => new LazyStore(url.href, async () => new (await import('./s3-store.js')).S3Store(url.href)),
   ],
-  // The simulated S3 of `mr plan --simulate`: usable only while a simulation runs.
-  ['sim:', (url) => new SimStore(url)],
 ]);
+
+/**
+ * Adds a kind of store by URL scheme (`sim:`), for a module above this layer that brings its own:
+ * locations of that scheme then open through openStore as any other.
+ */
+export function registerStoreScheme(protocol: string, factory: StoreFactory): void {
+  factories.set(protocol, factory);
+}
 
 /** Whether a location is a URL (`s3://bucket/key`, `file:///dir`) rather than a local path. */
 export const isUrl = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);

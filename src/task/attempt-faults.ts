@@ -9,7 +9,7 @@ import { type FaultCounts, type FaultKind, type FaultSite, faultPlan } from './f
 let current: { scope: string; counts: FaultCounts } | undefined;
 
 /** The sites task code decides at; `invoke` is the driver's. */
-const TASK_SITES = ['map', 'reduce', 'store.get', 'store.put'] as const;
+const TASK_SITES = ['map', 'merge', 'reduce', 'store.get', 'store.put'] as const;
 
 /**
  * Starts counting the faults of one attempt; `scope` names it, e.g. `s0-m00003#2`, or `s0-m00003#2~1`

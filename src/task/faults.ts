@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 export const FAULT_KINDS = {
   map: ['throw', 'crash', 'hang'],
   reduce: ['throw', 'crash', 'hang'],
+  merge: ['throw', 'crash', 'hang'],
   'store.get': ['error'],
   'store.put': ['error', 'slowdown'],
   invoke: ['throttle'],

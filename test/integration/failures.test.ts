@@ -156,7 +156,7 @@ describe('failures and retries on the local backend', () => {
       const d = setup();
       const texts = [wordText(3000, 5000, 5), wordText(3000, 5000, 6)];
       for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
-      const spills = { map: 0, reduce: 0 };
+      const spills = { map: 0, merge: 0, reduce: 0 };
       const result = await runJob(job, {
         input: [join(d.path, 'in')],
         output: join(d.path, 'out'),

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['task'],
   ['mapper', 'reducer'],
   ['runtime'],
-  ['backends'],
+  ['backends', 'sim'],
   ['driver', 'stream'],
   ['infra', 'dev'],
   ['bench', 'plan'],

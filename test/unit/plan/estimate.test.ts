@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRICES } from '../../../src/driver/prices.js';
 import { estimatePlan } from '../../../src/plan/estimate.js';
-import { DEFAULT_MODEL, type PlanModel, withSettings } from '../../../src/plan/plan-model.js';
+import { DEFAULT_MODEL, type PlanModel, withSettings } from '../../../src/sim/cloud-model.js';
 
 /** A model where only what a test names takes time: 1 MB/s of mapping, everything else free. */
 const bare: PlanModel = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL } from '../../../src/plan/plan-model.js';
+import { DEFAULT_MODEL } from '../../../src/sim/cloud-model.js';
 import { SimWorld } from '../../../src/sim/sim-world.js';
 
 const world = (over: Partial<typeof DEFAULT_MODEL> = {}) =>
