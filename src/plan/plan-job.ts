@@ -206,6 +206,9 @@ async function calibrate(
       workDir: join(dir, 'work'),
       concurrency: 1,
       splitSize,
+      // One reducer, so the reduce rate is of one task over the whole sample's shuffle, not of a
+      // task's start (a stage's own partitions still win).
+      partitions: 1,
     });
     const first = result.stages[0];
     const last = result.stages[result.stages.length - 1];

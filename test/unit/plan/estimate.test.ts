@@ -103,6 +103,25 @@ describe('estimatePlan', () => {
     expect(e.cost.usd).toBeCloseTo(usd, 12);
     expect(e.cost.invocations).toBe(5);
   });
+
+  it('counts the combining tier: reducers read one slice per merge, merges read each map output once', () => {
+    const m = 1000;
+    const shape = { mapTaskBytes: Array.from({ length: m }, () => 1e6), splits: m, reduceTasks: 100 };
+    const slow = { ...bare, requestMs: 20, readsInFlight: 4 };
+    const plain = estimatePlan([shape], { ...target, concurrency: 1000 }, slow);
+    const merged = estimatePlan([{ ...shape, mergeFanIn: 32 }], { ...target, concurrency: 1000 }, slow);
+    const g = Math.ceil(m / 32);
+    expect(merged.stages[0]?.mergeTasks).toBe(g);
+    expect(plain.stages[0]?.mergeTasks).toBe(0);
+    // GETs: splits, lists, slices (a merge's list and each map output read once besides).
+    expect(plain.requests.get).toBe(m + 100 + m * 100);
+    expect(merged.requests.get).toBe(m + 100 + g * 100 + g + m);
+    // Each reducer waits on 250 requests (4 at a time, 20 ms) plain, on 8 merged; a merge on 8 of its own.
+    expect(plain.stages[0]?.reduce.seconds).toBeCloseTo((250 * 20 + 3 * 20) / 1000, 3);
+    expect(merged.stages[0]?.reduce.seconds).toBeCloseTo((8 * 20 + 3 * 20) / 1000, 3);
+    expect(merged.stages[0]?.merge?.seconds).toBeCloseTo((8 * 20 + 3 * 20) / 1000, 3);
+    expect(merged.cost.usd).toBeLessThan(plain.cost.usd);
+  });
 });
 
 describe('withSettings', () => {
@@ -118,5 +137,10 @@ describe('withSettings', () => {
       '--set readMBps: expected a positive number, got "fast"',
     );
     expect(() => withSettings(DEFAULT_MODEL, ['readMBps=0'])).toThrow(/positive number/);
+    // Shares and spreads of the simulation may be 0; a share is at most 1.
+    expect(withSettings(DEFAULT_MODEL, ['failureRate=0', 'taskJitter=0'])).toMatchObject({ failureRate: 0, taskJitter: 0 });
+    expect(() => withSettings(DEFAULT_MODEL, ['stragglerRate=1.5'])).toThrow(
+      '--set stragglerRate: expected a share from 0 to 1, got "1.5"',
+    );
   });
 });
