@@ -1,7 +1,9 @@
 import { relative } from 'node:path';
-import { DEFAULT_WORK_DIR } from '../backends/backends.js';
+import { DEFAULT_FUNCTION_NAME, DEFAULT_WORK_DIR } from '../backends/backends.js';
+import { functionLogLines } from '../backends/cloudwatch-logs.js';
 import { cleanJob, isFinished, type JobEntry, jobExists, listJobs } from '../driver/job-list.js';
 import { listTaskLogs, type PhaseProgress, readJobProgress } from '../driver/job-progress.js';
+import { JobState } from '../driver/job-state.js';
 import { formatDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl, openStore } from '../store/open-store.js';
@@ -110,10 +112,62 @@ export async function statusCommand(jobId: string, flags: JobsFlags): Promise<vo
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** `mr logs <id> [--task T]`: what job code logged in each attempt, from the work store. */
-export async function logsCommand(jobId: string, flags: JobsFlags & { task?: string }): Promise<void> {
+/** Flags of `mr logs`. */
+export interface LogsFlags extends JobsFlags {
+  task?: string;
+  /** `store` (the copies tasks keep in the work store) or `cloudwatch` (aws jobs: the function's log group). */
+  source?: string;
+}
+
+/**
+ * `mr logs <id> [--task T]`: what job code logged in each attempt. For a job run on aws, from the
+ * runtime function's CloudWatch Logs (every line the function wrote for the job, crashes included),
+ * and from the copies the tasks kept in the work store when CloudWatch cannot be read; for a local
+ * job, or with `--source store`, from those copies.
+ */
+export async function logsCommand(jobId: string, flags: LogsFlags): Promise<void> {
+  if (flags.source !== undefined && flags.source !== 'store' && flags.source !== 'cloudwatch')
+    throw new UsageError(`--source must be store or cloudwatch, got ${JSON.stringify(flags.source)}`);
   const work = openStore(flags.work ?? DEFAULT_WORK_DIR);
   if (!(await jobExists(work, jobId))) throw new UsageError(`no job ${jobId} in ${work.url}`);
+  const state = new JobState(work, jobId);
+  const spec = await state.loadSpec<{
+    options?: { backend?: string; functionName?: string; region?: string };
+  }>();
+  const onAws = spec?.options?.backend === 'aws';
+  if (flags.source === 'cloudwatch' && !onAws)
+    throw new UsageError(
+      `job ${jobId} ran on ${spec?.options?.backend ?? 'local'}: its logs are in the work store only`,
+    );
+  if (onAws && flags.source !== 'store') {
+    const status = await state.loadStatus();
+    const from = status?.startedAt ? Date.parse(status.startedAt) - 60_000 : undefined;
+    const to = status && status.state !== 'running' ? Date.parse(status.updatedAt) + 300_000 : undefined;
+    try {
+      const { lines, truncated } = await functionLogLines({
+        functionName: spec?.options?.functionName ?? DEFAULT_FUNCTION_NAME,
+        ...(spec?.options?.region !== undefined && { region: spec.options.region }),
+        jobId,
+        ...(flags.task !== undefined && { taskId: flags.task }),
+        ...(from !== undefined && { startTime: from }),
+        ...(to !== undefined && { endTime: to }),
+      });
+      if (lines.length === 0) {
+        process.stdout.write(
+          `job ${jobId}: nothing in CloudWatch Logs${flags.task ? ` for task ${flags.task}` : ''}\n`,
+        );
+      }
+      for (const l of lines) process.stdout.write(`${new Date(l.timestamp).toISOString()} ${l.message}\n`);
+      if (truncated) process.stdout.write(`(stopped after ${lines.length} lines: name a task with --task)\n`);
+      return;
+    } catch (err) {
+      if (flags.source === 'cloudwatch')
+        throw new UsageError(`cannot read CloudWatch Logs: ${messageOf(err)}`);
+      process.stderr.write(
+        `mr: cannot read CloudWatch Logs (${messageOf(err)}): the copies kept in the work store follow\n`,
+      );
+    }
+  }
   const logs = await listTaskLogs(work, jobId, flags.task);
   if (logs.length === 0) {
     process.stdout.write(
@@ -128,3 +182,5 @@ export async function logsCommand(jobId: string, flags: JobsFlags & { task?: str
     process.stdout.write(Buffer.from(await work.get(l.key)).toString('utf8'));
   }
 }
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];

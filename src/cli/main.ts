@@ -185,11 +185,14 @@ function program(): Command {
       await (await import('./jobs-command.js')).statusCommand(job, flags);
     });
   mr.command('logs')
-    .description("print what a job's code logged (ctx.log) in each task attempt, from the work store")
+    .description(
+      "print what a job's code logged (ctx.log) in each task attempt: CloudWatch Logs for aws jobs, else the work store",
+    )
     .argument('<job>', 'the job id, as mr run printed it')
     .option('--task <id>', 'one task only, e.g. s0-m00003')
+    .option('--source <where>', 'store (the copies tasks keep) or cloudwatch (aws jobs; their default)')
     .option('--work <dir>', 'folder or s3:// URL of job state (default: .fanout)')
-    .action(async (job: string, flags: import('./jobs-command.js').JobsFlags & { task?: string }) => {
+    .action(async (job: string, flags: import('./jobs-command.js').LogsFlags) => {
       await (await import('./jobs-command.js')).logsCommand(job, flags);
     });
   mr.command('clean')

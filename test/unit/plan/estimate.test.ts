@@ -138,7 +138,10 @@ describe('withSettings', () => {
     );
     expect(() => withSettings(DEFAULT_MODEL, ['readMBps=0'])).toThrow(/positive number/);
     // Shares and spreads of the simulation may be 0; a share is at most 1.
-    expect(withSettings(DEFAULT_MODEL, ['failureRate=0', 'taskJitter=0'])).toMatchObject({ failureRate: 0, taskJitter: 0 });
+    expect(withSettings(DEFAULT_MODEL, ['failureRate=0', 'taskJitter=0'])).toMatchObject({
+      failureRate: 0,
+      taskJitter: 0,
+    });
     expect(() => withSettings(DEFAULT_MODEL, ['stragglerRate=1.5'])).toThrow(
       '--set stragglerRate: expected a share from 0 to 1, got "1.5"',
     );
