@@ -101,10 +101,12 @@ export async function statusCommand(jobId: string, flags: JobsFlags): Promise<vo
       : `${name} ${ph.committed.toLocaleString('en-US')}/${ph.total.toLocaleString('en-US')} committed` +
         (ph.failed > 0 ? `, ${ph.failed} failed` : '');
   for (const s of p.stages)
-    lines.push(`stage ${s.stage}: ${phase('map', s.map)}, ${phase('reduce', s.reduce)}`);
+    lines.push(
+      `stage ${s.stage}: ${phase('map', s.map)}, ${s.merge ? `${phase('merge', s.merge)}, ` : ''}${phase('reduce', s.reduce)}`,
+    );
   if (p.stages.length === 0) lines.push('not planned yet');
   for (const s of p.stages) {
-    for (const f of [s.map.firstFailure, s.reduce.firstFailure]) {
+    for (const f of [s.map.firstFailure, s.merge?.firstFailure, s.reduce.firstFailure]) {
       if (f) lines.push(`failed: ${f.taskId} after ${f.attempts} attempt(s)${f.error ? `: ${f.error}` : ''}`);
     }
   }

@@ -1,7 +1,8 @@
-import { reduceInputsPrefix, taskLogsPrefix } from '../protocol/store-layout.js';
+import { mergeInputsPrefix, reduceInputsPrefix, taskLogsPrefix } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { jobExists, jobTiming } from './job-list.js';
 import { JobState } from './job-state.js';
+import type { Phase } from './progress.js';
 
 /** Where one phase of a stage stands, as the store tells it. */
 export interface PhaseProgress {
@@ -18,6 +19,8 @@ export interface PhaseProgress {
 export interface StageProgress {
   stage: number;
   map: PhaseProgress;
+  /** The combining tier's merge tasks, where the stage runs them. */
+  merge?: PhaseProgress;
   reduce: PhaseProgress;
 }
 
@@ -60,10 +63,14 @@ export async function readJobProgress(
   for (let s = 0; ; s++) {
     const plan = await state.loadPlan(s);
     if (!plan) break;
+    // A stage ran merges if their lists are there (while it runs) or their status is (once ended).
+    const merges = await listedUnder(work, mergeInputsPrefix(jobId, s));
+    const merged = merges !== undefined || (await state.loadTaskStatus(s, 'merge')) !== undefined;
     stages.push({
       stage: s,
       map: await phaseProgress(state, s, 'map', plan.length),
-      reduce: await phaseProgress(state, s, 'reduce', await reducersListed(work, jobId, s)),
+      ...(merged && { merge: await phaseProgress(state, s, 'merge', merges) }),
+      reduce: await phaseProgress(state, s, 'reduce', await listedUnder(work, reduceInputsPrefix(jobId, s))),
     });
   }
   const { state: listed, startedAt, durationMs } = jobTiming(status, spec?.startedAt, now);
@@ -82,17 +89,17 @@ export async function readJobProgress(
   };
 }
 
-/** Reducers whose input lists a stage's driver has written: its reduce tasks, once the phase began. */
-async function reducersListed(work: ObjectStore, jobId: string, stage: number): Promise<number | undefined> {
+/** Input lists a stage's driver has written under `prefix`: a phase's tasks (merges, reducers), once it began. */
+async function listedUnder(work: ObjectStore, prefix: string): Promise<number | undefined> {
   let n = 0;
-  for await (const _ of work.list(reduceInputsPrefix(jobId, stage))) n++;
+  for await (const _ of work.list(prefix)) n++;
   return n > 0 ? n : undefined;
 }
 
 async function phaseProgress(
   state: JobState,
   stage: number,
-  phase: 'map' | 'reduce',
+  phase: Phase,
   listed: number | undefined,
 ): Promise<PhaseProgress> {
   const [commits, tasks] = await Promise.all([

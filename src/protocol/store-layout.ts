@@ -109,7 +109,10 @@ export const reduceInputsKey = (jobId: string, stage: number, p: number): string
   `${reduceInputsPrefix(jobId, stage)}${reduceTaskId(stage, p)}.json`;
 /** Merge task g's list of slices (every partition of each of its group's map outputs). */
 export const mergeInputsKey = (jobId: string, stage: number, g: number): string =>
-  `${stageDataPrefix(jobId, stage)}merge-inputs/${mergeTaskId(stage, g)}.json`;
+  `${mergeInputsPrefix(jobId, stage)}${mergeTaskId(stage, g)}.json`;
+/** Every merge task's list of slices of a stage. */
+export const mergeInputsPrefix = (jobId: string, stage: number): string =>
+  `${stageDataPrefix(jobId, stage)}merge-inputs/`;
 /** Every reducer's list of slices of a stage, one per reduce task. */
 export const reduceInputsPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}reduce-inputs/`;

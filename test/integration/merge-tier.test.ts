@@ -153,6 +153,12 @@ describe('the combining tier (merge tasks between map and reduce)', () => {
     );
     expect(ok.stderr).toMatch(/stage 0 merge : \d+ tasks/);
     expect(ok.code).toBe(0);
+    // mr status shows the phase from the store.
+    const id = /^job (\S+)$/m.exec(ok.stderr)?.[1] as string;
+    const status = mr(['status', id], d.path);
+    expect(status.stdout).toMatch(
+      /^stage 0: map (\d+)\/\1 committed, merge (\d+)\/\2 committed, reduce 8\/8 committed$/m,
+    );
     const bad = mr(['run', resolve('jobs/wordcount.ts'), '--input', 'in', '--merge-fan-in', '1'], d.path);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(
