@@ -148,6 +148,35 @@ describe('mr plan --simulate', () => {
     expect(report.stages[0].map.tasks).toBe(40);
   });
 
+  it('simulates the combining tier: the reducers read the merges, and the GETs fall from M x R', async () => {
+    const input = inputOf('merge', 1, 100_000);
+    const run = (mergeFanIn: number) =>
+      planJob(job, {
+        input: [input],
+        backend: 'aws',
+        concurrency: 200,
+        partitions: 50,
+        settings: exact,
+        mergeFanIn,
+        scale: { bytes: 20e9, files: 400 },
+        simulate: { reportDir: join(d.path, 'merge', String(mergeFanIn)) },
+      });
+    const [plain, merged] = [await run(0), await run(20)];
+    const m = plain.simulation?.mapTasks ?? 0;
+    expect(m).toBeGreaterThan(100);
+    expect(plain.simulation?.mergeTasks).toBe(0);
+    expect(merged.simulation?.mergeTasks).toBe(Math.ceil(m / 20));
+    // The reducers' ranged GETs: M x R plainly; merged, one per merge and partition, and M whole reads.
+    const gets = (p: typeof plain) => p.simulation?.counts.requests.get ?? 0;
+    expect(gets(plain)).toBeGreaterThan(m * 50);
+    expect(gets(merged)).toBeLessThan(m * 50 * 0.2);
+    // As the estimate says.
+    expect(merged.stages[0]?.mergeTasks).toBe(merged.simulation?.mergeTasks);
+    expect(merged.simulation?.cost.usd).toBeLessThan(plain.simulation?.cost.usd ?? 0);
+    const report = JSON.parse(readFileSync(join(d.path, 'merge', '20', 'report.json'), 'utf8'));
+    expect(report.stages[0].merge.tasks).toBe(merged.simulation?.mergeTasks);
+  });
+
   it('prints the simulation with the plan, and as JSON', () => {
     const input = inputOf('cli', 1, 100_000);
     const cwd = join(d.path, 'cli');
