@@ -31,7 +31,7 @@ const functionFor = (seed: string) => `fanout-chaos-${seed}`;
 /** The sample folder a job reads: wordcount-js reads the word count's. */
 const sampleOf = (job: string) => (job === 'wordcount-js' ? 'wordcount' : job);
 /** Kinds that end or stall the function before it can reply: not counted on Lambda. */
-const UNREPLIED = ['map:crash', 'map:hang', 'reduce:crash', 'reduce:hang'];
+const UNREPLIED = ['map:crash', 'map:hang', 'merge:crash', 'reduce:crash', 'reduce:hang'];
 
 /** The chaos suite on the AWS backend for `jobs`, each under both seeds, against fresh emulators. */
 export function chaosAwsSuite(jobs: readonly string[]): void {
@@ -97,6 +97,8 @@ export function chaosAwsSuite(jobs: readonly string[]): void {
           // Many small tasks, so the faults hit dozens of attempts.
           splitSize: 32 * 1024,
           partitions: 6,
+          // Map outputs merged two at a time: the combining tier meets the faults on Lambda too.
+          mergeFanIn: 2,
           concurrency: CONCURRENCY,
           retryBaseMs: 1,
           // Below the function's 8 s, as on Lambda, so the driver abandons a hung attempt first; well

@@ -2,11 +2,13 @@ import { join, resolve } from 'node:path';
 import { type JobResult, runJob } from '../../src/index.js';
 import { resetFaultPlan } from '../../src/task/faults.js';
 
-/** Every batch fault at 3-5%: what the chaos suite and `npm run chaos` run the example jobs under. */
+/** Every batch fault at 3-5% (merges, fewer, at 5-10%): what the chaos suite and `npm run chaos` run the example jobs under. */
 export const CHAOS_FAULTS = [
   'map:throw:0.05',
   'map:crash:0.04',
   'map:hang:0.03',
+  'merge:throw:0.1',
+  'merge:crash:0.04',
   'reduce:throw:0.05',
   'reduce:crash:0.04',
   'store.get:error:0.04',
@@ -51,6 +53,8 @@ export async function runExampleForChaos(
     // Many small tasks, so the faults hit dozens of attempts.
     splitSize: 32 * 1024,
     partitions: 6,
+    // Map outputs merged two at a time: the combining tier meets the faults too.
+    mergeFanIn: 2,
     concurrency: 2,
     retryBaseMs: 1,
     // A hung attempt is abandoned this soon; a healthy one here runs in well under a second.
