@@ -79,18 +79,17 @@ class ScanOnly implements Counter {
         if (i >= end) break;
       }
       const start = i;
+      let lo = c;
+      let hi = 0;
       while (++i < end) {
         c = run[i] as number;
-        if (c === 0x20 || ((c < 0x20 || c >= 0xc2) && spaceAt(run, i, end) > 0)) break;
+        if ((c - 0x21) >>> 0 >= 0xa1 && (c === 0x20 || spaceAt(run, i, end) > 0)) break;
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | c;
       }
       tokens++;
       const n = i - start;
       if (n <= 8) {
-        let lo = 0;
-        let hi = 0;
-        const mid = Math.min(n, 4);
-        for (let k = 0; k < mid; k++) lo |= (run[start + k] as number) << (k << 3);
-        for (let k = 4; k < n; k++) hi |= (run[start + k] as number) << ((k - 4) << 3);
         sink ^= mixPacked(lo, hi, n);
         continue;
       }
@@ -169,10 +168,15 @@ class RadixCounter implements Counter {
         }
         if (i >= end) break;
       }
+      // Packed as TokenCounter packs (big-endian, shifted in while scanning).
       const start = i;
+      let lo = c;
+      let hi = 0;
       while (++i < end) {
         c = run[i] as number;
-        if (c === 0x20 || ((c < 0x20 || c >= 0xc2) && spaceAt(run, i, end) > 0)) break;
+        if ((c - 0x21) >>> 0 >= 0xa1 && (c === 0x20 || spaceAt(run, i, end) > 0)) break;
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | c;
       }
       tokens++;
       const n = i - start;
@@ -181,11 +185,6 @@ class RadixCounter implements Counter {
       let f2: number;
       let f3: number;
       if (n <= 8) {
-        let lo = 0;
-        let hi = 0;
-        const mid = Math.min(n, 4);
-        for (let k = 0; k < mid; k++) lo |= (run[start + k] as number) << (k << 3);
-        for (let k = 4; k < n; k++) hi |= (run[start + k] as number) << ((k - 4) << 3);
         h = mixPacked(lo, hi, n);
         f1 = lo;
         f2 = hi;
@@ -313,9 +312,9 @@ class RadixCounter implements Counter {
           const off = slots[b + 2] as number;
           bytes = arena.subarray(off, off + f3);
         } else {
-          scratch.writeInt32LE(slots[b + 1] as number, 0);
-          scratch.writeInt32LE(slots[b + 2] as number, 4);
-          bytes = scratch.subarray(0, ~f3);
+          scratch.writeInt32BE(slots[b + 2] as number, 0);
+          scratch.writeInt32BE(slots[b + 1] as number, 4);
+          bytes = scratch.subarray(8 + f3 + 1);
         }
         const len = bytes.length;
         (writers[fnv1aBytes(bytes, 0, len) % n] as RecordWriter).writeUtf8Key(bytes, 0, len, slots[b]);
@@ -339,8 +338,18 @@ function grow(old: Int32Array, mask: number): Int32Array {
   return data;
 }
 
+/** Variant `base`: the TokenCounter of another checkout, for A/B (TOKEN_COUNT_BASE=its token-count.ts). */
+const BaseCounter: typeof TokenCounter | undefined =
+  process.env.TOKEN_COUNT_BASE === undefined
+    ? undefined
+    : (await import(process.env.TOKEN_COUNT_BASE)).TokenCounter;
+
 function make(variant: string): Counter {
   if (variant === 'current') return new TokenCounter(EXPECTED_KEYS) as unknown as Counter;
+  if (variant === 'base') {
+    if (BaseCounter === undefined) throw new Error('variant base needs TOKEN_COUNT_BASE');
+    return new BaseCounter(EXPECTED_KEYS) as unknown as Counter;
+  }
   if (variant === 'scan') return new ScanOnly();
   const m = /^radix(\d+)(?:-b(\d+))?$/.exec(variant);
   if (m === null) throw new Error(`unknown variant ${variant}`);
@@ -424,9 +433,9 @@ function verify(variants: string[]): void {
     c.writeRecords(rec as unknown as RecordWriter[]);
     return seen;
   };
-  const want = recordsOf('current');
+  const want = recordsOf(BaseCounter === undefined ? 'current' : 'base');
   for (const v of variants) {
-    if (v === 'current' || v === 'scan') continue;
+    if (v === 'scan') continue;
     const got = recordsOf(v);
     let bad = got.size === want.size ? 0 : 1;
     for (const [k, x] of want) if (got.get(k) !== x) bad++;
