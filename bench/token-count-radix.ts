@@ -7,7 +7,8 @@
  *
  * ```sh
  * npm run bench:wordcount -- --size 256 --only duckdb   # makes bench/data/wordcount once, if missing
- * node --import tsx bench/token-count-radix.ts [--rounds 5] [--variants current,radix16,...]
+ * node --import tsx bench/token-count-radix.ts [--rounds 5] [--reps 7] [--variants current,radix16,...]
+ *   [--threads] [--mib 64]
  * node --import tsx bench/token-count-radix.ts --verify   # every variant's records against current's
  * ```
  *
@@ -30,12 +31,20 @@ import { ByteArena, mixPacked, SLOT } from '../src/shuffle/slots.js';
 
 const DATA = join(import.meta.dirname, 'data', 'wordcount');
 const PARTITIONS = 8;
-const EXPECTED_KEYS = 1 << 17; // a 32 MiB task: one key per 256 bytes
+/** As map-task.ts presizes: one key per 256 bytes of the task's input, up to 2^18. */
+let expectedKeys = 1 << 17;
 const NL = 0x0a;
 
-function runsOf(file: string): Buffer[] {
-  const all = readFileSync(file);
+/** The 1 MiB runs of whole lines of the comma-separated `files`, one task's input. */
+function runsOf(files: string): Buffer[] {
   const runs: Buffer[] = [];
+  let bytes = 0;
+  for (const file of files.split(',')) bytes += cut(readFileSync(file), runs);
+  expectedKeys = Math.min(Math.floor(bytes / 256), 1 << 18);
+  return runs;
+}
+
+function cut(all: Buffer, runs: Buffer[]): number {
   let pos = 0;
   while (pos < all.length) {
     let end = Math.min(all.length, pos + (1 << 20));
@@ -46,7 +55,7 @@ function runsOf(file: string): Buffer[] {
     runs.push(Buffer.from(all.subarray(pos, end)));
     pos = end + 1;
   }
-  return runs;
+  return all.length;
 }
 
 interface Counter {
@@ -345,10 +354,10 @@ const BaseCounter: typeof TokenCounter | undefined =
     : (await import(process.env.TOKEN_COUNT_BASE)).TokenCounter;
 
 function make(variant: string): Counter {
-  if (variant === 'current') return new TokenCounter(EXPECTED_KEYS) as unknown as Counter;
+  if (variant === 'current') return new TokenCounter(expectedKeys) as unknown as Counter;
   if (variant === 'base') {
     if (BaseCounter === undefined) throw new Error('variant base needs TOKEN_COUNT_BASE');
-    return new BaseCounter(EXPECTED_KEYS) as unknown as Counter;
+    return new BaseCounter(expectedKeys) as unknown as Counter;
   }
   if (variant === 'scan') return new ScanOnly();
   const m = /^radix(\d+)(?:-b(\d+))?$/.exec(variant);
@@ -357,25 +366,36 @@ function make(variant: string): Counter {
   const bits = Math.log2(p);
   if (!Number.isInteger(bits)) throw new Error(`P must be a power of 2: ${variant}`);
   const batch = m[2] === undefined ? Number.POSITIVE_INFINITY : Number(m[2]) * 2 ** 20;
-  return new RadixCounter(bits, batch, EXPECTED_KEYS);
+  return new RadixCounter(bits, batch, expectedKeys);
 }
 
-function once(variant: string, runs: Buffer[]): { ms: number; count: Counter; writers: RecordWriter[] } {
+function once(variant: string, runs: Buffer[]): { ms: number; cpu: number } {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const count = make(variant);
   for (const run of runs) count.addRun(run);
   const writers = Array.from({ length: PARTITIONS }, () => new RecordWriter());
   count.writeRecords(writers);
-  return { ms: performance.now() - t0, count, writers };
+  const c = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
 }
 
-function child(variant: string, file: string, reps: number): { ms: number; min: number } {
+/**
+ * The median and fastest wall time of `reps` counts, after one to warm up, and the least CPU time
+ * (the process's: with --threads it counts both threads, so it is left out then).
+ */
+function child(variant: string, file: string, reps: number): Timing {
   const runs = runsOf(file);
   once(variant, runs);
   const times: number[] = [];
-  for (let r = 0; r < reps; r++) times.push(once(variant, runs).ms);
+  let cpu = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    const t = once(variant, runs);
+    times.push(t.ms);
+    cpu = Math.min(cpu, t.cpu);
+  }
   times.sort((a, b) => a - b);
-  return { ms: times[reps >> 1] as number, min: times[0] as number };
+  return { ms: times[reps >> 1] as number, min: times[0] as number, cpu };
 }
 
 function median(xs: number[]): number {
@@ -387,6 +407,7 @@ function median(xs: number[]): number {
 interface Timing {
   ms: number;
   min: number;
+  cpu: number;
 }
 
 /** One counting child: a process, or with `threads` a worker thread of this one. */
@@ -460,7 +481,10 @@ async function main(): Promise<void> {
   const rounds = Number(opt('--rounds', '3'));
   const reps = Number(opt('--reps', '5'));
   const threads = args.includes('--threads');
-  const files = [join(DATA, 'part-00.txt'), join(DATA, 'part-01.txt')];
+  // One task's input per child: one 32 MiB file, or with --mib 64 two (as the bench's map tasks).
+  const perTask = Number(opt('--mib', '32')) / 32;
+  const part = (k: number) => join(DATA, `part-${String(k).padStart(2, '0')}.txt`);
+  const files = [0, 1].map((t) => Array.from({ length: perTask }, (_, k) => part(t * perTask + k)).join(','));
   const alone = new Map<string, Timing[]>();
   const pair = new Map<string, Timing[]>();
   for (let r = 0; r < rounds; r++) {
@@ -472,18 +496,25 @@ async function main(): Promise<void> {
         runChild(v, files[1] as string, reps, threads),
       ])) as [Timing, Timing];
       alone.set(v, [...(alone.get(v) ?? []), a]);
-      pair.set(v, [...(pair.get(v) ?? []), { ms: (b.ms + c.ms) / 2, min: (b.min + c.min) / 2 }]);
+      pair.set(v, [
+        ...(pair.get(v) ?? []),
+        { ms: (b.ms + c.ms) / 2, min: (b.min + c.min) / 2, cpu: (b.cpu + c.cpu) / 2 },
+      ]);
       console.error(
-        `round ${r + 1} ${v}: alone ${a.ms.toFixed(0)} ms (min ${a.min.toFixed(0)}), two at once ` +
-          `${b.ms.toFixed(0)}/${c.ms.toFixed(0)} ms (min ${b.min.toFixed(0)}/${c.min.toFixed(0)})`,
+        `round ${r + 1} ${v}: alone ${a.ms.toFixed(0)} ms (min ${a.min.toFixed(0)}, cpu ${a.cpu.toFixed(0)}), ` +
+          `two at once ${b.ms.toFixed(0)}/${c.ms.toFixed(0)} ms (min ${b.min.toFixed(0)}/${c.min.toFixed(0)}, ` +
+          `cpu ${b.cpu.toFixed(0)}/${c.cpu.toFixed(0)})`,
       );
     }
   }
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
-  for (const k of ['ms', 'min'] as const) {
-    console.log(
-      `\n${k === 'ms' ? "each child's median of its reps" : "each child's fastest rep"}, median over rounds (range):`,
-    );
+  const what = {
+    ms: "each child's median of its reps",
+    min: "each child's fastest rep",
+    cpu: "each child's least CPU time",
+  };
+  for (const k of threads ? (['ms', 'min'] as const) : (['ms', 'min', 'cpu'] as const)) {
+    console.log(`\n${what[k]}, median over rounds (range):`);
     console.log('variant         alone ms              two at once ms        slowdown');
     for (const v of variants) {
       const a = (alone.get(v) as Timing[]).map((t) => t[k]);
