@@ -72,6 +72,12 @@ describe('TokenCounter', () => {
     '日本',
     '😀',
     'x'.repeat(40),
+    // Bytes that are no whitespace though below 0x20 or at 0x7f: a packed key's leading zero bytes
+    // must not make it another key of the same length.
+    '\u0000',
+    '\u0001',
+    '\u001f',
+    '\u007f',
     ' ',
     '  ',
     '\t',
