@@ -97,7 +97,8 @@ export function buildReport(log: AttemptLog, f: ReportFacts): JobReport {
     ranMs += a.endMs - a.startMs;
     const stage = stages[a.stage];
     if (!stage) continue;
-    const fig = a.phase === 'merge' ? (stage.merge ??= emptyFigures()) : stage[a.phase];
+    if (a.phase === 'merge' && !stage.merge) stage.merge = emptyFigures();
+    const fig = a.phase === 'merge' ? (stage.merge as PhaseFigures) : stage[a.phase];
     fig.attempts++;
     if (!seen.has(a.taskId)) {
       seen.add(a.taskId);
