@@ -547,12 +547,7 @@ class JobRun {
         }
         const corrupt = repairs < MAX_SHUFFLE_REPAIRS ? corruptMapOf(err, maps) : undefined;
         if (!corrupt) throw err;
-        this.emit({
-          type: 'warning',
-          message: `the shuffle object of ${corrupt.taskId} failed its checksum: running that map task again`,
-        });
         maps = await this.#rerunMap(s, corrupt, mapSpecs, maps);
-        this.#counters.mapsRerun++;
         if (merged && fanIn !== undefined) {
           // The merge of its group (groups are runs of fanIn map tasks in order) is made again.
           const group = mergeTaskId(
@@ -702,12 +697,7 @@ class JobRun {
       } catch (err) {
         const corrupt = repairs < MAX_SHUFFLE_REPAIRS ? corruptMapOf(err, maps) : undefined;
         if (!corrupt) throw err;
-        this.emit({
-          type: 'warning',
-          message: `the shuffle object of ${corrupt.taskId} failed its checksum: running that map task again`,
-        });
         maps = await this.#rerunMap(s, corrupt, mapSpecs, maps);
-        this.#counters.mapsRerun++;
         done = new Map(ledger.results().map((m) => [m.taskId, m]));
       }
     }
@@ -726,6 +716,11 @@ class JobRun {
   ): Promise<{ taskId: string; attempt: number; result: MapResult }[]> {
     const spec = specs.find((sp) => sp.taskId === corrupt.taskId);
     if (!spec) throw new JobDefinitionError(`no map task ${corrupt.taskId}`);
+    this.emit({
+      type: 'warning',
+      message: `the shuffle object of ${corrupt.taskId} failed its checksum: running that map task again`,
+    });
+    this.#counters.mapsRerun++;
     const ledger = new CommitLedger<MapResult>(packMapResult);
     const next = Math.max(corrupt.attempt, this.#lastAttempt.get(corrupt.taskId) ?? 0) + 1;
     await this.#phase(

@@ -29,6 +29,18 @@ export interface StageContext {
   partitionPlan?: MapTask['partitionPlan'];
 }
 
+/** The fields every task of a stage carries (see TaskBase): who it is, its budget, its cancel marker. */
+function taskFields(ctx: StageContext, taskId: string, attempt: number) {
+  return {
+    jobId: ctx.jobId,
+    stage: ctx.stage,
+    taskId,
+    attempt,
+    memoryBudget: ctx.memoryBudget,
+    cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+  };
+}
+
 /**
  * The map tasks of a stage, one per planned input. With `input.onBadRecord: 'skip'` each attempt
  * writes the records it skips under `_temporary/` in `outputStore`, the run's output folder.
@@ -76,12 +88,7 @@ class MapTaskSpec implements TaskSpec<MapTask> {
     const taskId = this.taskId;
     return {
       kind: 'map',
-      jobId: ctx.jobId,
-      stage: ctx.stage,
-      taskId,
-      attempt,
-      memoryBudget: ctx.memoryBudget,
-      cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+      ...taskFields(ctx, taskId, attempt),
       log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
       input: ctx.input,
       splits: this.#input.splits,
@@ -148,12 +155,7 @@ export function mergeTaskSpecs(
       describe: `merge ${group} of stage ${ctx.stage} (${maps} map outputs)`,
       attempt: (attempt) => ({
         kind: 'merge',
-        jobId: ctx.jobId,
-        stage: ctx.stage,
-        taskId,
-        attempt,
-        memoryBudget: ctx.memoryBudget,
-        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+        ...taskFields(ctx, taskId, attempt),
         partitions: ctx.partitions,
         inputs: { store: ctx.workUrl, key: mergeInputsKey(ctx.jobId, ctx.stage, group), count, crc },
         shuffleStore: ctx.workUrl,
@@ -180,12 +182,7 @@ export function reduceTaskSpecs(
       describe: `partition ${p} of stage ${ctx.stage} (${count} map outputs)`,
       attempt: (attempt) => ({
         kind: 'reduce',
-        jobId: ctx.jobId,
-        stage: ctx.stage,
-        taskId,
-        attempt,
-        memoryBudget: ctx.memoryBudget,
-        cancel: { store: ctx.workUrl, key: cancelKey(ctx.jobId) },
+        ...taskFields(ctx, taskId, attempt),
         log: { store: ctx.workUrl, key: taskLogKey(ctx.jobId, taskId, attempt) },
         partition: p,
         inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx.jobId, ctx.stage, p), count, crc },

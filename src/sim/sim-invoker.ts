@@ -13,7 +13,7 @@ import type {
   TaskResult,
 } from '../protocol/task-types.js';
 import { readInputList } from '../task/reduce-inputs.js';
-import { SimStore } from './sim-store.js';
+import { simKey } from './sim-store.js';
 import { currentWorld, type SimWorld } from './sim-world.js';
 
 const MB = 1e6;
@@ -175,10 +175,10 @@ export class SimInvoker implements Invoker {
       run: async () => {
         // One GET per split, first bytes after the request time; reading overlaps the mapping.
         for (const s of task.splits) {
-          await this.#request('get', `${new SimStore(new URL(s.store)).fullKey(s.key)}`, task);
+          await this.#request('get', simKey(s.store, s.key), task);
         }
         await w.clock.sleep(pace * Math.max(readMs, computeMs));
-        const out = new SimStore(new URL(task.shuffleStore)).fullKey(task.shuffleKey);
+        const out = simKey(task.shuffleStore, task.shuffleKey);
         await this.#request('put', out, task);
         await w.clock.sleep(writeMs);
         w.put(out, shuffleBytes);
@@ -230,14 +230,14 @@ export class SimInvoker implements Invoker {
               t.records += e.slice.records;
               bytes += e.slice.length;
             }
-            await this.#request('get', new SimStore(new URL(first.store)).fullKey(first.key), task);
+            await this.#request('get', simKey(first.store, first.key), task);
             await w.clock.sleep(pace * (bytes / perRead) * 1000);
           }
         };
         await Promise.all(Array.from({ length: lanes }, lane));
         const bytes = totals.reduce((n, t) => n + t.bytes, 0);
         const records = totals.reduce((n, t) => n + t.records, 0);
-        const out = new SimStore(new URL(task.shuffleStore)).fullKey(task.shuffleKey);
+        const out = simKey(task.shuffleStore, task.shuffleKey);
         await this.#request('put', out, task);
         // Written as it is read: only what the reading has not covered is left.
         await w.clock.sleep(Math.max(0, (bytes / (m.writeMBps * MB) - bytes / (m.readMBps * MB)) * 1000));
@@ -291,14 +291,14 @@ export class SimInvoker implements Invoker {
             const slice = input.slice;
             bytes += slice.length;
             records += slice.records;
-            await this.#request('get', new SimStore(new URL(input.store)).fullKey(input.key), task);
+            await this.#request('get', simKey(input.store, input.key), task);
             await w.clock.sleep(pace * (slice.length / perRead) * 1000);
           }
         };
         await Promise.all(Array.from({ length: lanes }, lane));
         await w.clock.sleep(pace * (bytes / (m.reduceMBps * core * MB)) * 1000);
         const outBytes = Math.round(bytes * m.outputRatio);
-        const out = new SimStore(new URL(task.outputStore)).fullKey(task.outputKey);
+        const out = simKey(task.outputStore, task.outputKey);
         await this.#request('put', out, task);
         await w.clock.sleep((outBytes / (m.writeMBps * MB)) * 1000);
         w.put(out, outBytes);

@@ -165,3 +165,6 @@ export class SimStore implements ObjectStore {
 }
 
 const etag = (o: SimObject) => `v${o.version}`;
+
+/** The world-wide key of `key` in the `sim://` store at `store`: what simulated tasks name objects by. */
+export const simKey = (store: string, key: string): string => new SimStore(new URL(store)).fullKey(key);
