@@ -40,7 +40,7 @@ import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { estimateSizes } from './estimate-sizes.js';
-import { buildReport, type JobReport } from './job-report.js';
+import { buildReport, type JobReport, type ReportData } from './job-report.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
@@ -361,7 +361,7 @@ class JobRun {
   }
 
   /** This run's report as things stand: its attempts so far, and how it ended. */
-  report(state: JobReport['state'], error?: string): JobReport {
+  report(state: JobReport['state'], error?: string): ReportData {
     return buildReport(this.log, {
       jobId: this.jobId,
       name: this.job.name,
