@@ -1,36 +1,9 @@
 import type { MapResult, MergeResult, ReduceResult } from '../protocol/task-types.js';
+import { AttemptColumns, type AttemptOutcome } from './attempt-columns.js';
 import type { Phase } from './progress.js';
 import type { AttemptEvent, TaskSpec } from './schedule.js';
 
-/**
- * How an attempt ended: `ok` (committed), `retried` (failed; the task went again), `failed` (failed
- * and the task gave up, or a speculative copy failed), `superseded` (its twin committed first: its
- * output was discarded), `throttled` (refused once sent: Lambda's 429, which comes back only after
- * the invocation left, or S3 SlowDown while it ran; it goes again under the same number),
- * `unfinished` (still running when the run ended).
- */
-export type AttemptOutcome = 'ok' | 'retried' | 'failed' | 'superseded' | 'throttled' | 'unfinished';
-
-/** One attempt that ran, as the job report shows it. Times are milliseconds from the run's start. */
-export interface AttemptRecord {
-  taskId: string;
-  stage: number;
-  phase: Phase;
-  attempt: number;
-  /** The worker thread or function slot it ran on (`worker 0`, `function 12`). */
-  lane: string;
-  startMs: number;
-  endMs: number;
-  outcome: AttemptOutcome;
-  /** A copy launched for a straggler. */
-  speculative: boolean;
-  error?: string;
-  /** From the attempt's metrics, when it finished with a result (ok or superseded). */
-  bytesIn?: number;
-  recordsIn?: number;
-  bytesOut?: number;
-  recordsOut?: number;
-}
+export type { AttemptOutcome, AttemptRecord, AttemptTable } from './attempt-columns.js';
 
 /** One phase of a stage as it ran: from its first task handed out to its last commit. */
 export interface PhaseSpan {
@@ -50,6 +23,7 @@ export interface TaskInput {
 
 /** An attempt handed to the invoker, not yet ended. */
 interface Open {
+  /** The spec its task was first described by. */
   spec: TaskSpec;
   stage: number;
   phase: Phase;
@@ -59,19 +33,26 @@ interface Open {
   startMs: number;
 }
 
+/** The tasks one call of `phase` described first, in order. */
+interface TaskGroup {
+  stage: number;
+  phase: Phase;
+  specs: readonly TaskSpec[];
+}
+
 /**
  * Every attempt of a run, fed by the scheduler's attempt events of each phase (see `phase`): which
- * lane it ran on, when, and how it ended. What the job report draws its timeline from.
+ * lane it ran on, when, and how it ended. What the job report draws its timeline from. The attempts
+ * are kept in columns (`attempts`, see AttemptColumns) and each task's id and input are read from
+ * its spec when the report is written: a run of 100,000 tasks keeps no object or string per attempt.
  */
 export class AttemptLog {
-  readonly attempts: AttemptRecord[] = [];
+  readonly attempts = new AttemptColumns();
   readonly phases: PhaseSpan[] = [];
-  readonly tasks: TaskInput[] = [];
   /** Invocations refused before they ran (Lambda 429): they have no bar. */
   throttled = 0;
+  readonly #groups: TaskGroup[] = [];
   readonly #open = new Map<string, Open>();
-  readonly #committed = new Set<string>();
-  readonly #described = new Set<string>();
 
   constructor(
     /** The run's start, as Date.now() gave it. */
@@ -79,21 +60,37 @@ export class AttemptLog {
     readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts a phase; returns the listener for its attempt events. */
+  /**
+   * Starts a phase; returns the listener for its attempt events. A phase run again (a map task run
+   * again for a corrupt shuffle object, the reduce tasks after it) keeps the description of each
+   * task its earlier run gave: task ids are unique within a stage and phase.
+   */
   phase(
     stage: number,
     phase: Phase,
     specs: readonly TaskSpec[],
   ): (e: AttemptEvent<MapResult | MergeResult | ReduceResult>) => void {
-    const span: PhaseSpan = { stage, phase, startMs: this.#ms(), tasks: specs.length };
-    this.phases.push(span);
-    for (const spec of specs) {
-      // A map task run again for a corrupt shuffle object is described once.
-      if (this.#described.has(spec.taskId)) continue;
-      this.#described.add(spec.taskId);
-      this.tasks.push({ taskId: spec.taskId, input: spec.describe });
+    this.phases.push({ stage, phase, startMs: this.#ms(), tasks: specs.length });
+    const earlier = this.#groups.filter((g) => g.stage === stage && g.phase === phase);
+    let first: Map<TaskSpec, TaskSpec> | undefined;
+    if (earlier.length === 0) this.#groups.push({ stage, phase, specs });
+    else {
+      const byId = new Map(earlier.flatMap((g) => g.specs.map((s) => [s.taskId, s] as const)));
+      first = new Map();
+      const fresh: TaskSpec[] = [];
+      for (const spec of specs) {
+        const before = byId.get(spec.taskId);
+        if (before) first.set(spec, before);
+        else fresh.push(spec);
+      }
+      if (fresh.length > 0) this.#groups.push({ stage, phase, specs: fresh });
     }
-    return (e) => this.#onEvent(stage, phase, e);
+    return (e) => this.#onEvent(stage, phase, first, e);
+  }
+
+  /** Every task the log's phases named, each once, in the order first named. */
+  *tasks(): Generator<TaskInput> {
+    for (const g of this.#groups) for (const s of g.specs) yield { taskId: s.taskId, input: s.describe };
   }
 
   /** Ends a phase that committed every task. */
@@ -110,12 +107,17 @@ export class AttemptLog {
     }
   }
 
-  #onEvent(stage: number, phase: Phase, e: AttemptEvent<MapResult | MergeResult | ReduceResult>): void {
+  #onEvent(
+    stage: number,
+    phase: Phase,
+    first: ReadonlyMap<TaskSpec, TaskSpec> | undefined,
+    e: AttemptEvent<MapResult | MergeResult | ReduceResult>,
+  ): void {
     if (e.type === 'concurrency' || e.type === 'slow' || e.type === 'speculated') return;
     const key = `${e.spec.taskId}#${e.attempt}`;
     if (e.type === 'started') {
       const o: Open = {
-        spec: e.spec,
+        spec: first?.get(e.spec) ?? e.spec,
         stage,
         phase,
         attempt: e.attempt,
@@ -135,7 +137,6 @@ export class AttemptLog {
     this.#open.delete(key);
     switch (e.type) {
       case 'committed':
-        this.#committed.add(e.spec.taskId);
         this.#end(o, 'ok', undefined, e.result);
         return;
       case 'superseded':
@@ -153,7 +154,8 @@ export class AttemptLog {
         return;
       case 'dropped':
         if (o.lane === undefined) return;
-        this.#end(o, this.#committed.has(e.spec.taskId) ? 'superseded' : 'failed', e.error.message);
+        // Rare (a twin committed, a speculative copy failed, the phase had failed): worth a search.
+        this.#end(o, this.attempts.committed(o.spec) ? 'superseded' : 'failed', e.error.message);
         return;
     }
   }
@@ -165,8 +167,8 @@ export class AttemptLog {
     result?: MapResult | MergeResult | ReduceResult,
   ): void {
     const m = result?.metrics;
-    this.attempts.push({
-      taskId: o.spec.taskId,
+    this.attempts.add({
+      spec: o.spec,
       stage: o.stage,
       phase: o.phase,
       attempt: o.attempt,
@@ -176,13 +178,8 @@ export class AttemptLog {
       endMs: Math.max(o.startMs, this.#ms()),
       outcome,
       speculative: o.speculative,
-      ...(error !== undefined && { error }),
-      ...(m && {
-        bytesIn: m.inputBytes,
-        recordsIn: m.inputRecords,
-        bytesOut: m.outputBytes,
-        recordsOut: m.outputRecords,
-      }),
+      error,
+      ...(m && { metrics: m }),
     });
   }
 

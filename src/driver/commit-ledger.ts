@@ -35,4 +35,14 @@ export class CommitLedger<R> {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([taskId, w]) => ({ taskId, ...w }));
   }
+
+  /**
+   * Committed results in task id order, and the ledger emptied: for a phase whose results are read
+   * once, so its 100,000 entries are not held twice (here and in the list returned).
+   */
+  takeResults(): { taskId: string; attempt: number; result: R }[] {
+    const results = this.results();
+    this.#winners.clear();
+    return results;
+  }
 }

@@ -1,4 +1,4 @@
-import type { AttemptLog, AttemptRecord, PhaseSpan, TaskInput } from './attempt-log.js';
+import type { AttemptLog, AttemptRecord, AttemptTable, PhaseSpan, TaskInput } from './attempt-log.js';
 import { type CostEstimate, estimateCost, type Usage } from './cost.js';
 import { LOCAL_AS_LAMBDA, type PriceTable } from './prices.js';
 
@@ -59,6 +59,17 @@ export interface JobReport {
   cost: ReportCost;
 }
 
+/**
+ * A report as the driver writes it (see reportJsonPieces and reportHtmlPieces): the fields of a
+ * JobReport, with its tasks and attempts read one at a time from the attempt log (or from a stored
+ * report's arrays, see reportDataOf) rather than held as an object each.
+ */
+export interface ReportData extends Omit<JobReport, 'tasks' | 'attempts'> {
+  /** Every task, each once, in the order first named. */
+  tasks(): Iterable<TaskInput>;
+  attempts: AttemptTable;
+}
+
 /** What the driver knows of a run besides its attempts. */
 export interface ReportFacts {
   jobId: string;
@@ -84,16 +95,19 @@ export interface ReportFacts {
 const MONTH_MS = 30 * 24 * 3600 * 1000;
 
 /** The report of a run from its attempt log and what the driver counted. */
-export function buildReport(log: AttemptLog, f: ReportFacts): JobReport {
+export function buildReport(log: AttemptLog, f: ReportFacts): ReportData {
   log.close();
   const stages: StageFigures[] = Array.from({ length: f.stages }, (_, stage) => ({
     stage,
     map: emptyFigures(),
     reduce: emptyFigures(),
   }));
+  // Task ids are the specs' own strings: the set costs an entry a task, only while it is made.
   const seen = new Set<string>();
   let ranMs = 0;
-  for (const a of log.attempts) {
+  const attempts = log.attempts;
+  for (let i = 0; i < attempts.length; i++) {
+    const a = attempts.record(i);
     ranMs += a.endMs - a.startMs;
     const stage = stages[a.stage];
     if (!stage) continue;
@@ -117,7 +131,7 @@ export function buildReport(log: AttemptLog, f: ReportFacts): JobReport {
   const usage: Usage = {
     memoryMb: size.memoryMb,
     arch: size.arch,
-    invocations: log.attempts.length,
+    invocations: attempts.length,
     taskMs: ranMs,
     ...f.requests,
     storedGbMonths: (f.shuffleBytes / 1024 ** 3) * (f.wallMs / MONTH_MS),
@@ -136,8 +150,8 @@ export function buildReport(log: AttemptLog, f: ReportFacts): JobReport {
     output: f.output,
     stages,
     phases: log.phases,
-    tasks: log.tasks,
-    attempts: log.attempts,
+    tasks: () => log.tasks(),
+    attempts,
     throttled: log.throttled,
     cost: priceUsage(f.remote ? 'aws' : 'local', sizeKnown, usage, f.prices),
   };

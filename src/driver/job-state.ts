@@ -15,6 +15,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { CommitLog, mergeCommits } from './commit-log.js';
 import type { MapInput } from './plan-splits.js';
 import type { Phase } from './progress.js';
+import { writePieces } from './write-pieces.js';
 
 /** Where one task stands. */
 export interface TaskStatus {
@@ -171,9 +172,20 @@ export class JobState {
     );
   }
 
-  /** Every task of a phase: its state, attempts so far and last error. */
-  saveTaskStatus(stage: number, phase: Phase, tasks: Record<string, TaskStatus>): Promise<void> {
-    return this.#write(taskStatusKey(this.#jobId, stage, phase), { stage, phase, tasks });
+  /**
+   * Every task of a phase: its state, attempts so far and last error, stored as `{stage, phase,
+   * tasks: {<task id>: status}}`, written in pieces of LIST_CHUNK tasks.
+   */
+  saveTaskStatus(
+    stage: number,
+    phase: Phase,
+    tasks: { entries(): Iterable<[string, TaskStatus]> },
+  ): Promise<void> {
+    return writePieces(
+      this.#store,
+      taskStatusKey(this.#jobId, stage, phase),
+      statusPieces(stage, phase, tasks),
+    );
   }
 
   /** Every task of a phase as saveTaskStatus last stored it (when the phase ended), if it did. */
@@ -245,4 +257,24 @@ export class JobState {
     if (!(await this.#store.head(key))) return undefined;
     return JSON.parse(Buffer.from(await this.#store.get(key)).toString('utf8')) as T;
   }
+}
+
+/** A phase's task status as JSON, LIST_CHUNK tasks a piece. */
+function* statusPieces(
+  stage: number,
+  phase: string,
+  tasks: { entries(): Iterable<[string, TaskStatus]> },
+): Generator<string> {
+  // `{"stage":0,"phase":"map","tasks":{` and then the tasks.
+  yield JSON.stringify({ stage, phase, tasks: {} }).slice(0, -2);
+  let piece = '';
+  let n = 0;
+  for (const [id, status] of tasks.entries()) {
+    piece += `${n === 0 ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(status)}`;
+    if (++n % LIST_CHUNK === 0) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}}}`;
 }

@@ -1,8 +1,8 @@
 import type { MapResult, MergeResult, ReduceResult } from '../protocol/task-types.js';
 import { addFaults, type FaultCounts } from '../task/faults.js';
-import type { TaskStatus } from './job-state.js';
 import type { Phase, ProgressEvent } from './progress.js';
 import type { AttemptEvent, TaskSpec } from './schedule.js';
+import { TaskStatusTable } from './task-status-table.js';
 
 /**
  * Follows one phase's attempt events: keeps every task's status for the job state, counts what the
@@ -10,7 +10,7 @@ import type { AttemptEvent, TaskSpec } from './schedule.js';
  */
 export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
   /** Every task of the phase: its state, attempts so far and last error. */
-  readonly status: Record<string, TaskStatus> = {};
+  readonly status: TaskStatusTable;
   /** Attempts started, retries and speculative copies included. */
   invocations = 0;
   /** Time the committed attempts ran. */
@@ -32,7 +32,7 @@ export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
     /** How long an attempt may run before the backend abandons it, shown beside slow attempts. */
     readonly taskTimeoutMs: number | undefined,
   ) {
-    for (const spec of specs) this.status[spec.taskId] = { state: 'pending', attempts: 0 };
+    this.status = new TaskStatusTable(specs.map((spec) => spec.taskId));
     this.#total = specs.length;
   }
 
@@ -59,13 +59,14 @@ export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
         return;
       case 'started':
         this.invocations++;
-        this.status[e.spec.taskId] = { ...this.status[e.spec.taskId], state: 'running', attempts: e.attempt };
+        this.status.set(e.spec.taskId, 'running', e.attempt);
         return;
       case 'committed':
         this.#running.delete(id);
         this.taskMs += e.result.metrics.ms;
         addFaults(this.faults, e.result.metrics.faults);
-        this.status[e.spec.taskId] = { state: 'committed', attempts: e.attempt };
+        this.status.set(e.spec.taskId, 'committed', e.attempt);
+        this.status.clearError(e.spec.taskId);
         this.emit({
           type: 'task-done',
           stage,
@@ -82,7 +83,7 @@ export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
         this.#running.delete(id);
         this.retries++;
         addFaults(this.faults, e.error.faults);
-        this.status[e.spec.taskId] = { state: 'retrying', attempts: e.attempt, error: e.error.message };
+        this.status.set(e.spec.taskId, 'retrying', e.attempt, e.error.message);
         this.emit({
           type: 'task-retry',
           stage,
@@ -96,7 +97,7 @@ export class PhaseTracker<R extends MapResult | MergeResult | ReduceResult> {
       case 'gave-up':
         this.#running.delete(id);
         addFaults(this.faults, e.error.faults);
-        this.status[e.spec.taskId] = { state: 'failed', attempts: e.attempt, error: e.error.message };
+        this.status.set(e.spec.taskId, 'failed', e.attempt, e.error.message);
         return;
       case 'speculated':
         this.speculated++;

@@ -12,15 +12,20 @@ import {
 } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { isUrl, openStore } from '../store/open-store.js';
-import { type JobReport, priceUsage } from './job-report.js';
+import { type JobReport, priceUsage, type ReportData } from './job-report.js';
 import { isAbandoned, JobState } from './job-state.js';
 import type { PriceTable } from './prices.js';
-import { renderReportHtml } from './report-html.js';
+import { reportHtmlPieces } from './report-html.js';
+import { reportDataOf, reportJsonPieces } from './report-json.js';
+import { writePieces } from './write-pieces.js';
 
-/** Writes a report's data and page under `prefix` in `store`: the data first, the page it shows last. */
-async function writeReport(store: ObjectStore, prefix: string, report: JobReport): Promise<void> {
-  await store.put(`${prefix}${REPORT_JSON}`, JSON.stringify(report));
-  await store.put(`${prefix}${REPORT_HTML}`, renderReportHtml(report));
+/**
+ * Writes a report's data and page under `prefix` in `store`: the data first, the page it shows last.
+ * Both are written in pieces as they are made (see writePieces).
+ */
+async function writeReport(store: ObjectStore, prefix: string, report: ReportData): Promise<void> {
+  await writePieces(store, `${prefix}${REPORT_JSON}`, reportJsonPieces(report));
+  await writePieces(store, `${prefix}${REPORT_HTML}`, reportHtmlPieces(report));
 }
 
 /**
@@ -32,9 +37,9 @@ export async function saveReport(
   work: ObjectStore,
   out: ObjectStore,
   output: string,
-  report: JobReport,
+  report: ReportData,
 ): Promise<string> {
-  await work.put(runReportKey(report.jobId, report.run), JSON.stringify(report));
+  await writePieces(work, runReportKey(report.jobId, report.run), reportJsonPieces(report));
   await writeReport(out, `${REPORT_DIR}/`, report);
   return joinLocation(output, `${REPORT_DIR}/${REPORT_HTML}`);
 }
@@ -47,9 +52,9 @@ export async function saveReport(
 export async function saveFailedReport(
   work: ObjectStore,
   workRoot: string,
-  report: JobReport,
+  report: ReportData,
 ): Promise<string> {
-  await work.put(runReportKey(report.jobId, report.run), JSON.stringify(report));
+  await writePieces(work, runReportKey(report.jobId, report.run), reportJsonPieces(report));
   const prefix = jobReportPrefix(report.jobId);
   await writeReport(work, prefix, report);
   return joinLocation(workRoot, `${prefix}${REPORT_HTML}`);
@@ -100,7 +105,7 @@ export async function jobReport(
     const c = report.cost;
     report = { ...report, cost: priceUsage(c.basis, c.sizeKnown, c.usage, o.prices) };
   } else if (await store.head(`${prefix}${REPORT_HTML}`)) return { path, rebuilt: false };
-  await writeReport(store, prefix, report);
+  await writeReport(store, prefix, reportDataOf(report));
   return { path, rebuilt: true };
 }
 

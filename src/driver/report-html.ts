@@ -1,36 +1,44 @@
-import type { AttemptRecord } from './attempt-log.js';
-import type { JobReport } from './job-report.js';
+import type { AttemptRecord, AttemptTable } from './attempt-log.js';
+import type { ReportData } from './job-report.js';
 import type { Phase } from './progress.js';
 
 /**
  * The report as one self-contained HTML page: inline CSS and SVG only, no script, font or request,
  * so it opens from a file, an S3 console download or a CI artifact alike. Each attempt is one
  * `<rect data-attempt>` with a `<title>` tooltip, each finished phase one `<line data-barrier>`.
- * Built as one string in one pass over the attempts: tens of thousands of attempts take
- * milliseconds.
+ * Made in pieces, a bar each, in a few passes over the attempts (see writePieces): the page of
+ * 100,000 attempts is 25 MB, never held whole.
  */
-export function renderReportHtml(r: JobReport): string {
+export function* reportHtmlPieces(r: ReportData): Generator<string> {
   const title = `${r.name} · ${r.jobId}`;
-  return [
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title><style>${CSS}${stageCss(r)}</style></head><body>`,
-    `<h1>${esc(r.name)} <span class="state ${r.state}">${r.state}</span></h1>`,
-    summary(r),
-    r.error === undefined ? '' : `<p class="error">${esc(r.error)}</p>`,
-    '<h2>Timeline</h2>',
-    timeline(r),
-    legend(r),
-    '<div class="cols"><div><h2>Attempt durations</h2>',
-    histogram(r.attempts),
-    '</div><div><h2>Cost</h2>',
-    cost(r),
-    '</div></div><h2>Bytes and records per stage</h2>',
-    stageTable(r),
-    '<h2>Slowest attempts</h2>',
-    slowest(r),
-    '</body></html>\n',
-  ].join('');
+  yield '<!doctype html><html lang="en"><head><meta charset="utf-8">';
+  yield '<meta name="viewport" content="width=device-width, initial-scale=1">';
+  yield `<title>${esc(title)}</title><style>${CSS}${stageCss(r)}</style></head><body>`;
+  yield `<h1>${esc(r.name)} <span class="state ${r.state}">${r.state}</span></h1>`;
+  yield summary(r);
+  yield r.error === undefined ? '' : `<p class="error">${esc(r.error)}</p>`;
+  yield '<h2>Timeline</h2>';
+  yield* timeline(r);
+  yield legend(r);
+  yield '<div class="cols"><div><h2>Attempt durations</h2>';
+  yield histogram(r.attempts);
+  yield '</div><div><h2>Cost</h2>';
+  yield cost(r);
+  yield '</div></div><h2>Bytes and records per stage</h2>';
+  yield stageTable(r);
+  yield '<h2>Slowest attempts</h2>';
+  yield slowest(r.attempts);
+  yield '</body></html>\n';
+}
+
+/** The whole page as one string (for tests and small reports). */
+export function renderReportHtml(r: ReportData): string {
+  return [...reportHtmlPieces(r)].join('');
+}
+
+/** Each attempt in order, made afresh from the table. */
+function* each(t: AttemptTable): Generator<AttemptRecord> {
+  for (let i = 0; i < t.length; i++) yield t.record(i);
 }
 
 const CSS = `body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2329;background:#fff}
@@ -60,7 +68,7 @@ const color = (stage: number, phase: Phase) => `hsl(${hue(stage)},${LIGHTNESS[ph
 /** The class letter of a phase's bars. */
 const LETTER: Record<Phase, string> = { map: 'm', merge: 'g', reduce: 'r' };
 
-function stageCss(r: JobReport): string {
+function stageCss(r: ReportData): string {
   return r.stages
     .map((s) =>
       (['map', 'merge', 'reduce'] as const)
@@ -70,10 +78,15 @@ function stageCss(r: JobReport): string {
     .join('');
 }
 
-function summary(r: JobReport): string {
+function summary(r: ReportData): string {
   const ran = r.attempts.length;
-  const count = (o: AttemptRecord['outcome']) => r.attempts.filter((a) => a.outcome === o).length;
-  const spec = r.attempts.filter((a) => a.speculative).length;
+  const outcomes = new Map<AttemptRecord['outcome'], number>();
+  let spec = 0;
+  for (const a of each(r.attempts)) {
+    outcomes.set(a.outcome, (outcomes.get(a.outcome) ?? 0) + 1);
+    if (a.speculative) spec++;
+  }
+  const count = (o: AttemptRecord['outcome']) => outcomes.get(o) ?? 0;
   const tasks = r.stages.reduce((n, s) => n + s.map.tasks + s.reduce.tasks, 0);
   const facts: [string, string][] = [
     ['job', r.jobId],
@@ -98,67 +111,60 @@ const PLOT_W = 1100;
 const LEFT = 92;
 
 /** Lanes in natural order: `worker 2` before `worker 10`. */
-function laneOrder(attempts: readonly AttemptRecord[]): Map<string, number> {
-  const names = [...new Set(attempts.map((a) => a.lane))];
+function laneOrder(attempts: AttemptTable): Map<string, number> {
+  const seen = new Set<string>();
+  for (const a of each(attempts)) seen.add(a.lane);
+  const names = [...seen];
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return new Map(names.map((n, i) => [n, i]));
 }
 
-function timeline(r: JobReport): string {
+function* timeline(r: ReportData): Generator<string> {
   const lanes = laneOrder(r.attempts);
   const rows = Math.max(1, lanes.size);
   const rowH = Math.max(2, Math.min(22, Math.floor(640 / rows)));
   const top = 6;
   const plotH = rows * rowH;
   // From the first task handed out: listing, bundling and starting workers come before it.
-  const from = r.phases.reduce((m, p) => Math.min(m, p.startMs), r.attempts[0]?.startMs ?? 0);
+  const from = r.phases.reduce(
+    (m, p) => Math.min(m, p.startMs),
+    r.attempts.length > 0 ? r.attempts.record(0).startMs : 0,
+  );
   const end = Math.max(from + 1, r.wallMs, ...r.phases.map((p) => p.endMs ?? 0));
   const x = (ms: number) => LEFT + ((ms - from) / (end - from)) * PLOT_W;
   const h = top + plotH + 22;
-  const out: string[] = [
-    // Bars wide enough to tell apart get a hairline between them; thousands per lane would go white.
-    `<svg class="timeline${r.attempts.length / rows < 150 ? ' sep' : ''}" width="${LEFT + PLOT_W + 10}" height="${h}" viewBox="0 0 ${LEFT + PLOT_W + 10} ${h}" role="img" aria-label="timeline of every attempt">`,
-    '<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#f3c1c1"/><line x1="0" y1="0" x2="0" y2="5" stroke="#c62828" stroke-width="2"/></pattern></defs>',
-  ];
+  // Bars wide enough to tell apart get a hairline between them; thousands per lane would go white.
+  yield `<svg class="timeline${r.attempts.length / rows < 150 ? ' sep' : ''}" width="${LEFT + PLOT_W + 10}" height="${h}" viewBox="0 0 ${LEFT + PLOT_W + 10} ${h}" role="img" aria-label="timeline of every attempt">`;
+  yield '<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#f3c1c1"/><line x1="0" y1="0" x2="0" y2="5" stroke="#c62828" stroke-width="2"/></pattern></defs>';
   // Lane backgrounds and labels; past ~60 lanes only every few are named.
   const labelEvery = Math.max(1, Math.ceil(14 / rowH));
   for (const [name, i] of lanes) {
     const y = top + i * rowH;
-    if (i % 2 === 0) out.push(`<rect class="lane" x="${LEFT}" y="${y}" width="${PLOT_W}" height="${rowH}"/>`);
+    if (i % 2 === 0) yield `<rect class="lane" x="${LEFT}" y="${y}" width="${PLOT_W}" height="${rowH}"/>`;
     if (i % labelEvery === 0)
-      out.push(
-        `<text x="${LEFT - 6}" y="${y + Math.min(rowH, 14) - 3}" text-anchor="end">${esc(name)}</text>`,
-      );
+      yield `<text x="${LEFT - 6}" y="${y + Math.min(rowH, 14) - 3}" text-anchor="end">${esc(name)}</text>`;
   }
   for (const t of ticks(from, end)) {
     const tx = f1(x(t));
-    out.push(
-      `<line class="grid" x1="${tx}" y1="${top}" x2="${tx}" y2="${top + plotH}"/><text x="${tx}" y="${top + plotH + 15}" text-anchor="middle">${seconds(t)}</text>`,
-    );
+    yield `<line class="grid" x1="${tx}" y1="${top}" x2="${tx}" y2="${top + plotH}"/><text x="${tx}" y="${top + plotH + 15}" text-anchor="middle">${seconds(t)}</text>`;
   }
-  const inputs = new Map(r.tasks.map((t) => [t.taskId, t.input]));
   const pad = rowH > 4 ? 1 : 0;
-  for (const a of r.attempts) {
+  const t = r.attempts;
+  for (let i = 0; i < t.length; i++) {
+    const a = t.record(i);
     const y = top + (lanes.get(a.lane) ?? 0) * rowH + pad;
     const w = Math.max(0.6, x(a.endMs) - x(a.startMs));
     const cls = `s${a.stage}${LETTER[a.phase]}${outcomeClass(a)}`;
-    const tip = `${a.taskId} attempt ${a.attempt}${a.speculative ? ' (speculative copy)' : ''}: ${a.outcome}, ${seconds(a.endMs - a.startMs)} on ${a.lane}\n${inputs.get(a.taskId) ?? ''}${a.error ? `\n${a.error}` : ''}`;
-    out.push(
-      `<rect class="${cls}" x="${f1(x(a.startMs))}" y="${y}" width="${f1(w)}" height="${rowH - 2 * pad}" data-attempt="${a.taskId}#${a.attempt}" data-outcome="${a.outcome}"><title>${esc(tip)}</title></rect>`,
-    );
+    const tip = `${a.taskId} attempt ${a.attempt}${a.speculative ? ' (speculative copy)' : ''}: ${a.outcome}, ${seconds(a.endMs - a.startMs)} on ${a.lane}\n${t.input(i)}${a.error ? `\n${a.error}` : ''}`;
+    yield `<rect class="${cls}" x="${f1(x(a.startMs))}" y="${y}" width="${f1(w)}" height="${rowH - 2 * pad}" data-attempt="${a.taskId}#${a.attempt}" data-outcome="${a.outcome}"><title>${esc(tip)}</title></rect>`;
   }
   for (const p of r.phases) {
     if (p.endMs === undefined) continue;
     const bx = f1(x(p.endMs));
-    out.push(
-      `<line class="barrier" x1="${bx}" y1="${top - 4}" x2="${bx}" y2="${top + plotH + 2}" data-barrier="s${p.stage}-${p.phase}"><title>stage ${p.stage} ${p.phase} phase done at ${seconds(p.endMs)}</title></line>`,
-    );
+    yield `<line class="barrier" x1="${bx}" y1="${top - 4}" x2="${bx}" y2="${top + plotH + 2}" data-barrier="s${p.stage}-${p.phase}"><title>stage ${p.stage} ${p.phase} phase done at ${seconds(p.endMs)}</title></line>`;
   }
-  out.push('</svg>');
-  out.push(
-    `<p class="note">Time since the run started; the first task was handed out at ${seconds(from)} (before it: listing the input, planning, bundling the job, starting workers).</p>`,
-  );
-  return out.join('');
+  yield '</svg>';
+  yield `<p class="note">Time since the run started; the first task was handed out at ${seconds(from)} (before it: listing the input, planning, bundling the job, starting workers).</p>`;
 }
 
 function outcomeClass(a: AttemptRecord): string {
@@ -170,7 +176,7 @@ function outcomeClass(a: AttemptRecord): string {
   return marks.length > 0 ? ` ${marks.join(' ')}` : '';
 }
 
-function legend(r: JobReport): string {
+function legend(r: ReportData): string {
   const swatch = (cls: string, fill?: string) =>
     `<svg width="22" height="12"><rect class="${cls}" x="1" y="1" width="20" height="10"${fill ? ` style="fill:${fill}"` : ''}/></svg>`;
   const items = r.stages.flatMap((s) => [
@@ -194,8 +200,12 @@ function legend(r: JobReport): string {
  * Attempt durations in bins of equal ratio (each about 1.3x the last): a run of thousands of short
  * tasks and a few long reducers shows both, where bins of equal width would put nearly all in one.
  */
-function histogram(attempts: readonly AttemptRecord[]): string {
-  const ms = attempts.map((a) => Math.max(1, a.endMs - a.startMs));
+function histogram(attempts: AttemptTable): string {
+  const ms = new Float64Array(attempts.length);
+  for (let i = 0; i < ms.length; i++) {
+    const a = attempts.record(i);
+    ms[i] = Math.max(1, a.endMs - a.startMs);
+  }
   if (ms.length === 0) return '<p class="note">no attempt ran</p>';
   const bins = 24;
   const lo = ms.reduce((m, d) => Math.min(m, d), Number.POSITIVE_INFINITY);
@@ -228,7 +238,7 @@ function histogram(attempts: readonly AttemptRecord[]): string {
   return out.join('');
 }
 
-function cost(r: JobReport): string {
+function cost(r: ReportData): string {
   const { usage: u, estimate: e, prices: p } = r.cost;
   const rows: [string, string, string][] = [
     [
@@ -255,7 +265,7 @@ function cost(r: JobReport): string {
     )}<tr><th class="l">total</th><th></th><th>${usd(e.usd)}</th></tr></table><p class="note">${basis} S3 requests are counted from the plan (about). Prices: ${esc(p.region)}, as of ${esc(p.asOf)}.</p>`;
 }
 
-function stageTable(r: JobReport): string {
+function stageTable(r: ReportData): string {
   const head =
     '<tr><th class="l">stage</th><th class="l">phase</th><th>tasks</th><th>attempts</th><th>bytes in</th><th>records in</th><th>bytes out</th><th>records out</th><th>task time</th></tr>';
   const rows = r.stages.flatMap((s) =>
@@ -268,15 +278,27 @@ function stageTable(r: JobReport): string {
   return `<table>${head}${rows.join('')}</table><p class="note">Summed over committed attempts of this run. Map bytes out are shuffle bytes; reduce bytes out are part files.</p>`;
 }
 
-function slowest(r: JobReport): string {
-  const inputs = new Map(r.tasks.map((t) => [t.taskId, t.input]));
-  const top = [...r.attempts].sort((a, b) => b.endMs - b.startMs - (a.endMs - a.startMs)).slice(0, 15);
-  const rows = top.map(
-    (a) =>
-      `<tr><td class="l">${a.taskId}</td><td>${a.attempt}</td><td class="l">${esc(a.lane)}</td><td>${seconds(a.endMs - a.startMs)}</td><td class="l">${a.outcome}${a.speculative ? ', speculative' : ''}</td><td class="l">${esc(inputs.get(a.taskId) ?? '')}</td></tr>`,
-  );
+/** The 15 longest attempts, longest first; of equal ones, the earlier first (as a stable sort). */
+function slowest(t: AttemptTable): string {
+  const top: { i: number; ms: number }[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const a = t.record(i);
+    const ms = a.endMs - a.startMs;
+    // After every kept attempt at least as long: the place a stable sort by duration gives it.
+    let at = top.length;
+    while (at > 0 && (top[at - 1] as { ms: number }).ms < ms) at--;
+    if (at >= SLOWEST) continue;
+    top.splice(at, 0, { i, ms });
+    if (top.length > SLOWEST) top.pop();
+  }
+  const rows = top.map(({ i }) => {
+    const a = t.record(i);
+    return `<tr><td class="l">${a.taskId}</td><td>${a.attempt}</td><td class="l">${esc(a.lane)}</td><td>${seconds(a.endMs - a.startMs)}</td><td class="l">${a.outcome}${a.speculative ? ', speculative' : ''}</td><td class="l">${esc(t.input(i))}</td></tr>`;
+  });
   return `<table data-slowest><tr><th class="l">task</th><th>attempt</th><th class="l">lane</th><th>duration</th><th class="l">outcome</th><th class="l">input</th></tr>${rows.join('')}</table>`;
 }
+
+const SLOWEST = 15;
 
 /** About six round time ticks between `from` and `end` ms. */
 function ticks(from: number, end: number): number[] {

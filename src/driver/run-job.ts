@@ -42,12 +42,12 @@ import { BadRecordBudget } from './bad-record-budget.js';
 import { CommitLedger } from './commit-ledger.js';
 import { type CostEstimate, estimateCost, stageRequests } from './cost.js';
 import { estimateSizes } from './estimate-sizes.js';
-import { buildReport, type JobReport } from './job-report.js';
+import { buildReport, type JobReport, type ReportData } from './job-report.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { mergeFanIn } from './merge-tier.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
-import { packMapResult } from './packed-map-result.js';
+import { mapResultPacker, packMapResult } from './packed-map-result.js';
 import { PhaseTracker } from './phase-tracker.js';
 import { type MapInput, planMapInputs } from './plan-splits.js';
 import type { Phase, ProgressEvent } from './progress.js';
@@ -371,7 +371,7 @@ class JobRun {
   }
 
   /** This run's report as things stand: its attempts so far, and how it ended. */
-  report(state: JobReport['state'], error?: string): JobReport {
+  report(state: JobReport['state'], error?: string): ReportData {
     return buildReport(this.log, {
       jobId: this.jobId,
       name: this.job.name,
@@ -458,8 +458,8 @@ class JobRun {
         partitionPlan: await this.#partitionPlan(s, stage, input, mapInputs, partitions),
       }),
     };
-    const mapLedger = new CommitLedger<MapResult>(packMapResult);
     const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url);
+    const mapLedger = new CommitLedger<MapResult>(mapResultPacker(mapSpecs.length));
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
     const priorMaps = await this.#prior<MapResult>(
       s,
@@ -482,7 +482,7 @@ class JobRun {
       },
       budget?.add,
     );
-    let maps = mapLedger.results();
+    let maps = mapLedger.takeResults();
     this.#skipped.push(...maps.filter((m) => m.result.badRecords !== undefined));
     await this.state.saveManifest(s, 'map', maps);
 
@@ -895,7 +895,7 @@ function summarize(o: ResolvedOptions): Record<string, unknown> {
 }
 
 /** Reduce input lists made and being stored at once (each up to tens of MB in a large plan). */
-const LISTS_IN_FLIGHT = 4;
+const LISTS_IN_FLIGHT = 2;
 
 /** Map tasks a stage runs again for corrupt shuffle objects before its reduce phase gives up. */
 const MAX_SHUFFLE_REPAIRS = 3;

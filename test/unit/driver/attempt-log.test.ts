@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLog } from '../../../src/driver/attempt-log.js';
+import { AttemptLog, type AttemptTable } from '../../../src/driver/attempt-log.js';
 import type { AttemptEvent, TaskSpec } from '../../../src/driver/schedule.js';
 import { FanoutError, ThrottledError } from '../../../src/errors.js';
 import type { MapResult, Task } from '../../../src/protocol/task-types.js';
@@ -24,6 +24,9 @@ const result = (records: number): MapResult => ({
   },
 });
 
+/** Every attempt of a table, made afresh. */
+const rows = (t: AttemptTable) => Array.from({ length: t.length }, (_, i) => t.record(i));
+
 /** A log on a clock the test moves, and the listener of one map phase over `tasks`. */
 function logOf(tasks: string[]) {
   let now = 1000;
@@ -44,7 +47,7 @@ describe('AttemptLog', () => {
     at(0, { type: 'started', spec: t0, attempt: 1, speculative: false });
     at(40, { type: 'running', spec: t0, attempt: 1, lane: 'worker 1', speculative: false });
     at(90, { type: 'committed', spec: t0, attempt: 1, result: result(10) });
-    expect(log.attempts).toEqual([
+    expect(rows(log.attempts)).toEqual([
       {
         taskId: 't0',
         stage: 0,
@@ -61,7 +64,23 @@ describe('AttemptLog', () => {
         recordsOut: 20,
       },
     ]);
-    expect(log.tasks).toEqual([{ taskId: 't0', input: 'in/t0.txt[0, 4096)' }]);
+    expect([...log.tasks()]).toEqual([{ taskId: 't0', input: 'in/t0.txt[0, 4096)' }]);
+  });
+
+  it('keeps each phase of the attempts it records: map, merge and reduce', () => {
+    const log = new AttemptLog(0, () => 10);
+    for (const phase of ['map', 'merge', 'reduce'] as const) {
+      const s = spec(`${phase}-0`);
+      const send = log.phase(1, phase, [s]);
+      send({ type: 'started', spec: s, attempt: 1, speculative: false });
+      send({ type: 'running', spec: s, attempt: 1, lane: 'worker 0', speculative: false });
+      send({ type: 'committed', spec: s, attempt: 1, result: result(1) });
+    }
+    expect(rows(log.attempts).map((a) => [a.stage, a.phase, a.taskId])).toEqual([
+      [1, 'map', 'map-0'],
+      [1, 'merge', 'merge-0'],
+      [1, 'reduce', 'reduce-0'],
+    ]);
   });
 
   it('marks a failed attempt retried, the next one ok, and the last failure of a task given up as failed', () => {
@@ -77,7 +96,7 @@ describe('AttemptLog', () => {
     at(30, { type: 'started', spec: b, attempt: 1, speculative: false });
     at(30, { type: 'running', spec: b, attempt: 1, lane: 'worker 1', speculative: false });
     at(50, { type: 'gave-up', spec: b, attempt: 1, error });
-    expect(log.attempts.map((r) => [r.taskId, r.attempt, r.outcome, r.error])).toEqual([
+    expect(rows(log.attempts).map((r) => [r.taskId, r.attempt, r.outcome, r.error])).toEqual([
       ['a', 1, 'retried', 'map threw: boom'],
       ['a', 2, 'ok', undefined],
       ['b', 1, 'failed', 'map threw: boom'],
@@ -93,7 +112,7 @@ describe('AttemptLog', () => {
     at(500, { type: 'running', spec: s, attempt: 2, lane: 'function 1', speculative: true });
     at(600, { type: 'committed', spec: s, attempt: 2, result: result(3) });
     at(900, { type: 'superseded', spec: s, attempt: 1, result: result(3) });
-    expect(log.attempts.map((r) => [r.attempt, r.lane, r.outcome, r.speculative, r.endMs])).toEqual([
+    expect(rows(log.attempts).map((r) => [r.attempt, r.lane, r.outcome, r.speculative, r.endMs])).toEqual([
       [2, 'function 1', 'ok', true, 600],
       [1, 'function 0', 'superseded', false, 900],
     ]);
@@ -109,7 +128,7 @@ describe('AttemptLog', () => {
     at(10, { type: 'running', spec: t, attempt: 1, lane: 'function 0', speculative: false });
     at(20, { type: 'retry', spec: t, attempt: 1, error: throttle, delayMs: 5, throttled: true });
     expect(log.throttled).toBe(1);
-    expect(log.attempts.map((r) => [r.attempt, r.outcome, r.startMs, r.endMs])).toEqual([
+    expect(rows(log.attempts).map((r) => [r.attempt, r.outcome, r.startMs, r.endMs])).toEqual([
       [1, 'throttled', 10, 20],
     ]);
   });
@@ -121,7 +140,7 @@ describe('AttemptLog', () => {
     at(5, { type: 'running', spec: x, attempt: 1, lane: 'worker 0', speculative: false });
     move(70);
     log.close();
-    expect(log.attempts.map((r) => [r.outcome, r.endMs])).toEqual([['unfinished', 70]]);
+    expect(rows(log.attempts).map((r) => [r.outcome, r.endMs])).toEqual([['unfinished', 70]]);
     expect(log.phases).toEqual([{ stage: 0, phase: 'map', startMs: 0, tasks: 1 }]);
     log.endPhase(0, 'map');
     expect(log.phases[0]?.endMs).toBe(70);

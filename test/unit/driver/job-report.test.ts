@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLog } from '../../../src/driver/attempt-log.js';
-import { buildReport, type ReportFacts } from '../../../src/driver/job-report.js';
+import { AttemptLog, type AttemptTable } from '../../../src/driver/attempt-log.js';
+import { buildReport, type JobReport, type ReportFacts } from '../../../src/driver/job-report.js';
 import { PRICES } from '../../../src/driver/prices.js';
 import type { Phase } from '../../../src/driver/progress.js';
 import { renderReportHtml } from '../../../src/driver/report-html.js';
+import { reportDataOf, reportJsonPieces } from '../../../src/driver/report-json.js';
 import type { AttemptEvent, TaskSpec } from '../../../src/driver/schedule.js';
 import { FanoutError } from '../../../src/errors.js';
 import type { MapResult, Task } from '../../../src/protocol/task-types.js';
@@ -76,6 +77,9 @@ function phase(
   log.endPhase(stage, p);
 }
 
+/** Every attempt of a table, made afresh. */
+const rows = (t: AttemptTable) => Array.from({ length: t.length }, (_, i) => t.record(i));
+
 const count = (html: string, needle: string) => html.split(needle).length - 1;
 
 describe('buildReport and renderReportHtml', () => {
@@ -89,7 +93,7 @@ describe('buildReport and renderReportHtml', () => {
     const report = buildReport(log, facts(2));
     // 14 tasks and 3 retried attempts.
     expect(report.attempts).toHaveLength(17);
-    expect(report.attempts.filter((a) => a.outcome === 'retried')).toHaveLength(3);
+    expect(rows(report.attempts).filter((a) => a.outcome === 'retried')).toHaveLength(3);
     const html = renderReportHtml(report);
     expect(count(html, 'data-attempt="')).toBe(17);
     expect(count(html, 'data-outcome="retried"')).toBe(3);
@@ -133,7 +137,7 @@ describe('buildReport and renderReportHtml', () => {
     clock.now = 50;
     const report = buildReport(log, facts(1, { state: 'cancelled' }));
     const html = renderReportHtml(report);
-    expect(report.attempts.map((a) => a.outcome)).toEqual(['unfinished']);
+    expect(rows(report.attempts).map((a) => a.outcome)).toEqual(['unfinished']);
     expect(count(html, 'data-attempt="')).toBe(1);
     expect(count(html, 'data-barrier="')).toBe(0);
   });
@@ -167,5 +171,38 @@ describe('buildReport and renderReportHtml', () => {
     const html = renderReportHtml(report);
     expect(count(html, 'data-attempt="')).toBe(10_250);
     expect(count(html, 'data-barrier="')).toBe(2);
+  });
+
+  it('writes report.json in pieces as JSON.stringify would, and a page made again from it is the same', () => {
+    const clock = { now: 0 };
+    const log = new AttemptLog(0, () => clock.now);
+    // More attempts than one piece holds, and a retry with characters JSON escapes.
+    phase(log, clock, 0, 'map', 1_234, new Set([3, 999]));
+    phase(log, clock, 0, 'reduce', 4, new Set([1]));
+    const data = buildReport(log, facts(1, { wallMs: clock.now, error: 'a "quoted"\nline' }));
+    const json = [...reportJsonPieces(data)].join('');
+    const { tasks, attempts, throttled, cost, ...head } = data;
+    const whole = { ...head, tasks: [...tasks()], attempts: rows(attempts), throttled, cost };
+    expect(json).toBe(JSON.stringify(whole));
+    const stored = JSON.parse(json) as JobReport;
+    expect(stored.tasks).toHaveLength(1_238);
+    expect(stored.attempts).toHaveLength(1_241);
+    expect(renderReportHtml(reportDataOf(stored))).toBe(renderReportHtml(data));
+  });
+
+  it('lists the 15 longest attempts, the earlier first of equal ones', () => {
+    const clock = { now: 0 };
+    const log = new AttemptLog(0, () => clock.now);
+    // Every attempt takes 5 ms but the two retried ones (3 ms): the first 15 tasks' attempts are listed.
+    phase(log, clock, 0, 'map', 40, new Set([0, 1]));
+    const html = renderReportHtml(buildReport(log, facts(1)));
+    const listed = [
+      ...(/<table data-slowest>(.*?)<\/table>/.exec(html)?.[1] ?? '').matchAll(
+        /<tr><td class="l">([^<]+)<\/td><td>(\d+)/g,
+      ),
+    ];
+    expect(listed.map((m) => `${m[1]}#${m[2]}`)).toEqual(
+      Array.from({ length: 15 }, (_, i) => `s0-m${i}#${i < 2 ? 2 : 1}`),
+    );
   });
 });

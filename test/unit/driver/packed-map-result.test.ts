@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CommitLedger } from '../../../src/driver/commit-ledger.js';
-import { PackedMapResult, packMapResult, sliceOf } from '../../../src/driver/packed-map-result.js';
+import {
+  mapResultPacker,
+  PackedMapResult,
+  packMapResult,
+  sliceOf,
+} from '../../../src/driver/packed-map-result.js';
 import type { MapResult } from '../../../src/protocol/task-types.js';
 
 /** A map result as a worker returns it: CRCs past 2^31 and a length past 2^32 included. */
@@ -63,5 +68,29 @@ describe('packMapResult', () => {
     expect(JSON.stringify(kept)).toBe(
       JSON.stringify({ taskId: 's0-m00007', attempt: 2, result: mapResult() }),
     );
+  });
+
+  it('packs a phase into shared columns past their size, wide numbers and odd keys included', () => {
+    const pack = mapResultPacker(2);
+    const plain = (i: number, extra: Partial<MapResult> = {}): MapResult => {
+      const r = mapResult(extra);
+      r.slices = r.slices.map((s) => ({
+        ...s,
+        offset: s.offset + i,
+        length: i === 3 ? s.length : s.length % 1000,
+      }));
+      return { ...r, shuffleKey: `jobs/j/data/s0/shuffle/${i}f/s0-m0000${i}-a1.shf` };
+    };
+    const results = [0, 1, 2, 3, 4].map((i) => plain(i));
+    results.push({ ...plain(5), shuffleKey: 'elsewhere/s0-m00005-a1.shf' });
+    const packed = results.map(pack);
+    for (const [i, p] of packed.entries()) {
+      expect(p).toBeInstanceOf(PackedMapResult);
+      expect(JSON.stringify(p)).toBe(JSON.stringify(results[i]));
+      expect(sliceOf(p, 2)).toEqual(results[i]?.slices[2]);
+    }
+    // Another partition count than the phase's first result: kept as it is.
+    const two = { ...plain(6), slices: plain(6).slices.slice(0, 2) };
+    expect(pack(two)).toBe(two);
   });
 });
