@@ -8,7 +8,7 @@
  *   node --import tsx scripts/make-samples.ts
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSample, SAMPLES, type SampleName } from '../test/helpers/samples.js';
 
@@ -20,6 +20,7 @@ for (const job of Object.keys(SAMPLES) as SampleName[]) {
   await mkdir(dir, { recursive: true });
   let bytes = 0;
   for (const [name, content] of Object.entries(makeSample(job).files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), content);
     bytes += Buffer.byteLength(content);
   }

@@ -35,21 +35,28 @@ export { defineJob, isJob } from './job/define-job.js';
 export { compareKeys } from './job/key-order.js';
 export type { RangePartitionerOptions, RangePartitioning } from './job/range-partitioner.js';
 export { rangePartitioner } from './job/range-partitioner.js';
+export { jsonl } from './job/typed-inputs.js';
 export type {
   BadRecordPolicy,
   Emit,
+  EmitRecord,
+  InputFile,
   InputSpec,
   Job,
-  JobDefinition,
+  JobOptions,
   Json,
   KeyValue,
   Logger,
+  MapContext,
+  MapOnlyStage,
   MultiStageJob,
+  OutputOf,
   PartitionPlan,
   RecordOf,
-  SingleStageJob,
+  ReduceStage,
   StageDefinition,
   TaskContext,
+  TypedInput,
 } from './job/types.js';
 export type { PhaseEstimate, PlanEstimate, StageEstimate } from './plan/estimate.js';
 export type { Calibration, JobPlan, PlanOptions } from './plan/plan-job.js';

@@ -102,7 +102,9 @@ export async function statusCommand(jobId: string, flags: JobsFlags): Promise<vo
         (ph.failed > 0 ? `, ${ph.failed} failed` : '');
   for (const s of p.stages)
     lines.push(
-      `stage ${s.stage}: ${phase('map', s.map)}, ${s.merge ? `${phase('merge', s.merge)}, ` : ''}${phase('reduce', s.reduce)}`,
+      s.mapOnly
+        ? `stage ${s.stage}: ${phase('map', s.map)} (map-only: no reduce)`
+        : `stage ${s.stage}: ${phase('map', s.map)}, ${s.merge ? `${phase('merge', s.merge)}, ` : ''}${phase('reduce', s.reduce)}`,
     );
   if (p.stages.length === 0) lines.push('not planned yet');
   for (const s of p.stages) {

@@ -118,8 +118,16 @@ export function formatPlan(p: JobPlan): string {
     const read = merging
       ? `merged by ${int(s.mergeTasks)} merge tasks, read as ${int(s.mapTasks)} GETs and ${int(s.mergeTasks * s.reduceTasks)} ranged GETs`
       : `read as ${int(s.mapTasks * s.reduceTasks)} ranged GETs`;
+    const head = `stage ${i}: ${int(s.mapTasks)} map tasks over ${formatBytes(s.inputBytes)}`;
+    if (s.reduceTasks === 0 && s.shuffleObjects === 0) {
+      lines.push(
+        `${head}, map-only: about ${formatBytes(s.outputBytes)} of part files straight from map`,
+        `  map ${secs(s.map.seconds)}${bound(s.map)}`,
+      );
+      continue;
+    }
     lines.push(
-      `stage ${i}: ${int(s.mapTasks)} map tasks over ${formatBytes(s.inputBytes)}, ${int(s.reduceTasks)} reduce tasks`,
+      `${head}, ${int(s.reduceTasks)} reduce tasks`,
       `  shuffle: about ${formatBytes(s.shuffleBytes)} in ${int(s.shuffleObjects)} objects, ${read}`,
       `  map ${secs(s.map.seconds)}${bound(s.map)}, ${s.merge ? `merge ${secs(s.merge.seconds)}${bound(s.merge)}, ` : ''}reduce ${secs(s.reduce.seconds)}${bound(s.reduce)}`,
     );

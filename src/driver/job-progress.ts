@@ -22,6 +22,8 @@ export interface StageProgress {
   /** The combining tier's merge tasks, where the stage runs them. */
   merge?: PhaseProgress;
   reduce: PhaseProgress;
+  /** A stage with no reduce: its map tasks write the part files, and `reduce` never begins. */
+  mapOnly?: true;
 }
 
 /** A job's progress read from its state in the store alone: what `mr status` shows. */
@@ -56,7 +58,13 @@ export async function readJobProgress(
   if (!(await jobExists(work, jobId))) return undefined;
   const state = new JobState(work, jobId);
   const [spec, status] = await Promise.all([
-    state.loadSpec<{ name?: string; input?: string[]; output?: string; startedAt?: string }>(),
+    state.loadSpec<{
+      name?: string;
+      input?: string[];
+      output?: string;
+      startedAt?: string;
+      mapOnlyStages?: number[];
+    }>(),
     state.loadStatus(),
   ]);
   const stages: StageProgress[] = [];
@@ -71,6 +79,7 @@ export async function readJobProgress(
       map: await phaseProgress(state, s, 'map', plan.length),
       ...(merged && { merge: await phaseProgress(state, s, 'merge', merges) }),
       reduce: await phaseProgress(state, s, 'reduce', await listedUnder(work, reduceInputsPrefix(jobId, s))),
+      ...(spec?.mapOnlyStages?.includes(s) && { mapOnly: true as const }),
     });
   }
   const { state: listed, startedAt, durationMs } = jobTiming(status, spec?.startedAt, now);

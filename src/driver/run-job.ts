@@ -15,7 +15,7 @@ import {
   TaskFailedError,
   UsageError,
 } from '../errors.js';
-import { DEFAULT_PARTITIONS } from '../job/define-job.js';
+import { checkHasStages, DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { InputSpec, Job, Json, PartitionPlan, StageDefinition } from '../job/types.js';
 import {
   cancelKey,
@@ -157,6 +157,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
 
   let failure: unknown;
   try {
+    checkHasStages(definition);
     const jobId = opts.resume ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const state = new JobState(work, jobId);
     // Each run of a job (the first, then each resume) counts: attempt numbers start above the last's.
@@ -199,6 +200,8 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
         output,
         options: { ...summarize(opts), workDir: workRoot },
         runs: runs + 1,
+        // For `mr status`, which reads the store alone: stages with no reduce phase to wait for.
+        mapOnlyStages: definition.stages.flatMap((st, i) => (st.reduce === undefined ? [i] : [])),
       });
       emit({
         type: 'job-start',
@@ -458,14 +461,28 @@ class JobRun {
         partitionPlan: await this.#partitionPlan(s, stage, input, mapInputs, partitions),
       }),
     };
-    const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url);
-    const mapLedger = new CommitLedger<MapResult>(mapResultPacker(mapSpecs.length));
+    // The stage's output goes to the output folder when it is the last, else to the work store.
+    const target = last ? this.out : this.work;
+    const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
+    // A map-only stage's map tasks write part files, not shuffle objects (see #mapOnlyOutputs).
+    const mapOnly = stage.reduce === undefined;
+    const mapSpecs = mapTaskSpecs(
+      ctx,
+      mapInputs,
+      input,
+      this.out.url,
+      mapOnly ? { store: target.url, prefix: outPrefix } : undefined,
+    );
+    // Map-only results are few fields and a key each: kept as they are, part file key and all.
+    const mapLedger = new CommitLedger<MapResult>(mapOnly ? undefined : mapResultPacker(mapSpecs.length));
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
     const priorMaps = await this.#prior<MapResult>(
       s,
       'map',
       async (r) =>
-        Boolean(await this.work.head(r.shuffleKey)) &&
+        (r.outputKey === undefined
+          ? Boolean(await this.work.head(r.shuffleKey))
+          : await partInPlace(target, r.outputKey, outPrefix)) &&
         (!r.badRecords || Boolean(await this.out.head(r.badRecords.key))),
     );
     const budget = input.onBadRecord === 'skip' ? new BadRecordBudget(input.maxBadRecords) : undefined;
@@ -477,7 +494,7 @@ class JobRun {
       mapLedger,
       priorMaps,
       async (r) => {
-        await this.work.delete(r.shuffleKey);
+        await (r.outputKey === undefined ? this.work.delete(r.shuffleKey) : target.delete(r.outputKey));
         if (r.badRecords) await this.out.delete(r.badRecords.key);
       },
       budget?.add,
@@ -485,6 +502,10 @@ class JobRun {
     let maps = mapLedger.takeResults();
     this.#skipped.push(...maps.filter((m) => m.result.badRecords !== undefined));
     await this.state.saveManifest(s, 'map', maps);
+    if (mapOnly) {
+      const splits = mapInputs.reduce((n, mi) => n + mi.splits.length, 0);
+      return this.#mapOnlyOutputs(s, last, maps, { splits, mapMs }, target, outPrefix);
+    }
 
     // The combining tier, where it runs: merge tasks read the map outputs a group at a time and the
     // reducers read the merges, one slice per merge instead of one per map task.
@@ -498,15 +519,12 @@ class JobRun {
     }
 
     // Reduce phase: each reducer's list of slices goes to the store first, its task carries a pointer.
-    const target = last ? this.out : this.work;
-    const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
     const reduceLedger = new CommitLedger<ReduceResult>();
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const shuffled = (): readonly { result: ShuffleOutput }[] => merged ?? maps;
-    const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', async (r) => {
-      const moved = `${outPrefix}${r.outputKey.slice(r.outputKey.lastIndexOf('/') + 1)}`;
-      return Boolean((await target.head(r.outputKey)) ?? (await target.head(moved)));
-    });
+    const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', (r) =>
+      partInPlace(target, r.outputKey, outPrefix),
+    );
     let lists: { count: number; crc: number }[] = [];
     let reduceMs = 0;
     // A shuffle object that fails its checksum is never used: the map task that wrote it runs again,
@@ -602,6 +620,61 @@ class JobRun {
         reduceMs,
         inputRecords,
         shuffleBytes,
+        outputRecords,
+      },
+      outputs,
+    };
+  }
+
+  /**
+   * The end of a map-only stage: its map tasks' part files move into place, with the skipped
+   * records of the last stage, and the stage's figures are its map phase's.
+   */
+  async #mapOnlyOutputs(
+    s: number,
+    last: boolean,
+    maps: Committed<MapResult>[],
+    { splits, mapMs }: { splits: number; mapMs: number },
+    target: ObjectStore,
+    outPrefix: string,
+  ): Promise<{ stage: StageSummary; outputs: InputObject[] }> {
+    if (last) {
+      this.touchedOutput = true;
+      await commitBadRecords(this.out, this.#skipped);
+    }
+    const outputs = await commitParts(
+      target,
+      maps.map(({ result }) => ({ result: { outputKey: result.outputKey ?? '', metrics: result.metrics } })),
+      outPrefix,
+    );
+    const usage = stageRequests({
+      splits,
+      mapTasks: maps.length,
+      partitions: 0,
+      slices: 0,
+      merges: 0,
+    });
+    this.#usage.s3Gets += usage.s3Gets;
+    this.#usage.s3Puts += usage.s3Puts;
+    this.#usage.s3Lists += usage.s3Lists;
+    const inputRecords = maps.reduce((n, m) => n + m.result.metrics.inputRecords, 0);
+    const outputRecords = maps.reduce((n, m) => n + m.result.metrics.outputRecords, 0);
+    if (s === 0) {
+      this.#counters.inputRecords = inputRecords;
+      this.#counters.badRecords = maps.reduce((n, m) => n + (m.result.badRecords?.count ?? 0), 0);
+    }
+    if (last) this.#counters.outputRecords = outputRecords;
+    this.#counters.tasks += maps.length;
+    this.#counters.spills += maps.reduce((n, m) => n + m.result.metrics.spills, 0);
+    return {
+      stage: {
+        stage: s,
+        mapTasks: maps.length,
+        reduceTasks: 0,
+        mapMs,
+        reduceMs: 0,
+        inputRecords,
+        shuffleBytes: 0,
         outputRecords,
       },
       outputs,
@@ -892,6 +965,15 @@ function timestamp(): string {
 function summarize(o: ResolvedOptions): Record<string, unknown> {
   const { onProgress: _, signal: __, resume: ___, ...rest } = o;
   return rest;
+}
+
+/**
+ * Whether an attempt's part file is still where it wrote it, or already moved into place under
+ * `prefix` (by a run that stopped during the moves): a committed attempt a resumed run may keep.
+ */
+async function partInPlace(target: ObjectStore, outputKey: string, prefix: string): Promise<boolean> {
+  const moved = `${prefix}${outputKey.slice(outputKey.lastIndexOf('/') + 1)}`;
+  return Boolean((await target.head(outputKey)) ?? (await target.head(moved)));
 }
 
 /** Reduce input lists made and being stored at once (each up to tens of MB in a large plan). */

@@ -3,6 +3,7 @@ import { BadRecordError } from '../errors.js';
 import { compressionByName, compressionOf, SNIFF_BYTES } from '../job/input-compression.js';
 import { type RecordParser, recordParser } from '../job/record-parser.js';
 import type { InputSpec, StageDefinition, TaskContext } from '../job/types.js';
+import { mapContext } from '../mapper/input-file.js';
 import { readFirstLine } from '../mapper/read-first-line.js';
 import { readLines } from '../mapper/read-lines.js';
 import type { Split } from '../protocol/task-types.js';
@@ -145,6 +146,7 @@ async function readProbe(
     throw err;
   }
   let skipHeader = csvHeader && range.start === 0;
+  const mapCtx = mapContext(ctx, split);
   const keys: unknown[] = [];
   const emit = (key: unknown) => {
     keys.push(key);
@@ -161,7 +163,7 @@ async function readProbe(
       records++;
       const before = keys.length;
       try {
-        const r = stage.map(record as never, emit as never, ctx);
+        const r = stage.map(record as never, emit as never, mapCtx);
         if (isThenable(r)) await r;
       } catch {
         keys.length = before; // the map task will fail on it, with its file and line

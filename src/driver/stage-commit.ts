@@ -1,21 +1,27 @@
 import pLimit from 'p-limit';
 import { badRecordsKey, TEMPORARY_DIR } from '../protocol/store-layout.js';
-import type { MapResult, ReduceResult } from '../protocol/task-types.js';
+import type { MapResult } from '../protocol/task-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { InputObject } from './list-inputs.js';
 
 /** Part files moved into place at once. */
 const MOVES_IN_FLIGHT = 16;
 
+/** What a committed attempt that wrote a part file returns: a reduce task's, or a map-only stage's. */
+export interface PartResult {
+  outputKey: string;
+  metrics: { outputBytes: number };
+}
+
 /**
- * Commits a stage's output: moves each committed reduce attempt's part file from `_temporary/` into
- * place under `prefix`, then drops the attempts' folder (the losers of commit races, failed attempts).
- * Returns the part files, which the next stage reads. A part file already in place (moved by a run
- * that stopped during the moves) counts as moved.
+ * Commits a stage's output: moves each committed attempt's part file (a reducer's, or a map-only
+ * stage's map task's) from `_temporary/` into place under `prefix`, then drops the attempts' folder
+ * (the losers of commit races, failed attempts). Returns the part files, which the next stage reads.
+ * A part file already in place (moved by a run that stopped during the moves) counts as moved.
  */
 export async function commitParts(
   target: ObjectStore,
-  committed: readonly { result: ReduceResult }[],
+  committed: readonly { result: PartResult }[],
   prefix: string,
 ): Promise<InputObject[]> {
   // A move on S3 is a copy and a delete, two requests of tens of milliseconds: a thousand part

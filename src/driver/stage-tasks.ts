@@ -1,6 +1,7 @@
 import type { InputSpec } from '../job/types.js';
 import {
   attemptBadRecordsKey,
+  attemptMapPartKey,
   attemptPartKey,
   cancelKey,
   mapTaskId,
@@ -43,22 +44,32 @@ function taskFields(ctx: StageContext, taskId: string, attempt: number) {
 
 /**
  * The map tasks of a stage, one per planned input. With `input.onBadRecord: 'skip'` each attempt
- * writes the records it skips under `_temporary/` in `outputStore`, the run's output folder.
+ * writes the records it skips under `_temporary/` in `outputStore`, the run's output folder. A
+ * map-only stage's tasks are given `parts`: each attempt writes its part file under `prefix` +
+ * `_temporary/` in `parts.store`, where a reduce attempt would.
  */
 export function mapTaskSpecs(
   ctx: StageContext,
   inputs: readonly MapInput[],
   input: InputSpec,
   outputStore: string,
+  parts?: { store: string; prefix: string },
 ): TaskSpec<MapTask>[] {
-  const shared: MapSpecContext = { ...ctx, input, outputStore, skips: input.onBadRecord === 'skip' };
-  return inputs.map((mi, i) => new MapTaskSpec(shared, mi, mapTaskId(ctx.stage, i)));
+  const shared: MapSpecContext = {
+    ...ctx,
+    input,
+    outputStore,
+    skips: input.onBadRecord === 'skip',
+    ...(parts && { parts }),
+  };
+  return inputs.map((mi, i) => new MapTaskSpec(shared, mi, i));
 }
 
 interface MapSpecContext extends StageContext {
   input: InputSpec;
   outputStore: string;
   skips: boolean;
+  parts?: { store: string; prefix: string };
 }
 
 /**
@@ -69,14 +80,14 @@ interface MapSpecContext extends StageContext {
 class MapTaskSpec implements TaskSpec<MapTask> {
   readonly #ctx: MapSpecContext;
   readonly #input: MapInput;
+  readonly #index: number;
+  readonly taskId: string;
 
-  constructor(
-    ctx: MapSpecContext,
-    input: MapInput,
-    readonly taskId: string,
-  ) {
+  constructor(ctx: MapSpecContext, input: MapInput, index: number) {
     this.#ctx = ctx;
     this.#input = input;
+    this.#index = index;
+    this.taskId = mapTaskId(ctx.stage, index);
   }
 
   get describe(): string {
@@ -99,6 +110,12 @@ class MapTaskSpec implements TaskSpec<MapTask> {
         badRecords: { store: ctx.outputStore, key: attemptBadRecordsKey(taskId, attempt) },
       }),
       ...(ctx.partitionPlan && { partitionPlan: ctx.partitionPlan }),
+      ...(ctx.parts && {
+        output: {
+          store: ctx.parts.store,
+          key: attemptMapPartKey(ctx.parts.prefix, ctx.stage, this.#index, attempt),
+        },
+      }),
     };
   }
 }

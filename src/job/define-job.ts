@@ -4,10 +4,12 @@ import type {
   BadRecordPolicy,
   InputSpec,
   Job,
-  JobDefinition,
+  JobOptions,
+  KeyValue,
+  MapOnlyStage,
   MultiStageJob,
   RecordOf,
-  SingleStageJob,
+  ReduceStage,
   StageDefinition,
 } from './types.js';
 
@@ -16,31 +18,59 @@ export const DEFAULT_PARTITIONS = 8;
 export const MAX_PARTITIONS = 100_000;
 
 /**
- * Declares a job. Validates it at once so a bad job fails before any data is read.
+ * Declares a job. Validates it at once so a bad job fails before any data is read. Give it the
+ * first stage's functions (a `reduce` or not), or none and add stages with `.stage()`: each later
+ * stage's `map` receives the records of the stage before, typed. Annotate each `emit` once and the
+ * key and value types flow into `combine` and `reduce`.
  *
  * @example
  * export default defineJob({
  *   name: 'wordcount',
  *   input: { format: 'text' },
- *   map(line, emit) { for (const w of line.split(/\s+/)) if (w) emit(w, 1); },
- *   combine: (_word: string, counts: number[]) => counts.reduce((a, b) => a + b, 0),
- *   reduce(word, counts, emit) { let n = 0; for (const c of counts) n += c; emit(word, n); },
+ *   map(line, emit: Emit<string, number>) { for (const w of line.split(/\s+/)) if (w) emit(w, 1); },
+ *   combine: (_word, counts) => counts.reduce((a, b) => a + b, 0),
+ *   reduce(word, counts, emit: Emit<string, number>) { let n = 0; for (const c of counts) n += c; emit(word, n); },
  * });
  * @throws {JobDefinitionError} when a required function is missing or an option is out of range.
  */
-export function defineJob<const I extends InputSpec = { format: 'text' }, K = unknown, V = unknown>(
-  def: Omit<SingleStageJob<RecordOf<I>, K, V>, 'input'> & { input?: I },
-): Job;
+export function defineJob<
+  const I extends InputSpec = { format: 'text' },
+  K = unknown,
+  V = unknown,
+  KO = unknown,
+  VO = unknown,
+>(def: JobOptions<I> & ReduceStage<RecordOf<I>, K, V, KO, VO>): Job<KeyValue<KO, VO>>;
+export function defineJob<const I extends InputSpec = { format: 'text' }, O = unknown>(
+  def: JobOptions<I> & MapOnlyStage<RecordOf<I>, O>,
+): Job<O>;
 export function defineJob(def: MultiStageJob): Job;
-export function defineJob(def: JobDefinition): Job {
-  return validateJob(def);
+export function defineJob<const I extends InputSpec = { format: 'text' }>(
+  def: JobOptions<I> & { map?: undefined; stages?: undefined },
+): Job<RecordOf<I>>;
+export function defineJob(def: object): Job {
+  return validateJob(def as JobDefinitionInput);
 }
+
+/** What defineJob is given, as it checks it: any of its overloads' shapes, loosely. */
+type JobDefinitionInput = JobOptions & { stages?: StageDefinition[] } & Partial<StageDefinition>;
 
 export function isJob(value: unknown): value is Job {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'fanout.job';
 }
 
-function validateJob(def: JobDefinition): Job {
+/** The job's stages: its list, its first stage given inline, or none yet (stages come by `.stage()`). */
+function stagesOf(def: JobDefinitionInput): StageDefinition[] {
+  if ('stages' in def && def.stages !== undefined) {
+    if (!Array.isArray(def.stages) || def.stages.length === 0) {
+      throw new JobDefinitionError(`job ${def.name}: stages must be a non-empty array`);
+    }
+    return def.stages;
+  }
+  if (def.map !== undefined || def.reduce !== undefined) return [def as StageDefinition];
+  return [];
+}
+
+function validateJob(def: JobDefinitionInput): Job {
   if (typeof def !== 'object' || def === null) throw new JobDefinitionError('defineJob expects an object');
   if (typeof def.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(def.name)) {
     throw new JobDefinitionError(
@@ -48,20 +78,50 @@ function validateJob(def: JobDefinition): Job {
     );
   }
   const input = validateInput(def.input ?? { format: 'text' }, def.name);
-  const rawStages: StageDefinition[] = 'stages' in def ? def.stages : [def as StageDefinition];
-  if (!Array.isArray(rawStages) || rawStages.length === 0) {
-    throw new JobDefinitionError(`job ${def.name}: stages must be a non-empty array`);
+  const listed = 'stages' in def && def.stages !== undefined;
+  const stages = stagesOf(def).map((s, i) => checkedStage(s, i, def.name, input, listed));
+  return jobOf(def.name, input, stages);
+}
+
+/** A stage checked as stage `i` of the job (`listed`: named by its index in messages). */
+function checkedStage(
+  s: StageDefinition,
+  i: number,
+  job: string,
+  input: InputSpec,
+  listed: boolean,
+): StageDefinition {
+  const where = `job ${job}${listed || i > 0 ? ` stage ${i}` : ''}`;
+  // Only the first stage reads the input; later ones map the records of the stage before.
+  const records = i === 0 ? `${input.format} records` : 'the records of the stage before';
+  if (builtinOf(s?.map) === 'count-tokens' && records !== 'text records') {
+    throw new JobDefinitionError(`${where}: countTokens maps text lines, but this stage reads ${records}`);
   }
-  const stages = rawStages.map((s, i) => {
-    const where = `job ${def.name}${'stages' in def ? ` stage ${i}` : ''}`;
-    // Only the first stage reads the input; later ones map { key, value } records.
-    const records = i === 0 ? `${input.format} records` : '{ key, value } records';
-    if (builtinOf(s?.map) === 'count-tokens' && records !== 'text records') {
-      throw new JobDefinitionError(`${where}: countTokens maps text lines, but this stage reads ${records}`);
-    }
-    return validateStage(s, where);
-  });
-  return Object.freeze({ kind: 'fanout.job' as const, name: def.name, input, stages: Object.freeze(stages) });
+  return validateStage(s, where);
+}
+
+/** The frozen job, whose `.stage(next)` checks `next` and gives a job with it added. */
+function jobOf(name: string, input: InputSpec, stages: readonly StageDefinition[]): Job {
+  const job = {
+    kind: 'fanout.job' as const,
+    name,
+    input,
+    stages: Object.freeze([...stages]),
+    stage(next: StageDefinition): Job {
+      return jobOf(name, input, [...stages, checkedStage(next, stages.length, name, input, true)]);
+    },
+  };
+  return Object.freeze(job) as Job;
+}
+
+/** @throws {JobDefinitionError} for a job with no stage: one made with `defineJob` and no `map`. */
+export function checkHasStages(job: Job): Job {
+  if (job.stages.length === 0) {
+    throw new JobDefinitionError(
+      `job ${job.name} has no stages: give defineJob a map (and a reduce), or add stages with .stage()`,
+    );
+  }
+  return job;
 }
 
 function validateInput(input: InputSpec, job: string): InputSpec {
@@ -146,7 +206,9 @@ function validateStage(s: StageDefinition, where: string): StageDefinition {
   if (typeof s !== 'object' || s === null)
     throw new JobDefinitionError(`${where}: a stage must be an object`);
   if (typeof s.map !== 'function') throw new JobDefinitionError(`${where}: map must be a function`);
-  if (typeof s.reduce !== 'function') throw new JobDefinitionError(`${where}: reduce must be a function`);
+  if (s.reduce === undefined) return validateMapOnly(s, where);
+  if (typeof s.reduce !== 'function')
+    throw new JobDefinitionError(`${where}: reduce must be a function when given`);
   if (s.combine !== undefined && typeof s.combine !== 'function') {
     throw new JobDefinitionError(`${where}: combine must be a function when given`);
   }
@@ -157,6 +219,26 @@ function validateStage(s: StageDefinition, where: string): StageDefinition {
   if (s.partitionPlan !== undefined) checkPartitionPlan(s, where);
   if (s.sortKeys !== undefined && typeof s.sortKeys !== 'boolean') {
     throw new JobDefinitionError(`${where}: sortKeys must be true or false when given`);
+  }
+  return s;
+}
+
+/**
+ * A stage without `reduce` is map-only: what `map` emits goes straight to part files, so there is
+ * no shuffle for the options of one to shape.
+ */
+function validateMapOnly(s: StageDefinition, where: string): StageDefinition {
+  for (const option of ['combine', 'partitions', 'partitioner', 'partitionPlan', 'sortKeys'] as const) {
+    if (s[option] !== undefined) {
+      throw new JobDefinitionError(
+        `${where}: ${option} applies only to a stage with a reduce; a map-only stage writes what map emits as it is`,
+      );
+    }
+  }
+  if (builtinOf(s.map) === 'count-tokens') {
+    throw new JobDefinitionError(
+      `${where}: countTokens emits (token, 1) pairs for a reduce; this stage has none`,
+    );
   }
   return s;
 }

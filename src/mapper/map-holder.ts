@@ -1,3 +1,4 @@
+import type { RecordSink } from '../output/record-sink.js';
 import type { MapTask, Split } from '../protocol/task-types.js';
 import type { RecordWriter } from '../shuffle/record-codec.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -17,8 +18,11 @@ export interface MapHolder {
   readonly inputRecords: number;
   /** Records emitted so far (before combining). */
   readonly outputRecords: number;
-  /** Reads one split's records into the holder, calling `between` after each batch of them. */
-  readSplit(store: ObjectStore, split: Split, between: () => void): Promise<void>;
+  /**
+   * Reads one split's records into the holder, calling `between` after each batch of them (and
+   * waiting for it, when it returns a promise).
+   */
+  readSplit(store: ObjectStore, split: Split, between: () => void | Promise<void>): Promise<void>;
   /** Writes everything held as records, one writer per partition, and empties the holder. */
   drainInto(writers: readonly RecordWriter[]): void;
 }
@@ -32,6 +36,8 @@ export interface HolderContext {
   expectedKeys: number;
   /** With `input.onBadRecord: 'skip'`: where records that cannot be parsed go instead of failing. */
   badRecords?: BadRecordLog;
+  /** For a map-only stage: the part file each emitted record is written to, as it is emitted. */
+  sink?: RecordSink;
 }
 
 /** Writes `entries` to the writer of each key's partition: how a holder without a faster way drains. */

@@ -1,6 +1,7 @@
 import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, Json, StageDefinition, TaskContext } from '../job/types.js';
+import { openRecordSink } from '../output/record-sink.js';
 import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
@@ -41,6 +42,7 @@ function expectedKeys(task: MapTask): number {
  * object with a partition index. The same function runs in a worker thread and on Lambda.
  */
 export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
+  if (task.output !== undefined) return runMapOnlyTask(job, task, task.output);
   const started = Date.now();
   const { stage, ctx, log } = stageOf(job, task);
   const bad = badRecordLog(task);
@@ -130,6 +132,62 @@ export async function runMapTask(job: Job, task: MapTask): Promise<MapResult> {
     watch.stop();
     await log.save();
   });
+}
+
+/**
+ * Runs one map task attempt of a map-only stage: reads its splits and writes each record `map`
+ * emits to its part file (an attempt-scoped key the driver moves into place if this attempt
+ * commits), in chunks as they fill. Nothing is held past a chunk, so there is nothing to spill.
+ */
+async function runMapOnlyTask(
+  job: Job,
+  task: MapTask,
+  output: NonNullable<MapTask['output']>,
+): Promise<MapResult> {
+  const started = Date.now();
+  const { stage, ctx, log } = stageOf(job, task);
+  const bad = badRecordLog(task);
+  const watch = watchCancel(task.cancel);
+  const sink = openRecordSink(await openTaskStore(output.store).openWriter(output.key));
+  const holder = new UserMapHolder(
+    { task, partitionOf: () => 0, expectedKeys: 0, sink, ...(bad && { badRecords: bad }) },
+    stage,
+    ctx,
+  );
+  let inputBytes = 0;
+  try {
+    for (const split of task.splits) {
+      inputBytes += split.end - split.start;
+      await holder.readSplit(openTaskStore(split.store), split, () => {
+        watch.check();
+        return sink.full ? sink.flush() : undefined;
+      });
+    }
+    const badRecords = await bad?.close();
+    await sink.close();
+    return {
+      kind: 'map',
+      shuffleKey: '',
+      slices: [],
+      outputKey: output.key,
+      metrics: {
+        inputBytes,
+        inputRecords: holder.inputRecords,
+        outputRecords: sink.records,
+        outputBytes: sink.bytes,
+        spills: 0,
+        ms: Date.now() - started,
+      },
+      ...(badRecords && { badRecords }),
+    };
+  } catch (err) {
+    await bad?.abort().catch((e: unknown) => noteAlso(err, 'could not drop the bad records written', e));
+    await sink.abort().catch((e: unknown) => noteAlso(err, 'could not drop the part file begun', e));
+    throw err;
+  } finally {
+    watch.stop();
+    await log.save();
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BadRecordError } from '../errors.js';
+import { BadRecordError, UserCodeError } from '../errors.js';
 import { type RecordParser, recordParser } from '../job/record-parser.js';
 import type { StageDefinition, TaskContext } from '../job/types.js';
 import type { MapTask, Split } from '../protocol/task-types.js';
@@ -8,6 +8,7 @@ import { RecordWriter } from '../shuffle/record-codec.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { checkKey, checkValue } from '../task/emit-checks.js';
 import { combinerOf, isThenable, userCodeError } from '../task/user-code.js';
+import { mapContext } from './input-file.js';
 import { type HolderContext, type MapHolder, writeEntries } from './map-holder.js';
 import { readFirstLine } from './read-first-line.js';
 import { readLines } from './read-lines.js';
@@ -40,6 +41,16 @@ export class UserMapHolder implements MapHolder {
     let emitted = 0;
     const encoded = this.#encoded;
     this.#emitted = () => emitted;
+    const sink = c.sink;
+    if (sink !== undefined) {
+      // Map-only: each emit is one output record, written as it comes; nothing is held.
+      this.#emit = (record, extra) => {
+        if (extra !== undefined) throw mapOnlyEmitError();
+        sink.write(record);
+        emitted++;
+      };
+      return;
+    }
     const combine = combinerOf(stage);
     if (combine === undefined) {
       const n = c.task.partitions;
@@ -84,10 +95,10 @@ export class UserMapHolder implements MapHolder {
     return this.#groups?.size ?? 0;
   }
 
-  async readSplit(store: ObjectStore, split: Split, between: () => void): Promise<void> {
+  async readSplit(store: ObjectStore, split: Split, between: () => void | Promise<void>): Promise<void> {
     const { input } = this.#c.task;
     const stage = this.#stage;
-    const ctx = this.#ctx;
+    const ctx = mapContext(this.#ctx, split);
     const emit = this.#emit;
     const bad = this.#c.badRecords;
     const csvHeader = input.format === 'csv' && input.header;
@@ -164,11 +175,13 @@ export class UserMapHolder implements MapHolder {
       }
       linesBefore += lines.length;
       if (bad !== undefined) await bad.flush();
-      between();
+      const ready = between();
+      if (ready) await ready;
     }
   }
 
   drainInto(writers: readonly RecordWriter[]): void {
+    if (this.#c.sink !== undefined) return; // map-only: every record went to the part file
     if (this.#groups === undefined) {
       const direct = this.#direct as RecordWriter[];
       for (let p = 0; p < direct.length; p++)
@@ -179,6 +192,14 @@ export class UserMapHolder implements MapHolder {
     writeEntries(this.#groups.entries(), writers, this.#c.partitionOf);
     this.#groups.clear();
   }
+}
+
+/** A map-only stage's emit given a key and a value, as a stage with a reduce would emit. */
+function mapOnlyEmitError(): UserCodeError {
+  return new UserCodeError(
+    'a map-only stage (no reduce) emits one record per call, emit(record); emit was given two arguments',
+    { retryable: false },
+  );
 }
 
 /**

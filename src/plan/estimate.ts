@@ -10,6 +10,11 @@ export interface StageShape {
   reduceTasks: number;
   /** Map outputs each merge task reads, where the combining tier runs (see mergeFanIn). */
   mergeFanIn?: number;
+  /**
+   * A map-only stage: its map tasks write part files of what they emit (`shuffleRatio` of their
+   * input) and there is no shuffle; `reduceTasks` is 0.
+   */
+  mapOnly?: boolean;
 }
 
 /** Where the tasks would run. */
@@ -176,8 +181,9 @@ export function estimatePlan(
         Math.max(ms(b, model.readMBps), ms(b, model.mapMBps * core)) +
         ms(b * model.shuffleRatio, model.writeMBps),
     );
-    const shuffleBytes = inputBytes * model.shuffleRatio;
-    const outputBytes = shuffleBytes * model.outputRatio;
+    const emitted = inputBytes * model.shuffleRatio;
+    const shuffleBytes = s.mapOnly ? 0 : emitted;
+    const outputBytes = s.mapOnly ? emitted : emitted * model.outputRatio;
     const fanIn = s.mergeFanIn;
     const g = fanIn === undefined ? 0 : Math.ceil(m / fanIn);
     // What the reducers read from: one output per map task, or one per merge.
@@ -224,7 +230,7 @@ export function estimatePlan(
       reduceTasks: r,
       inputBytes,
       shuffleBytes,
-      shuffleObjects: m,
+      shuffleObjects: s.mapOnly ? 0 : m,
       outputBytes,
       map,
       ...(merge && { merge }),

@@ -13,7 +13,7 @@ import { runJob } from '../driver/run-job.js';
 import { DEFAULTS } from '../driver/run-options.js';
 import { sniffCompression } from '../driver/sniff-compression.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_PARTITIONS } from '../job/define-job.js';
+import { checkHasStages, DEFAULT_PARTITIONS } from '../job/define-job.js';
 import { compressionByName } from '../job/input-compression.js';
 import { REPORT_DIR, REPORT_JSON } from '../protocol/store-layout.js';
 import { DEFAULT_MODEL, LOCAL_MODEL, type PlanModel, withSettings } from '../sim/cloud-model.js';
@@ -93,6 +93,7 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
   const bundleDir = mkdtempSync(join(tmpdir(), 'fanout-plan-'));
   try {
     const { job } = await loadJobFile(jobFile, 'job', bundleDir);
+    checkHasStages(job);
     const objects = await listInputs(o.input);
     const sized = await estimateSizes(await sniffCompression(objects, splitSize), splitSize);
     const base = backend === 'local' ? { ...DEFAULT_MODEL, ...LOCAL_MODEL } : DEFAULT_MODEL;
@@ -119,11 +120,22 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     let stageInput: InputObject[] = input;
     for (const [s, stage] of job.stages.entries()) {
       const tasks = planMapInputs(stageInput, splitSize);
+      const splits = tasks.reduce((n, t) => n + t.splits.length, 0);
+      if (stage.reduce === undefined) {
+        // Map-only: a part file per map task, of what it emits.
+        shapes.push({ mapTaskBytes: tasks.map((t) => t.bytes), splits, reduceTasks: 0, mapOnly: true });
+        stageInput = tasks.map((t, i) => ({
+          store: 'plan:',
+          key: `s${s}/part-m-${i}`,
+          size: Math.round(t.bytes * model.shuffleRatio),
+        }));
+        continue;
+      }
       const reduceTasks = stage.partitions ?? o.partitions ?? DEFAULT_PARTITIONS;
       const fanIn = mergeFanIn(o.mergeFanIn, tasks.length, reduceTasks, backendNamed(backend).remote);
       shapes.push({
         mapTaskBytes: tasks.map((t) => t.bytes),
-        splits: tasks.reduce((n, t) => n + t.splits.length, 0),
+        splits,
         reduceTasks,
         ...(fanIn !== undefined && { mergeFanIn: fanIn }),
       });

@@ -45,6 +45,8 @@ export const mergeTaskId = (stage: number, g: number): string => `s${stage}-g${p
 export const reduceTaskId = (stage: number, p: number): string => `s${stage}-r${pad(p)}`;
 /** The part file reduce partition p writes. */
 export const partFileName = (p: number): string => `part-${pad(p)}.jsonl`;
+/** The part file map task i of a map-only stage writes. */
+export const mapPartFileName = (i: number): string => `part-m-${pad(i)}.jsonl`;
 
 /** Everything of one job in the work store. */
 export const jobPrefix = (jobId: string): string => `jobs/${jobId}/`;
@@ -119,6 +121,9 @@ export const reduceInputsPrefix = (jobId: string, stage: number): string =>
 /** Where a stage that is not the last writes its part files, in the work store. */
 export const stageOutputPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}out/`;
+/** One attempt's part file of a map-only stage's map task i, as attemptPartKey for a reducer's. */
+export const attemptMapPartKey = (outputPrefix: string, stage: number, i: number, attempt: number): string =>
+  `${outputPrefix}${TEMPORARY_DIR}/${mapTaskId(stage, i)}-a${attempt}/${mapPartFileName(i)}`;
 /** One reduce attempt's part file, under `_temporary/` below the stage's output prefix. */
 export const attemptPartKey = (outputPrefix: string, stage: number, p: number, attempt: number): string =>
   `${outputPrefix}${TEMPORARY_DIR}/${reduceTaskId(stage, p)}-a${attempt}/${partFileName(p)}`;

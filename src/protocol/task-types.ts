@@ -84,6 +84,11 @@ export interface MapTask extends TaskBase {
    * split points would outgrow an invocation payload.
    */
   partitionPlan?: { store: string; key: string; crc: number };
+  /**
+   * For a map-only stage (no `reduce`): the attempt-scoped part file the task writes what `map`
+   * emits to, instead of a shuffle object. The driver moves the committed attempt's into place.
+   */
+  output?: { store: string; key: string };
 }
 
 /** One partition's slice of one committed map output. */
@@ -153,8 +158,11 @@ export interface TaskMetrics {
 
 export interface MapResult {
   kind: 'map';
+  /** The shuffle object written; empty for a map-only stage's task, which wrote `outputKey`. */
   shuffleKey: string;
   slices: PartitionSlice[];
+  /** A map-only stage's part file, as the attempt wrote it (see MapTask.output). */
+  outputKey?: string;
   metrics: TaskMetrics;
   /** Records the attempt skipped as bad, when it skipped any. */
   badRecords?: SkippedRecords;

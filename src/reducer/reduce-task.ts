@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { NotJsonError } from '../errors.js';
+import { JobDefinitionError, NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition } from '../job/types.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
@@ -30,6 +30,8 @@ const PREFETCH = 4;
 export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceResult> {
   const started = Date.now();
   const { stage, ctx, log } = stageOf(job, task);
+  const reduce = stage.reduce;
+  if (reduce === undefined) throw new JobDefinitionError(`job ${job.name} stage ${task.stage} has no reduce`);
   let inputRecords = 0;
   let inputBytes = 0;
 
@@ -103,7 +105,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
         for (const [key, values] of entries) {
           let r: unknown;
           try {
-            r = stage.reduce(key as never, values as never, out.emit, ctx);
+            r = reduce(key as never, values as never, out.emit, ctx);
             if (isThenable(r)) await r;
           } catch (err) {
             throw userCodeError('reduce', err);

@@ -5,9 +5,10 @@
  * `readOutput` keys a job's output, so `expect(await readOutput(dir)).toEqual(oracle)` compares them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { AccessLogEntry, Doc, Order, WordLine } from './factories.js';
+import type { AccessLogEntry, Customer, Doc, LogEvent, Order, Sale, WordLine } from './factories.js';
+import type { ReadRecords } from './read-output.js';
 import { makeSample, type SampleName } from './samples.js';
 
 /** An oracle's results keyed the way `readOutput` keys the job's. */
@@ -55,10 +56,53 @@ export function invertedIndex(docs: readonly Doc[]): Map<string, unknown> {
   return keyed(Array.from(index, ([term, ids]) => [term, [...ids].sort()]));
 }
 
-/** What an example job must output over its sample data, and how many input records that data holds. */
+/** clean-logs: events past debug with a user, each field written one way, with its file; by id. */
+export function cleanLogs(events: readonly (LogEvent & { file: string })[]): Map<string, unknown> {
+  return keyed(
+    events
+      .filter((e) => e.level !== 'debug' && e.user !== null)
+      .map((e) => [
+        e.id,
+        {
+          id: e.id,
+          at: new Date(e.at).toISOString(),
+          level: e.level,
+          user: e.user,
+          path: e.path,
+          latency_ms: e.latencyMs,
+          source: e.file,
+        },
+      ]),
+  );
+}
+
+/** join-orders: every customer with its orders' count and total, and unknown customers' orders. */
+export function joinOrders(customers: readonly Customer[], sales: readonly Sale[]): Map<string, unknown> {
+  const out = new Map<
+    string,
+    { name: string | null; country: string | null; orders: number; cents: number }
+  >();
+  for (const c of customers) out.set(c.customerId, { name: c.name, country: c.country, orders: 0, cents: 0 });
+  for (const s of sales) {
+    const row = out.get(s.customerId) ?? { name: null, country: null, orders: 0, cents: 0 };
+    row.orders++;
+    row.cents += s.amountCents;
+    out.set(s.customerId, row);
+  }
+  return keyed(
+    Array.from(out, ([id, r]) => [
+      id,
+      { name: r.name, country: r.country, orders: r.orders, total: r.cents / 100 },
+    ]),
+  );
+}
+
+/** What an example job must output over its sample data/** What an example job must output over its sample data, and how many input records that data holds. */
 export interface SampleOracle {
   output: Map<string, unknown>;
   inputRecords: number;
+  /** How readOutput reads the job's output: a map-only job's records, keyed by a field. */
+  read?: ReadRecords;
 }
 
 /** The sample folder each example job reads (wordcount-js reads the word count's). */
@@ -68,6 +112,8 @@ const SAMPLE_OF: Record<string, SampleName> = {
   'top-urls': 'top-urls',
   'revenue-by-country': 'revenue-by-country',
   'inverted-index': 'inverted-index',
+  'clean-logs': 'clean-logs',
+  'join-orders': 'join-orders',
 };
 
 const cache = new Map<string, SampleOracle>();
@@ -87,7 +133,10 @@ export function sampleOracle(job: string): SampleOracle {
   const unpack = (file: string, b: Buffer) => (file.endsWith('.gz') ? gunzipSync(b) : b);
   let oracle: SampleOracle;
   const check = (files: Record<string, string | Buffer>) => {
-    const onDisk = readdirSync(dir).sort();
+    const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
     if (JSON.stringify(onDisk) !== JSON.stringify(Object.keys(files).sort()))
       throw new Error(`${dir} holds ${onDisk.join(', ')}: run scripts/make-samples.ts`);
     for (const [file, content] of Object.entries(files)) {
@@ -119,6 +168,19 @@ export function sampleOracle(job: string): SampleOracle {
       const s = makeSample(name);
       check(s.files);
       oracle = { output: invertedIndex(s.records), inputRecords: s.records.length };
+      break;
+    }
+    case 'clean-logs': {
+      const s = makeSample(name);
+      check(s.files);
+      oracle = { output: cleanLogs(s.records), inputRecords: s.records.length, read: { records: 'id' } };
+      break;
+    }
+    case 'join-orders': {
+      const s = makeSample(name);
+      check(s.files);
+      const [{ customers, sales }] = s.records as [{ customers: Customer[]; sales: Sale[] }];
+      oracle = { output: joinOrders(customers, sales), inputRecords: customers.length + sales.length };
       break;
     }
     case 'sort':

@@ -417,6 +417,99 @@ export function docJsonLine(d: Doc): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// App log events (JSONL, for clean-logs)
+
+export interface LogEvent {
+  id: string;
+  /** Epoch milliseconds. */
+  at: number;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  /** Lower case; null when the app logged no user. */
+  user: string | null;
+  path: string;
+  latencyMs: number;
+}
+
+const LOG_USERS = 'ada bob chen dana eve femi gus hana ivo jun kai lea'.split(' ');
+const LOG_LEVELS = ['debug', 'info', 'info', 'info', 'warn', 'error'] as const;
+
+export function logEvent(rng: Rng, n: number, at: number): LogEvent {
+  return {
+    id: `evt-${String(n).padStart(7, '0')}`,
+    at,
+    level: rng.pick(LOG_LEVELS),
+    user: rng.chance(0.1) ? null : rng.pick(LOG_USERS),
+    path: rng.pick(URL_PATHS),
+    latencyMs: rng.int(1, 2500),
+  };
+}
+
+/**
+ * An event's line as a careless app writes it: the level in any case, the time as an ISO string or
+ * as epoch milliseconds, the user padded with spaces, in capitals, or left out, the latency as a
+ * number or as a string of digits.
+ */
+export function logEventJsonLine(rng: Rng, e: LogEvent): string {
+  const level = rng.pick([e.level, e.level.toUpperCase(), e.level[0]?.toUpperCase() + e.level.slice(1)]);
+  const line: Record<string, unknown> = {
+    id: e.id,
+    ts: rng.chance(0.5) ? new Date(e.at).toISOString() : e.at,
+    level,
+  };
+  if (e.user !== null) line.user = rng.pick([e.user, ` ${e.user} `, e.user.toUpperCase()]);
+  else if (rng.chance(0.5)) line.user = rng.pick(['', '  ']);
+  line.path = e.path;
+  line.latency_ms = rng.chance(0.3) ? String(e.latencyMs) : e.latencyMs;
+  return JSON.stringify(line);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customers and their orders (CSV, for join-orders)
+
+export interface Customer {
+  customerId: string;
+  name: string;
+  country: string;
+}
+
+export const CUSTOMER_CSV_HEADER = 'customer_id,name,country';
+export const SALE_CSV_HEADER = 'order_id,customer_id,amount';
+
+export interface Sale {
+  orderId: string;
+  customerId: string;
+  amountCents: number;
+}
+
+const FIRST_NAMES = 'Ana Ben Chloé Dev Elif Farid Gina Hugo Iris José Kim Luca'.split(' ');
+const LAST_NAMES = 'Novak Okafor Park Quinn Rossi Sato Tanaka Ueda Vogel Walsh, Jr. Yilmaz Zhou'.split(' ');
+
+export function customer(rng: Rng, n: number): Customer {
+  return {
+    customerId: `c${String(n).padStart(4, '0')}`,
+    name: `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`,
+    country: COUNTRIES[rng.zipf(COUNTRIES.length)] as string,
+  };
+}
+
+export function customerCsvRow(c: Customer): string {
+  return [c.customerId, c.name, c.country].map(csvField).join(',');
+}
+
+/** A sale by customer `c{1..customers}`, a few by customers past that (not in the customer file). */
+export function sale(rng: Rng, n: number, customers: number): Sale {
+  return {
+    orderId: `o${String(n).padStart(6, '0')}`,
+    customerId: `c${String(rng.chance(0.02) ? customers + rng.int(1, 5) : rng.int(1, customers)).padStart(4, '0')}`,
+    amountCents: rng.int(100, 50_000),
+  };
+}
+
+export function saleCsvRow(s: Sale): string {
+  return `${s.orderId},${s.customerId},${Math.floor(s.amountCents / 100)}.${String(s.amountCents % 100).padStart(2, '0')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Files
 
 export interface FileLayout {

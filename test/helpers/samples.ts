@@ -9,12 +9,19 @@ import { recordsText } from '../../bench/sort-gen.js';
 import {
   type AccessLogEntry,
   accessLogEntry,
+  CUSTOMER_CSV_HEADER,
+  type Customer,
+  customer,
+  customerCsvRow,
   type Doc,
   doc,
   docJsonLine,
   type FileLayout,
   formatAccessLog,
   joinLines,
+  type LogEvent,
+  logEvent,
+  logEventJsonLine,
   longWordLine,
   MULTIBYTE_WORDS,
   ORDER_CSV_HEADER,
@@ -22,6 +29,10 @@ import {
   order,
   orderCsvRow,
   Rng,
+  SALE_CSV_HEADER,
+  type Sale,
+  sale,
+  saleCsvRow,
   type WordLine,
   wordLine,
 } from './factories.js';
@@ -125,7 +136,48 @@ function invertedIndex(rng: Rng): Sample<Doc> {
   };
 }
 
-/** Sort Benchmark records (bench/sort-gen.ts): 2,000 in two files, numbered on across them. */
+/** An app's log events: hourly JSONL files, each event with the file it is in. */
+function cleanLogs(rng: Rng): Sample<LogEvent & { file: string }> {
+  let n = 0;
+  let clock = Date.UTC(2024, 5, 1);
+  const records: (LogEvent & { file: string })[] = [];
+  const files: Files = {};
+  for (let hour = 0; hour < 12; hour++) {
+    const file = `app-2024-06-01T${String(hour).padStart(2, '0')}.jsonl`;
+    const lines: string[] = [];
+    for (let i = rng.int(150, 450); i > 0; i--) {
+      clock += rng.int(0, 20_000);
+      const e = logEvent(rng, ++n, clock);
+      records.push({ ...e, file });
+      lines.push(logEventJsonLine(rng, e));
+    }
+    files[file] = joinLines(lines, hour === 11 ? { finalNewline: false } : {});
+  }
+  return { files, records };
+}
+
+/** Customers in one CSV and their orders in three, under `customers/` and `orders/`. */
+function joinOrders(rng: Rng): Sample<{ customers: Customer[]; sales: Sale[] }> {
+  const customers = Array.from({ length: 400 }, (_, i) => customer(rng, i + 1));
+  let n = 0;
+  const sales: Sale[] = [];
+  const orders = (count: number) => {
+    const batch = Array.from({ length: count }, () => sale(rng, ++n, customers.length));
+    sales.push(...batch);
+    return joinLines([SALE_CSV_HEADER, ...batch.map(saleCsvRow)]);
+  };
+  return {
+    files: {
+      'customers/customers.csv': joinLines([CUSTOMER_CSV_HEADER, ...customers.map(customerCsvRow)]),
+      'orders/2024-q1.csv': orders(1500),
+      'orders/2024-q2.csv': orders(1500),
+      'orders/2024-q3.csv': orders(900),
+    },
+    records: [{ customers, sales }],
+  };
+}
+
+/** Sort Benchmark records/** Sort Benchmark records (bench/sort-gen.ts): 2,000 in two files, numbered on across them. */
 function sort(rng: Rng): Sample<string> {
   const seed = () => Math.floor(rng.next() * 2 ** 32);
   const files = {
@@ -142,6 +194,8 @@ export const SAMPLES = {
   'revenue-by-country': { seed: 3, make: revenueByCountry },
   'inverted-index': { seed: 4, make: invertedIndex },
   sort: { seed: 5, make: sort },
+  'clean-logs': { seed: 6, make: cleanLogs },
+  'join-orders': { seed: 7, make: joinOrders },
 } as const;
 
 export type SampleName = keyof typeof SAMPLES;

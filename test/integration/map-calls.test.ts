@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineJob, runJob, TaskFailedError } from '../../src/index.js';
+import { defineJob, type Job, runJob, TaskFailedError } from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -27,7 +27,7 @@ const words = (line: string, emit: (w: string, n: number) => void) => {
   for (const w of line.split(/\s+/)) if (w) emit(w, 1);
 };
 
-async function run(job: ReturnType<typeof defineJob>, text: string) {
+async function run(job: Job, text: string) {
   const dir = temp().path;
   const input = join(dir, 'in.txt');
   writeFileSync(input, text);
