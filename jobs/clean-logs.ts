@@ -9,8 +9,9 @@
  * files of about that size however the input was cut. Output records:
  * `{ "id": "evt-0000001", "at": "2024-06-01T00:00:07.000Z", "level": "info", "user": "ada", ... }`.
  */
-import { defineJob } from 'fanout';
+import { defineJob, type EmitRecord, jsonl } from 'fanout';
 
+/** An event as the app writes it. */
 interface RawEvent {
   id: string;
   ts: string | number;
@@ -20,11 +21,21 @@ interface RawEvent {
   latency_ms: number | string;
 }
 
+/** An event as the job writes it. */
+interface Event {
+  id: string;
+  at: string;
+  level: string;
+  user: string;
+  path: string;
+  latency_ms: number;
+  source: string;
+}
+
 export default defineJob({
   name: 'clean-logs',
-  input: { format: 'jsonl' },
-  map(line, emit, ctx) {
-    const e = line as unknown as RawEvent;
+  input: jsonl<RawEvent>(),
+  map(e, emit: EmitRecord<Event>, ctx) {
     const level = e.level.toLowerCase();
     const user = e.user?.trim().toLowerCase();
     if (level === 'debug' || !user) return;

@@ -7,23 +7,27 @@
  * are kept under their id with a null name. Output records:
  * `{ "key": "c0042", "value": { "name": "Iris Park", "country": "DE", "orders": 12, "total": 1834.5 } }`.
  */
-import { defineJob } from 'fanout';
+import { defineJob, type Emit } from 'fanout';
 
 type Tagged = { customer: { name: string; country: string } } | { cents: number };
+type Joined = { name: string | null; country: string | null; orders: number; total: number };
 
 export default defineJob({
   name: 'join-orders',
   input: { format: 'csv', header: true },
-  map(row, emit, ctx) {
+  map(row, emit: Emit<string, Tagged>, ctx) {
+    const id = row.customer_id;
+    // A row without its id fails the task, naming the file and line, rather than joining nothing.
+    if (!id) throw new Error(`no customer_id in ${ctx.input.key}`);
     if (ctx.input.key.startsWith('customers/')) {
-      emit(row.customer_id, { customer: { name: row.name, country: row.country } });
+      emit(id, { customer: { name: row.name ?? '', country: row.country ?? '' } });
     } else {
       const cents = Math.round(Number(row.amount) * 100);
-      if (!row.customer_id || !Number.isSafeInteger(cents)) throw new Error(`order ${row.order_id}: bad row`);
-      emit(row.customer_id, { cents });
+      if (!Number.isSafeInteger(cents)) throw new Error(`order ${row.order_id}: bad amount ${row.amount}`);
+      emit(id, { cents });
     }
   },
-  reduce(customerId, tagged: Iterable<Tagged>, emit) {
+  reduce(customerId, tagged, emit: Emit<string, Joined>) {
     let customer: { name: string; country: string } | undefined;
     let orders = 0;
     let cents = 0;

@@ -6,7 +6,7 @@
  *   2. keep the ten highest counts, ties broken by path ascending, in one partition.
  * Output records: `{ key: rank, value: { url, count } }` for rank 1..10 (fewer if fewer paths).
  */
-import { defineJob, type Emit, type KeyValue } from 'fanout';
+import { defineJob, type Emit } from 'fanout';
 
 type UrlCount = { url: string; count: number };
 
@@ -30,26 +30,24 @@ const topOf = (lists: Iterable<UrlCount[]>): UrlCount[] =>
 export default defineJob({
   name: 'top-urls',
   input: { format: 'text' },
-  stages: [
-    {
-      map(line: string, emit: Emit<string, number>) {
-        const m = LINE.exec(line);
-        if (m && m[1] === 'GET' && m[3]?.startsWith('2')) emit(m[2] as string, 1);
-      },
-      combine: (_url: string, counts: number[]) => sum(counts),
-      reduce(url: string, counts: Iterable<number>, emit: Emit) {
-        emit(url, sum(counts));
-      },
+  map(line, emit: Emit<string, number>) {
+    const m = LINE.exec(line);
+    const path = m?.[2];
+    if (path && m[1] === 'GET' && m[3]?.startsWith('2')) emit(path, 1);
+  },
+  combine: (_url, counts) => sum(counts),
+  reduce(url, counts, emit: Emit<string, number>) {
+    emit(url, sum(counts));
+  },
+})
+  // The second stage's map gets the first's output records, `{ key: url, value: count }`, typed.
+  .stage({
+    map({ key, value }, emit: Emit<'top', UrlCount[]>) {
+      emit('top', [{ url: key, count: value }]);
     },
-    {
-      map({ key, value }: KeyValue<string, number>, emit: Emit<'top', UrlCount[]>) {
-        emit('top', [{ url: key, count: value }]);
-      },
-      combine: (_top: 'top', lists: UrlCount[][]) => topOf(lists),
-      reduce(_top: 'top', lists: Iterable<UrlCount[]>, emit: Emit) {
-        for (const [i, entry] of topOf(lists).entries()) emit(i + 1, entry);
-      },
-      partitions: 1,
+    combine: (_top, lists) => topOf(lists),
+    reduce(_top, lists, emit: Emit<number, UrlCount>) {
+      for (const [i, entry] of topOf(lists).entries()) emit(i + 1, entry);
     },
-  ],
-});
+    partitions: 1,
+  });

@@ -3,7 +3,7 @@
  * functions. Each whitespace-separated token as written (no case folding, punctuation kept) with its
  * count. Output records: `{ key: token, value: count }`.
  */
-import { defineJob } from 'fanout';
+import { defineJob, type Emit } from 'fanout';
 
 const sum = (counts: Iterable<number>): number => {
   let total = 0;
@@ -14,11 +14,11 @@ const sum = (counts: Iterable<number>): number => {
 export default defineJob({
   name: 'wordcount-js',
   input: { format: 'text' },
-  map(line, emit) {
+  map(line, emit: Emit<string, number>) {
     for (const word of line.split(/\s+/)) if (word) emit(word, 1);
   },
-  combine: (_word: string, counts: number[]) => sum(counts),
-  reduce(word, counts, emit) {
+  combine: (_word, counts) => sum(counts),
+  reduce(word, counts, emit: Emit<string, number>) {
     emit(word, sum(counts));
   },
 });

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { type EmulatedFunction, startLambdaEmulator } from '../../src/dev/lambda-emulator.js';
 import { S3RVER_CREDENTIALS, startS3Emulator } from '../../src/dev/s3-emulator.js';
 import { startThrottleProxy } from '../../src/dev/throttle-proxy.js';
 import { openStore } from '../../src/store/open-store.js';
-import { readOutput } from './read-output.js';
+import { type ReadRecords, readOutput } from './read-output.js';
 import type { tempDir } from './temp.js';
 
 // The SDK warns once per process that its 2027 releases will need Node 22; tests need not say so.
@@ -71,7 +71,10 @@ export async function uploadSamples(bucket: string, jobs: readonly string[]): Pr
   for (const job of jobs) {
     const dir = resolve('jobs/data', job);
     const store = openStore(`s3://${bucket}/in/${job}/`);
-    for (const file of readdirSync(dir)) await store.put(file, readFileSync(join(dir, file)));
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      const path = join(dir, file);
+      if (statSync(path).isFile()) await store.put(file.split(sep).join('/'), readFileSync(path));
+    }
   }
 }
 
@@ -80,10 +83,11 @@ export async function readS3Output(
   bucket: string,
   prefix: string,
   local: ReturnType<typeof tempDir>,
+  read?: ReadRecords,
 ): Promise<Map<string, unknown>> {
   const rel = `copies/${prefix.replace(/\W/g, '_')}`;
   const store = openStore(`s3://${bucket}/${prefix}`);
   local.file(`${rel}/.keep`, '');
   for await (const o of store.list('')) local.file(`${rel}/${o.key}`, Buffer.from(await store.get(o.key)));
-  return readOutput(join(local.path, rel));
+  return readOutput(join(local.path, rel), read);
 }

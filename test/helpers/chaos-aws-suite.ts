@@ -108,7 +108,7 @@ export function chaosAwsSuite(jobs: readonly string[]): void {
           onProgress: (e) => events.push(e),
         });
 
-        expect(await readS3Output(env.bucket, out, local), `output under seed ${seed}`).toEqual(
+        expect(await readS3Output(env.bucket, out, local, oracle.read), `output under seed ${seed}`).toEqual(
           oracle.output,
         );
         expect(result.counters.inputRecords).toBe(oracle.inputRecords);

@@ -26,7 +26,15 @@ export function faultKinds(spec: string): string[] {
 }
 
 /** The example jobs, each with its sample data in jobs/data/<name>/. */
-export const EXAMPLE_JOBS = ['wordcount', 'wordcount-js', 'top-urls', 'revenue-by-country', 'inverted-index'];
+export const EXAMPLE_JOBS = [
+  'wordcount',
+  'wordcount-js',
+  'top-urls',
+  'revenue-by-country',
+  'inverted-index',
+  'clean-logs',
+  'join-orders',
+];
 
 /**
  * Sets the fault variables for the next run, and forgets the plan this process had parsed. Worker

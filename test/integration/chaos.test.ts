@@ -29,7 +29,7 @@ describe('example jobs under injected faults', { timeout: 120_000 }, () => {
       setFaults(CHAOS_FAULTS, seed);
       const { result, output } = await runExampleForChaos(job, join(d.path, `seed-${seed}`));
 
-      expect(await readOutput(output), `output under seed ${seed}`).toEqual(oracle.output);
+      expect(await readOutput(output, oracle.read), `output under seed ${seed}`).toEqual(oracle.output);
       expect(result.counters.inputRecords).toBe(oracle.inputRecords);
       const injected = Object.values(result.counters.faults ?? {}).reduce((a, b) => a + b, 0);
       expect(injected, `faults injected under seed ${seed}`).toBeGreaterThan(0);

@@ -390,7 +390,7 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
       workDir: join(dir, 'work'),
       concurrency: 2,
     });
-    expect(await readOutput(join(dir, 'out'))).toEqual(oracle.output);
+    expect(await readOutput(join(dir, 'out'), oracle.read)).toEqual(oracle.output);
     expect(result.counters.inputRecords).toBe(oracle.inputRecords);
   });
 });
