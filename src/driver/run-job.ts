@@ -225,12 +225,14 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
       await cancelling.stop();
       // Clean-up failures are notes on the error, never in its place: the first cause is what the
       // user must read.
-      await out
-        .deletePrefix(`${TEMPORARY_DIR}/`)
-        .catch((e: unknown) => noteAlso(err, `could not remove ${output}/${TEMPORARY_DIR}/`, e));
-      // Nothing moved into place: the folder is empty again. Otherwise the marker stays, so the
-      // partial output is refused as input (listInputs) until a run completes it.
+      // No attempt of the last stage wrote into the folder: it is made empty again and released.
+      // Otherwise the marker stays, so the partial output is refused as input (listInputs) until a
+      // run completes it, and so do the attempts' files under `_temporary/`: `mr resume` keeps the
+      // committed ones, and the stage's commit drops the rest.
       if (!run.touchedOutput) {
+        await out
+          .deletePrefix(`${TEMPORARY_DIR}/`)
+          .catch((e: unknown) => noteAlso(err, `could not remove ${output}/${TEMPORARY_DIR}/`, e));
         await releaseOutput(out).catch((e: unknown) => noteAlso(err, `could not release ${output}`, e));
       }
       // A task that saw the cancel marker before this driver did ends the run as cancelled too.
@@ -324,7 +326,11 @@ class JobRun {
   pricing: { memoryMb: number; arch: 'arm64' | 'x86_64' } | undefined;
   /** How long an attempt may run before the backend abandons it, shown beside slow attempts. */
   taskTimeoutMs: number | undefined;
-  /** Set once the last stage starts moving part files into the output folder. */
+  /**
+   * Set once the last stage's attempts may write into the output folder (its reduce phase, or the
+   * map phase of a map-only last stage): a failed run then keeps its claim, as an attempt still
+   * running when the run failed may write its part file under `_temporary/` after the clean-up.
+   */
   touchedOutput = false;
   /** The number of every task's first attempt in this run (above those of the runs before). */
   firstAttempt = 1;
@@ -486,6 +492,7 @@ class JobRun {
         (!r.badRecords || Boolean(await this.out.head(r.badRecords.key))),
     );
     const budget = input.onBadRecord === 'skip' ? new BadRecordBudget(input.maxBadRecords) : undefined;
+    if (mapOnly && last) this.touchedOutput = true;
     const mapMs = await this.#phase(
       s,
       'map',
@@ -527,6 +534,7 @@ class JobRun {
     );
     let lists: { count: number; crc: number }[] = [];
     let reduceMs = 0;
+    if (last) this.touchedOutput = true;
     // A shuffle object that fails its checksum is never used: the map task that wrote it runs again,
     // and the reducers not yet committed run on its fresh output.
     for (let repairs = 0; ; repairs++) {

@@ -159,7 +159,7 @@ export class SimInvoker implements Invoker {
     return result;
   }
 
-  /** A map task: its splits read while mapped, then its shuffle object written. */
+  /** A map task: its splits read while mapped, then its shuffle object (or part file) written. */
   #map(task: MapTask, pace: number, core: number): { plan: { ms: number }; run(): Promise<MapResult> } {
     const w = this.#world;
     const m = w.model;
@@ -178,14 +178,17 @@ export class SimInvoker implements Invoker {
           await this.#request('get', simKey(s.store, s.key), task);
         }
         await w.clock.sleep(pace * Math.max(readMs, computeMs));
-        const out = simKey(task.shuffleStore, task.shuffleKey);
+        // A map-only stage's task writes its part file where a shuffle object would go.
+        const part = task.output;
+        const out = part ? simKey(part.store, part.key) : simKey(task.shuffleStore, task.shuffleKey);
         await this.#request('put', out, task);
         await w.clock.sleep(writeMs);
         w.put(out, shuffleBytes);
         return {
           kind: 'map',
-          shuffleKey: task.shuffleKey,
-          slices: slicesOf(shuffleBytes, outputRecords, task.partitions),
+          shuffleKey: part ? '' : task.shuffleKey,
+          slices: part ? [] : slicesOf(shuffleBytes, outputRecords, task.partitions),
+          ...(part && { outputKey: part.key }),
           metrics: {
             inputBytes: bytes,
             inputRecords,

@@ -82,6 +82,56 @@ describe('resuming a job', () => {
     });
   });
 
+  it('of a map-only stage keeps the committed part files and writes each record once', async () => {
+    const d = setup();
+    const flag = d.file('flag', '');
+    const texts = [wordText(100, 40, 31), `flag ${flag}\n${wordText(100, 40, 32)}`, wordText(100, 40, 33)];
+    for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
+    const work = join(d.path, 'work');
+    const out = join(d.path, 'out');
+    const options = {
+      input: [join(d.path, 'in')],
+      output: out,
+      workDir: work,
+      maxAttempts: 1,
+      splitSize: 512,
+    };
+    await expect(runJob(fixture('tag-while-flagged'), options)).rejects.toThrow(TaskFailedError);
+    const jobId = readdirSync(join(work, 'jobs'))[0] ?? '';
+    const before = commits(work, jobId, 'map');
+    expect(before.size).toBeGreaterThan(0);
+    expect(existsSync(join(out, '_SUCCESS'))).toBe(false);
+
+    rmSync(flag);
+    const ran: string[] = [];
+    const outcome = await resumeJob(jobId, {
+      workDir: work,
+      onProgress: (e: ProgressEvent) => {
+        if (e.type === 'task-done') ran.push(e.taskId);
+      },
+    });
+    expect(outcome.resumed).toBe(true);
+    for (const t of ran) expect(before.has(t), `${t} ran again`).toBe(false);
+    const after = commits(work, jobId, 'map');
+    for (const [task, attempt] of before) expect(after.get(task)).toBe(attempt);
+    const parts = readdirSync(out).filter((n) => /^part-m-\d{5}\.jsonl$/.test(n));
+    expect(parts.length).toBe(after.size);
+    const written = parts
+      .flatMap((p) => readFileSync(join(out, p), 'utf8').split('\n'))
+      .filter((l) => l !== '')
+      .map((l) => JSON.stringify(JSON.parse(l)))
+      .sort();
+    const want = texts
+      .flatMap((t, i) =>
+        t
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => JSON.stringify({ line, file: `${i}.txt` })),
+      )
+      .sort();
+    expect(written).toEqual(want);
+  });
+
   it('after Ctrl-C, continues to the exact output', async () => {
     const d = setup();
     const text = Array.from({ length: 120 }, (_, i) => `line ${i % 17}`).join('\n');

@@ -13,7 +13,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['job', 'stream/define-stream.ts', 'stream/types.ts'],
   ['protocol'],
   ['shuffle'],
-  ['task'],
+  ['task', 'output'],
   ['mapper', 'reducer'],
   ['runtime'],
   ['backends', 'sim'],

@@ -32,7 +32,9 @@ describe('built-in job functions', () => {
           { map: countTokens as never, reduce },
         ],
       }),
-    ).toThrow(/job two stage 1: countTokens maps text lines, but this stage reads \{ key, value \} records/);
+    ).toThrow(
+      /job two stage 1: countTokens maps text lines, but this stage reads the records of the stage before/,
+    );
     expect(() => defineJob({ name: 'ok', map: countTokens, combine: sum, reduce })).not.toThrow();
   });
 });
