@@ -53,17 +53,24 @@ export type InputSpec = (
        */
       columns?: readonly number[] | readonly string[];
     }
+  | {
+      format: 'parquet';
+      /** The columns `map` reads, by name: only these are fetched and decoded. @default every column */
+      columns?: readonly string[];
+    }
 ) &
   BadRecordPolicy;
 
 /** The record type `map` receives for an input spec. */
 export type RecordOf<I> = I extends { format: 'jsonl' }
   ? Json
-  : I extends { format: 'csv'; header: true }
-    ? Record<string, string>
-    : I extends { format: 'csv' }
-      ? string[]
-      : string;
+  : I extends { format: 'parquet' }
+    ? Record<string, unknown>
+    : I extends { format: 'csv'; header: true }
+      ? Record<string, string>
+      : I extends { format: 'csv' }
+        ? string[]
+        : string;
 
 /** What a later stage's `map` receives: one output record of the stage before. */
 export interface KeyValue<K = Json, V = Json> {
