@@ -12,10 +12,9 @@ const READS_IN_FLIGHT = 16;
 /**
  * About `count` records of a Parquet input for a partition plan, from row groups spread evenly over
  * the splits' bytes: probe i of P falls at byte (i + 1/2) / P of the whole and takes the row group
- * its split owns at or before that byte (the split's first, if none starts before it), and each row
- * group chosen gives records evenly spaced through it. P is about `count` / 100, so a sample decodes
- * at most that many row groups and reads only the footers of the splits probed, however large the
- * input. A probe in a split that owns no row group (a byte range inside one) takes nothing.
+ * of its file that the byte is in (the last to start at or before it), and each row group chosen
+ * gives records evenly spaced through it. P is about `count` / 100, so a sample decodes at most that
+ * many row groups and reads only the footers of the files probed, however large the input.
  */
 export async function sampleParquet(
   splits: readonly Split[],
@@ -26,7 +25,8 @@ export async function sampleParquet(
   if (total === 0 || count < 1) return [];
   const probes = Math.max(1, Math.ceil(count / RECORDS_PER_GROUP));
   const perProbe = Math.ceil(count / probes);
-  const bySplit = new Map<Split, number[]>();
+  // Probes by file: the splits of one file share its footer and its row groups.
+  const byFile = new Map<string, { split: Split; offsets: number[] }>();
   let s = 0;
   let from = 0; // byte of the whole at which splits[s] begins
   for (let i = 0; i < probes; i++) {
@@ -36,30 +36,35 @@ export async function sampleParquet(
       s++;
     }
     const split = splits[s] as Split;
-    bySplit.set(split, [...(bySplit.get(split) ?? []), split.start + (byte - from)]);
+    const id = `${split.store}\n${split.key}`;
+    const probed = byFile.get(id) ?? { split, offsets: [] };
+    probed.offsets.push(split.start + (byte - from));
+    byFile.set(id, probed);
   }
   const limit = pLimit(READS_IN_FLIGHT);
   const picked = await Promise.all(
-    [...bySplit].map(([split, offsets]) =>
+    [...byFile.values()].map(({ split, offsets }) =>
       limit(async () => {
+        const whole = { ...split, start: 0, end: split.size };
         const file = await openParquetFile(openStore(split.store), split, columns);
-        const owned = ownedRowGroups(file, split);
-        const wanted = new Map<OwnedRowGroup, number>();
-        if (owned.length > 0) {
-          for (const at of offsets) {
-            let o = owned[0] as OwnedRowGroup;
-            for (const c of owned) if (rowGroupStart(file.metadata, c.rowGroup) <= at) o = c;
-            wanted.set(o, (wanted.get(o) ?? 0) + perProbe);
-          }
+        const groups = ownedRowGroups(file, whole);
+        const wanted = new Map<number, { group: OwnedRowGroup; take: number }>();
+        for (const at of offsets) {
+          let o = groups[0];
+          for (const c of groups) if (rowGroupStart(file.metadata, c.rowGroup) <= at) o = c;
+          if (o === undefined) continue; // a file of no rows
+          const w = wanted.get(o.rowGroup) ?? { group: o, take: 0 };
+          w.take += perProbe;
+          wanted.set(o.rowGroup, w);
         }
-        return { file, wanted };
+        return { file, wanted: [...wanted.values()] };
       }),
     ),
   );
   const batches = picked.flatMap(({ file, wanted }) =>
-    [...wanted].map(([o, take]) =>
+    wanted.map(({ group, take }) =>
       limit(async () => {
-        const { records } = await decodeRowGroup(file, o.rowGroup, o.firstRow, columns);
+        const { records } = await decodeRowGroup(file, group.rowGroup, group.firstRow, columns);
         const n = Math.min(take, records.length);
         return Array.from({ length: n }, (_, k) => records[Math.floor(((k + 0.5) * records.length) / n)]);
       }),

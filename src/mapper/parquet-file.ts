@@ -56,8 +56,11 @@ export function objectBytes(store: ObjectStore, split: Split): AsyncBuffer {
           { retryable: true },
         );
       }
+      // A small Buffer is a view of a shared pool (and Buffer#slice is no copy): copy out a view.
       const whole = got.byteOffset === 0 && got.byteLength === got.buffer.byteLength;
-      return (whole ? got.buffer : got.slice().buffer) as ArrayBuffer;
+      return (
+        whole ? got.buffer : got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength)
+      ) as ArrayBuffer;
     },
   };
 }
