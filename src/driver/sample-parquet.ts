@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { openParquetFile, rowGroupStart } from '../mapper/parquet-file.js';
-import { decodeRowGroup, type OwnedRowGroup, ownedRowGroups } from '../mapper/parquet-split.js';
+import { decodeRowGroup, type OwnedRowGroup, ownedRowGroups, recordsOf } from '../mapper/parquet-split.js';
 import type { Split } from '../protocol/task-types.js';
 import { openStore } from '../store/open-store.js';
 
@@ -64,11 +64,14 @@ export async function sampleParquet(
   const batches = picked.flatMap(({ file, wanted }) =>
     wanted.map(({ group, take }) =>
       limit(async () => {
-        const { records } = await decodeRowGroup(file, group.rowGroup, group.firstRow, columns);
-        const n = Math.min(take, records.length);
-        return Array.from({ length: n }, (_, k) => records[Math.floor(((k + 0.5) * records.length) / n)]);
+        const decoded = await decodeRowGroup(file, group.rowGroup, group.firstRow, columns);
+        const n = Math.min(take, decoded.rows);
+        return Array.from({ length: n }, (_, k) => {
+          const at = Math.floor(((k + 0.5) * decoded.rows) / n);
+          return recordsOf(decoded, at, at + 1)[0] as Record<string, unknown>;
+        });
       }),
     ),
   );
-  return (await Promise.all(batches)) as Record<string, unknown>[][];
+  return Promise.all(batches);
 }
