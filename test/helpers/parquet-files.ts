@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Order } from './factories.js';
 
 const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
@@ -47,4 +48,33 @@ export async function writeParquet(
     instance.closeSync();
     rmSync(jsonl, { force: true });
   }
+}
+
+/** Orders (see the factories) as a Parquet table of orders: unit_price a DECIMAL(10, 2). */
+export function writeOrdersParquet(
+  path: string,
+  orders: readonly Order[],
+  options: ParquetWriteOptions,
+): Promise<void> {
+  const rows = orders.map((o) => ({
+    order_id: o.orderId,
+    country: o.country,
+    customer_id: o.customerId,
+    product: o.product,
+    quantity: o.quantity,
+    unit_price: o.unitPriceCents / 100,
+    ordered_at: o.orderedAt.replace('T', ' ').replace('Z', ''),
+    notes: o.notes,
+  }));
+  const columns = {
+    order_id: 'VARCHAR',
+    country: 'VARCHAR',
+    customer_id: 'VARCHAR',
+    product: 'VARCHAR',
+    quantity: 'INTEGER',
+    unit_price: 'DECIMAL(10,2)',
+    ordered_at: 'TIMESTAMP',
+    notes: 'VARCHAR',
+  };
+  return writeParquet(path, rows, columns, options);
 }
