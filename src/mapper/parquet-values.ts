@@ -43,6 +43,13 @@ export function bytesValue(v: unknown): unknown {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 }
 
+const utf8 = new TextDecoder();
+
+/** An ENUM's bytes as the text they are. */
+export function enumValue(v: unknown): unknown {
+  return v instanceof Uint8Array ? utf8.decode(v) : (v ?? null);
+}
+
 /** A nested value (list, struct, map) with every INT64, byte string and missing value inside made JSON. */
 export function nestedValue(v: unknown): unknown {
   if (v === undefined) return null;
@@ -62,7 +69,9 @@ export function nestedValue(v: unknown): unknown {
  */
 export function converterOf(column: SchemaTree): ((v: unknown) => unknown) | undefined {
   if (column.children.length > 0) return nestedValue;
-  const { type } = column.element;
+  const { type, converted_type: converted, logical_type: logical } = column.element;
+  // hyparquet leaves an ENUM's bytes as they are (with utf8 off): they are UTF-8 text.
+  if (converted === 'ENUM' || logical?.type === 'ENUM') return enumValue;
   if (type === 'INT64') return int64Value; // DECIMAL and TIMESTAMP ones arrive converted, and pass
   if (type === 'BYTE_ARRAY' || type === 'FIXED_LEN_BYTE_ARRAY') return bytesValue; // strings pass
   return undefined;

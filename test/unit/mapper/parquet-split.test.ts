@@ -1,6 +1,7 @@
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRecordError, InputChangedError } from '../../../src/errors.js';
 import { objectBytes } from '../../../src/mapper/parquet-file.js';
@@ -60,6 +61,40 @@ describe('readParquetSplit', () => {
     for await (const b of readParquetSplit(store(), splitOf(0, size), ['word'])) {
       expect(Object.keys(b.records[0] ?? {})).toEqual(['word']);
     }
+  });
+
+  it('maps ENUM, BLOB, UUID, structs and maps to JSON', async () => {
+    const path = join(dir.path, 'types.parquet');
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    await db.run("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+    await db.run(
+      `COPY (SELECT (['sad', 'ok', 'happy'][i % 3 + 1])::mood AS m, ('\\xAA\\xBB' || i::VARCHAR)::BLOB AS b,
+        ('5f0c1f5e-0000-4000-8000-00000000000' || i::VARCHAR)::UUID AS u, {'k': i::BIGINT * 3000000000000000, 's': 'x'} AS st,
+        MAP {'a': i} AS mp FROM range(5) t(i)) TO '${path}' (FORMAT parquet)`,
+    );
+    db.closeSync();
+    const bytes = readFileSync(path).length;
+    const records: unknown[] = [];
+
+    for await (const b of readParquetSplit(
+      store(),
+      { ...splitOf(0, bytes, 'types.parquet'), size: bytes },
+      undefined,
+    ))
+      records.push(...b.records);
+
+    expect(records).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({
+        m: ['sad', 'ok', 'happy'][i % 3],
+        b: Buffer.concat([Buffer.from([0xaa, 0xbb]), Buffer.from(String(i))]).toString('base64'),
+        u: `5f0c1f5e-0000-4000-8000-00000000000${i}`,
+        st: {
+          k: i * 3e15 > Number.MAX_SAFE_INTEGER ? String(BigInt(i) * 3000000000000000n) : i * 3e15,
+          s: 'x',
+        },
+        mp: { a: i },
+      })),
+    );
   });
 
   it('refuses a file that is not Parquet, naming it', async () => {
