@@ -1,6 +1,7 @@
 /**
- * DuckDB side of the CSV aggregation benchmark (Big Data Benchmark query 2), run as a child process by
- * bench/csv-aggregate.ts so both tools are timed the same way (spawn to exit, output written to disk).
+ * DuckDB side of the CSV and Parquet aggregation benchmarks (Big Data Benchmark query 2), run as a child
+ * process by bench/csv-aggregate.ts and bench/parquet-aggregate.ts so both tools are timed the same
+ * way (spawn to exit, output written to disk). An input ending in `.parquet` is read as Parquet.
  *
  *   node --import tsx bench/duckdb-q2.ts --input 'bench/data/uservisits/part-*.csv' --output DIR [--threads 2]
  *
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
     preserve_insertion_order: 'false',
   });
   const db = await instance.connect();
-  const table = `read_csv(${sqlString(values.input)}, columns = ${COLUMNS}, header = false, auto_detect = false)`;
+  const table = values.input.endsWith('.parquet')
+    ? `read_parquet(${sqlString(values.input)})`
+    : `read_csv(${sqlString(values.input)}, columns = ${COLUMNS}, header = false, auto_detect = false)`;
   const query = `SELECT substr(sourceIP, 1, 8) AS prefix, sum(adRevenue) AS revenue FROM ${table} GROUP BY prefix`;
   const copied = await db.runAndReadAll(`COPY (${query}) TO ${sqlString(file)} (FORMAT csv, HEADER true)`);
   const groups = Number(copied.getRows()[0]?.[0] ?? -1);

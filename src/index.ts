@@ -35,7 +35,7 @@ export { defineJob, isJob } from './job/define-job.js';
 export { compareKeys } from './job/key-order.js';
 export type { RangePartitionerOptions, RangePartitioning } from './job/range-partitioner.js';
 export { rangePartitioner } from './job/range-partitioner.js';
-export { jsonl } from './job/typed-inputs.js';
+export { jsonl, parquet } from './job/typed-inputs.js';
 export type {
   BadRecordPolicy,
   Emit,

@@ -451,7 +451,8 @@ class JobRun {
     const mapInputs =
       planned ??
       planMapInputs(
-        s === 0
+        // Parquet compresses pages inside the file, which planning cuts by bytes: nothing to sniff.
+        s === 0 && input.format !== 'parquet'
           ? await estimateSizes(await sniffCompression(objects, this.opts.splitSize), this.opts.splitSize)
           : objects,
         this.opts.splitSize,

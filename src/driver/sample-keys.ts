@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { BadRecordError } from '../errors.js';
 import { compressionByName, compressionOf, SNIFF_BYTES } from '../job/input-compression.js';
 import { type RecordParser, recordParser } from '../job/record-parser.js';
-import type { InputSpec, StageDefinition, TaskContext } from '../job/types.js';
+import type { InputSpec, MapContext, StageDefinition, TaskContext } from '../job/types.js';
 import { mapContext } from '../mapper/input-file.js';
 import { readFirstLine } from '../mapper/read-first-line.js';
 import { readLines } from '../mapper/read-lines.js';
@@ -12,6 +12,7 @@ import { openStore } from '../store/open-store.js';
 import { createLogger } from '../task/logger.js';
 import { isThenable } from '../task/user-code.js';
 import type { MapInput } from './plan-splits.js';
+import { sampleParquet } from './sample-parquet.js';
 
 /** Records read at each probe: a run of neighbours, so a sample of 10,000 costs 100 ranged reads. */
 const RECORDS_PER_PROBE = 100;
@@ -50,10 +51,6 @@ export async function sampleKeys(
   count: number,
   ctx: { jobId: string; stage: number },
 ): Promise<KeySample> {
-  const probes = await placeProbes(
-    mapInputs.flatMap((mi) => mi.splits),
-    count,
-  );
   const taskCtx: TaskContext = {
     jobId: ctx.jobId,
     taskId: `s${ctx.stage}-sample`,
@@ -61,6 +58,15 @@ export async function sampleKeys(
     stage: ctx.stage,
     log: createLogger({ jobId: ctx.jobId, taskId: `s${ctx.stage}-sample` }),
   };
+  const splits = mapInputs.flatMap((mi) => mi.splits);
+  if (input.format === 'parquet') {
+    const sampled = await sampleParquet(splits, input.columns, count);
+    const keys: unknown[] = [];
+    for (const { split, records } of sampled)
+      keys.push(...(await keysOf(stage, records, mapContext(taskCtx, split))));
+    return { records: sampled.reduce((n, b) => n + b.records.length, 0), keys };
+  }
+  const probes = await placeProbes(splits, count);
   const limit = pLimit(PROBES_IN_FLIGHT);
   const found = await Promise.all(probes.map((p) => limit(() => readProbe(stage, input, p, taskCtx))));
   return {
@@ -172,6 +178,28 @@ async function readProbe(
     }
   }
   return { records, keys };
+}
+
+/** The keys `map` emits for decoded records; a record it throws on gives none, as in readProbe. */
+async function keysOf(
+  stage: StageDefinition,
+  records: readonly unknown[],
+  ctx: MapContext,
+): Promise<unknown[]> {
+  const keys: unknown[] = [];
+  const emit = (key: unknown) => {
+    keys.push(key);
+  };
+  for (const record of records) {
+    const before = keys.length;
+    try {
+      const r = stage.map(record as never, emit as never, ctx);
+      if (isThenable(r)) await r;
+    } catch {
+      keys.length = before; // the map task will fail on it, with its file and row
+    }
+  }
+  return keys;
 }
 
 /** The format's parser (none for text); a csv header is read from its file's first line. */

@@ -146,9 +146,19 @@ function validateInput(input: InputSpec, job: string): InputSpec {
       const columns = validateColumns(input.columns, header, job);
       return { format: 'csv', delimiter, header, ...(columns && { columns }), ...policy };
     }
+    case 'parquet': {
+      // Pages are checksummed and typed: what cannot be decoded is a broken file, not a bad line.
+      if (policy.onBadRecord === 'skip') {
+        throw new JobDefinitionError(
+          `job ${job}: onBadRecord: 'skip' does not apply to parquet input: a Parquet file has no bad lines to skip`,
+        );
+      }
+      const columns = validateParquetColumns(input.columns, job);
+      return { format: 'parquet', ...(columns && { columns }) };
+    }
     default:
       throw new JobDefinitionError(
-        `job ${job}: input.format must be 'text', 'jsonl' or 'csv', got ${JSON.stringify((input as { format: unknown }).format)}`,
+        `job ${job}: input.format must be 'text', 'jsonl', 'csv' or 'parquet', got ${JSON.stringify((input as { format: unknown }).format)}`,
       );
   }
 }
@@ -172,6 +182,26 @@ function validateColumns(
     return Object.freeze([...columns]);
   }
   throw bad(`must be all positions (integers from 0) or all header names, got ${JSON.stringify(columns)}`);
+}
+
+/** A parquet input's `columns`: top-level column names, none twice. */
+function validateParquetColumns(columns: unknown, job: string): readonly string[] | undefined {
+  if (columns === undefined) return undefined;
+  if (
+    !Array.isArray(columns) ||
+    columns.length === 0 ||
+    !columns.every((c) => typeof c === 'string' && c !== '')
+  ) {
+    throw new JobDefinitionError(
+      `job ${job}: parquet columns must be a non-empty array of column names, got ${JSON.stringify(columns)}`,
+    );
+  }
+  if (new Set(columns).size !== columns.length) {
+    throw new JobDefinitionError(
+      `job ${job}: parquet columns name a column twice: ${JSON.stringify(columns)}`,
+    );
+  }
+  return Object.freeze([...columns]);
 }
 
 /**

@@ -48,6 +48,9 @@ export function recordParser(input: InputSpec, header?: string): RecordParser {
         return row;
       };
     }
+    case 'parquet':
+      // Columns, not lines: readParquetSplit decodes its records.
+      throw new JobDefinitionError('parquet input has no lines to parse');
   }
 }
 

@@ -10,3 +10,15 @@ export function jsonl<T>(
 ): { format: 'jsonl' } & BadRecordPolicy & TypedInput<T> {
   return { format: 'jsonl', ...policy };
 }
+
+/**
+ * A Parquet input whose rows are of type T: `input: parquet<Visit>({ columns: ['sourceIP',
+ * 'adRevenue'] })` gives `map` a `Visit` for each row, and the columns must be fields of T. Name in T
+ * the columns the job reads. T is a type only: the rows are the file's values, mapped to JSON as the
+ * README says, and not checked against it.
+ */
+export function parquet<T>(
+  options: { columns?: readonly (keyof T & string)[] } = {},
+): { format: 'parquet'; columns?: readonly string[] } & TypedInput<T> {
+  return { format: 'parquet', ...(options.columns && { columns: options.columns }) };
+}

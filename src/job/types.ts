@@ -78,6 +78,11 @@ export type InputSpec = (
        */
       columns?: readonly number[] | readonly string[];
     }
+  | {
+      format: 'parquet';
+      /** The columns `map` reads, by name: only these are fetched and decoded. @default every column */
+      columns?: readonly string[];
+    }
 ) &
   BadRecordPolicy;
 
@@ -88,23 +93,34 @@ export interface TypedInput<T> {
   readonly [recordType]?: T;
 }
 
+/** A Parquet row of the named `columns` (all of them without), of JSON values. */
+type ParquetColumns<I> = I extends { columns: readonly (infer C extends string)[] }
+  ? Record<C, Json>
+  : Record<string, Json>;
+
+/** A Parquet row: the type named with `parquet<T>()`, else ParquetColumns. */
+type ParquetRecord<I> = Named<I, ParquetColumns<I>>;
+
 /** The record type an input spec names, or `Otherwise` when it names none. */
 type Named<I, Otherwise> = I extends TypedInput<infer T> ? (unknown extends T ? Otherwise : T) : Otherwise;
 
 /**
  * The record type `map` receives for an input spec: a line of text; for JSONL the type named with
- * `jsonl<T>()`, else any JSON value; for CSV with a header an object of the named `columns` (or of
+ * `jsonl<T>()`, else any JSON value; for Parquet the type named with `parquet<T>()` or an object of
+ * the named `columns`; for CSV with a header an object of the named `columns` (or of
  * every header field), else an array of fields.
  */
 export type RecordOf<I> = I extends { format: 'jsonl' }
   ? Named<I, Json>
-  : I extends { format: 'csv'; header: true; columns: readonly (infer C extends string)[] }
-    ? Record<C, string>
-    : I extends { format: 'csv'; header: true }
-      ? Record<string, string>
-      : I extends { format: 'csv' }
-        ? string[]
-        : string;
+  : I extends { format: 'parquet' }
+    ? ParquetRecord<I>
+    : I extends { format: 'csv'; header: true; columns: readonly (infer C extends string)[] }
+      ? Record<C, string>
+      : I extends { format: 'csv'; header: true }
+        ? Record<string, string>
+        : I extends { format: 'csv' }
+          ? string[]
+          : string;
 
 /** What a later stage's `map` receives: one output record of the stage before. */
 export interface KeyValue<K = Json, V = Json> {

@@ -10,6 +10,7 @@ import { checkKey, checkValue } from '../task/emit-checks.js';
 import { combinerOf, isThenable, userCodeError } from '../task/user-code.js';
 import { mapContext } from './input-file.js';
 import { type HolderContext, type MapHolder, writeEntries } from './map-holder.js';
+import { atParquetRow, readParquetSplit } from './parquet-split.js';
 import { readFirstLine } from './read-first-line.js';
 import { readLines } from './read-lines.js';
 import { atLine } from './record-position.js';
@@ -97,6 +98,7 @@ export class UserMapHolder implements MapHolder {
 
   async readSplit(store: ObjectStore, split: Split, between: () => void | Promise<void>): Promise<void> {
     const { input } = this.#c.task;
+    if (input.format === 'parquet') return this.#readParquetSplit(store, split, input.columns, between);
     const stage = this.#stage;
     const ctx = mapContext(this.#ctx, split);
     const emit = this.#emit;
@@ -175,6 +177,44 @@ export class UserMapHolder implements MapHolder {
       }
       linesBefore += lines.length;
       if (bad !== undefined) await bad.flush();
+      const ready = between();
+      if (ready) await ready;
+    }
+  }
+
+  /** readSplit for Parquet input: records come decoded, a row group at a time; no lines to parse. */
+  async #readParquetSplit(
+    store: ObjectStore,
+    split: Split,
+    columns: readonly string[] | undefined,
+    between: () => void | Promise<void>,
+  ): Promise<void> {
+    const stage = this.#stage;
+    const ctx = mapContext(this.#ctx, split);
+    const emit = this.#emit;
+    for await (const batch of readParquetSplit(store, split, columns)) {
+      const { records } = batch;
+      /** As mapLines: maps from `from` on, stopping after a map that returns a promise. */
+      const mapRecords = (from: number): { at: number; pending: PromiseLike<unknown> } | undefined => {
+        let i = from;
+        try {
+          for (; i < records.length; i++) {
+            this.inputRecords++;
+            const r = stage.map(records[i] as never, emit as never, ctx);
+            if (isThenable(r)) return { at: i, pending: r };
+          }
+        } catch (err) {
+          throw atParquetRow(userCodeError('map', err), split, batch, i);
+        }
+        return undefined;
+      };
+      for (let step = mapRecords(0); step; step = mapRecords(step.at + 1)) {
+        try {
+          await step.pending;
+        } catch (err) {
+          throw atParquetRow(userCodeError('map', err), split, batch, step.at);
+        }
+      }
       const ready = between();
       if (ready) await ready;
     }

@@ -95,11 +95,20 @@ export async function planJob(jobFile: string, o: PlanOptions): Promise<JobPlan>
     const { job } = await loadJobFile(jobFile, 'job', bundleDir);
     checkHasStages(job);
     const objects = await listInputs(o.input);
-    const sized = await estimateSizes(await sniffCompression(objects, splitSize), splitSize);
+    // Parquet compresses pages inside the file, which planning cuts by bytes: nothing to sniff.
+    const sized =
+      job.input.format === 'parquet'
+        ? objects
+        : await estimateSizes(await sniffCompression(objects, splitSize), splitSize);
     const base = backend === 'local' ? { ...DEFAULT_MODEL, ...LOCAL_MODEL } : DEFAULT_MODEL;
     let model = withSettings(base, o.settings ?? []);
     let calibration: Calibration | undefined;
     if (o.calibrate) {
+      if (job.input.format === 'parquet') {
+        throw new UsageError(
+          '--calibrate samples the first bytes of text input; it cannot sample parquet input',
+        );
+      }
       calibration = await calibrate(jobFile, sized, splitSize);
       const { mapMBps, reduceMBps, shuffleRatio, outputRatio, recordBytes } = calibration;
       // What was set by hand wins over what was measured.

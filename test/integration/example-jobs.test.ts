@@ -41,6 +41,7 @@ import {
   type WordLine,
   wordLine,
 } from '../helpers/factories.js';
+import { writeOrdersParquet } from '../helpers/parquet-files.js';
 import { readOutput } from '../helpers/read-output.js';
 
 type Files = Record<string, string | Buffer>;
@@ -273,6 +274,34 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
       const all = [...plain, ...crlf, ...unterminated, ...withLong];
 
       const { result, output } = await runOver('revenue-by-country', files);
+
+      expect(output).toEqual(revenueByCountry(all));
+      expect(result.counters.inputRecords).toBe(all.length);
+      expect(result.counters.outputRecords).toBe(output.size);
+    });
+  });
+
+  describe('parquet-revenue', () => {
+    it('sums quantity x unit price per country from Parquet files cut into splits, exact to the cent', async () => {
+      const rng = new Rng(405);
+      let n = 0;
+      const orders = (count: number) => Array.from({ length: count }, () => order(rng, ++n));
+      const snappy = orders(5000);
+      const gzip = orders(4500);
+      const small = orders(7);
+      const files: Files = {};
+      for (const [name, os, compression] of [
+        ['orders-01.parquet', snappy, 'snappy'],
+        ['orders-02.parquet', gzip, 'gzip'],
+        ['orders-03.parquet', small, 'zstd'],
+      ] as const) {
+        const path = join(root, name);
+        await writeOrdersParquet(path, os, { compression });
+        files[name] = await readFile(path);
+      }
+      const all = [...snappy, ...gzip, ...small];
+
+      const { result, output } = await runOver('parquet-revenue', files, 8 * 1024);
 
       expect(output).toEqual(revenueByCountry(all));
       expect(result.counters.inputRecords).toBe(all.length);

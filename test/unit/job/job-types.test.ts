@@ -14,6 +14,7 @@ import {
   type Json,
   jsonl,
   type KeyValue,
+  parquet,
   sum,
 } from '../../../src/index.js';
 
@@ -128,6 +129,30 @@ describe('job types', () => {
       map(fields, emit: EmitRecord<string>) {
         expectTypeOf(fields).toEqualTypeOf<string[]>();
         emit(fields.join('|'));
+      },
+    });
+  });
+
+  it('give Parquet rows the type named with parquet<T>(), or the named columns of JSON values', () => {
+    defineJob({
+      name: 'typed-parquet',
+      input: parquet<Click>({ columns: ['user', 'ms'] }),
+      map(row, emit: Emit<string, number>) {
+        expectTypeOf(row).toEqualTypeOf<Click>();
+        emit(row.user, row.ms);
+        // @ts-expect-error: Click has no field `referrer`
+        row.referrer;
+      },
+      reduce() {},
+    });
+    // @ts-expect-error: Click has no column `referrer`
+    parquet<Click>({ columns: ['referrer'] });
+    defineJob({
+      name: 'untyped-parquet',
+      input: { format: 'parquet', columns: ['a', 'b'] },
+      map(row, emit: EmitRecord<Json>) {
+        expectTypeOf(row).toEqualTypeOf<Record<'a' | 'b', Json>>();
+        emit(row.a);
       },
     });
   });
