@@ -56,9 +56,8 @@ export async function planCopy(sources: readonly string[], dest: string): Promis
   const found: { object: InputObject; path: string; single: boolean }[] = [];
   for (const source of sources) {
     const objects = await listInputs([source], { all: true });
-    const { base, single } = await sourceBase(source, objects);
-    const cut = base === '' ? 0 : base.length + 1;
-    for (const object of objects) found.push({ object, path: object.key.slice(cut), single });
+    const single = await isSingleObject(source, objects);
+    for (const object of objects) found.push({ object, path: object.key, single });
   }
   const first = found[0];
   const toOneObject = found.length === 1 && first?.single === true && !(await isFolder(dest));
@@ -151,26 +150,24 @@ async function copyObject({ from, to }: CopyItem): Promise<void> {
   }
 }
 
-/** The part of each listed key that names the source itself, and whether the source is one object. */
-async function sourceBase(
-  source: string,
-  objects: InputObject[],
-): Promise<{ base: string; single: boolean }> {
+/**
+ * Whether the source is one object. listInputs roots every source's store at the folder, the glob's
+ * base or the file's own folder, so listed keys are already paths below the source.
+ */
+async function isSingleObject(source: string, objects: InputObject[]): Promise<boolean> {
   if (!isUrl(source)) {
-    // listInputs roots a local source's store at the folder, the glob's base or the file's folder.
-    const isGlob = picomatch.scan(source).isGlob;
-    return {
-      base: '',
-      single: !isGlob && ((await stat(resolve(source)).catch(() => undefined))?.isFile() ?? false),
-    };
+    if (picomatch.scan(source).isGlob) return false;
+    return (await stat(resolve(source)).catch(() => undefined))?.isFile() ?? false;
   }
-  const path = decodeURIComponent(new URL(source).pathname.replace(/^\//, ''));
-  const scan = picomatch.scan(path);
-  if (scan.isGlob) return { base: scan.base, single: false };
-  if (objects.length === 1 && objects[0]?.key === path) {
-    return { base: path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '', single: true };
-  }
-  return { base: path.replace(/\/+$/, ''), single: false };
+  const url = new URL(source);
+  const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (picomatch.scan(path).isGlob || path === '' || path.endsWith('/')) return false;
+  const only = objects.length === 1 ? objects[0] : undefined;
+  // A folder holding one object of its own name lists that object too: compare whole locations.
+  return (
+    only !== undefined &&
+    decodeURIComponent(joinUrl(only.store, only.key)) === `${url.protocol}//${url.host}/${path}`
+  );
 }
 
 async function isFolder(dest: string): Promise<boolean> {

@@ -92,7 +92,7 @@ async function asPrefix(location: string): Promise<string> {
 }
 
 async function listOne(location: string, all: boolean, checkComplete: boolean): Promise<InputObject[]> {
-  const { store, path } = isUrl(location) ? splitUrl(location) : await splitLocal(location);
+  const { store, path } = isUrl(location) ? await splitUrl(location) : await splitLocal(location);
   const scan = picomatch.scan(path);
   if (scan.isGlob) {
     const isMatch = picomatch(path, { dot: false });
@@ -173,13 +173,27 @@ function incompleteOutput(store: ObjectStore, folder: string): UsageError {
   );
 }
 
-/** `s3://bucket/a/b` is the store `s3://bucket` and the path `a/b`. */
-function splitUrl(location: string): { store: ObjectStore; path: string } {
+/**
+ * A URL is read through the store rooted where a local location's would be: at the object's folder
+ * (an object), at itself (a folder), or at the static part of a glob, so every object's key is its
+ * path below the input given, as `ctx.input.key` shows it, on S3 as on disk.
+ */
+async function splitUrl(location: string): Promise<{ store: ObjectStore; path: string }> {
   const url = new URL(location);
-  return {
-    store: openStore(`${url.protocol}//${url.host}`),
-    path: decodeURIComponent(url.pathname.replace(/^\//, '')),
-  };
+  const bucket = `${url.protocol}//${url.host}`;
+  const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const rooted = (folder: string, rest: string) => ({
+    store: openStore(
+      folder === '' ? bucket : `${bucket}/${folder.split('/').map(encodeURIComponent).join('/')}`,
+    ),
+    path: rest,
+  });
+  const scan = picomatch.scan(path);
+  if (scan.isGlob) return rooted(scan.base, scan.glob);
+  if (path === '' || path.endsWith('/')) return rooted(path.replace(/\/$/, ''), '');
+  if (await openStore(bucket).head(path))
+    return rooted(folderOf(path), path.slice(path.lastIndexOf('/') + 1));
+  return rooted(path, '');
 }
 
 /**

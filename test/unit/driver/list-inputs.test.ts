@@ -32,11 +32,11 @@ describe('listInputs', () => {
   });
 
   it('takes store URLs the same way as paths', async () => {
-    // A file: URL names the store at the filesystem root; keys are the rest of the path.
+    // A URL is rooted where the same path would be, so keys (ctx.input.key) match a local run's.
     const url = pathToFileURL(`${d.path}/logs`).href;
-    const root = d.path.slice(1);
-    expect(await names([`${url}/2024-01/a.log`])).toEqual([`${root}/logs/2024-01/a.log:2`]);
-    expect(await names([`${url}/**/*.txt`])).toEqual([`${root}/logs/2024-01/b.txt:3`]);
+    expect(await names([`${url}/2024-01/a.log`])).toEqual(['a.log:2']);
+    expect(await names([`${url}/**/*.txt`])).toEqual(['2024-01/b.txt:3']);
+    expect(await names([url])).toEqual(await names([`${d.path}/logs`]));
   });
 
   it('lists each object once across overlapping locations', async () => {
