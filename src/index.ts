@@ -38,6 +38,7 @@ export { rangePartitioner } from './job/range-partitioner.js';
 export { jsonl, parquet } from './job/typed-inputs.js';
 export type {
   BadRecordPolicy,
+  ColumnType,
   Emit,
   EmitRecord,
   InputFile,
@@ -50,7 +51,9 @@ export type {
   MapContext,
   MapOnlyStage,
   MultiStageJob,
+  OutputFormat,
   OutputOf,
+  OutputSpec,
   PartitionPlan,
   RecordOf,
   ReduceStage,

@@ -29,6 +29,11 @@ function program(): Command {
       'output folder (must not exist or be empty); default: a fresh folder under out/',
     )
     .option(
+      '--output-format <format>',
+      "part files as jsonl, csv, arrow or parquet (default: the job's output.format, else jsonl)",
+    )
+    .option('--output-compression <gzip|none>', "gzip jsonl or csv part files, or not (default: the job's)")
+    .option(
       '--work <dir>',
       'folder or s3:// URL for job state and intermediate data (default: .fanout; aws: the output bucket)',
     )

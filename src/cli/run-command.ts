@@ -7,6 +7,7 @@ import { type JobResult, runJob } from '../driver/run-job.js';
 import type { RunOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
+import type { OutputFormat } from '../output/output-spec.js';
 import { isUrl } from '../store/open-store.js';
 import { formatFaults } from '../task/faults.js';
 import { fanInFlag, formatBytes, parseCount, parseSize } from './parse-size.js';
@@ -17,6 +18,8 @@ import { createProgressView } from './progress-view.js';
 export interface RunFlags {
   input?: string[];
   output?: string;
+  outputFormat?: string;
+  outputCompression?: string;
   work?: string;
   concurrency?: string;
   partitions?: string;
@@ -61,6 +64,11 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     // Checked by resolveOptions against the backends there are, as every option is.
     ...(flags.backend !== undefined && { backend: flags.backend as BackendName }),
     ...(flags.output !== undefined && { output: flags.output }),
+    // Checked by resolveOptions, in one line naming the flag's value.
+    ...(flags.outputFormat !== undefined && { outputFormat: flags.outputFormat as OutputFormat }),
+    ...(flags.outputCompression !== undefined && {
+      outputCompression: flags.outputCompression as 'gzip' | 'none',
+    }),
     ...(flags.function !== undefined && { functionName: flags.function }),
     ...(flags.region !== undefined && { region: flags.region }),
     ...(flags.work !== undefined && { workDir: flags.work }),

@@ -17,6 +17,7 @@ import {
 } from '../errors.js';
 import { checkHasStages, DEFAULT_PARTITIONS } from '../job/define-job.js';
 import type { InputSpec, Job, Json, PartitionPlan, StageDefinition } from '../job/types.js';
+import { DEFAULT_OUTPUT, type OutputSpec, resolveOutputSpec } from '../output/output-spec.js';
 import {
   cancelKey,
   jobDataPrefix,
@@ -61,6 +62,7 @@ import {
   mapTaskSpecs,
   mergeInputs,
   mergeTaskSpecs,
+  type PartsOutput,
   reduceInputs,
   reduceTaskSpecs,
   type StageContext,
@@ -158,6 +160,10 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   let failure: unknown;
   try {
     checkHasStages(definition);
+    const outputSpec = resolveOutputSpec(definition.output, {
+      ...(opts.outputFormat !== undefined && { format: opts.outputFormat }),
+      ...(opts.outputCompression !== undefined && { compression: opts.outputCompression }),
+    });
     const jobId = opts.resume ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const state = new JobState(work, jobId);
     // Each run of a job (the first, then each resume) counts: attempt numbers start above the last's.
@@ -189,6 +195,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     run.taskTimeoutMs = taskTimeoutMs;
     run.run = runs + 1;
     run.backend = { name: backend.name, remote: backend.remote };
+    run.outputSpec = outputSpec;
     try {
       await state.start({
         name: definition.name,
@@ -332,6 +339,8 @@ class JobRun {
    * running when the run failed may write its part file under `_temporary/` after the clean-up.
    */
   touchedOutput = false;
+  /** How the last stage writes its part files. */
+  outputSpec: OutputSpec = DEFAULT_OUTPUT;
   /** The number of every task's first attempt in this run (above those of the runs before). */
   firstAttempt = 1;
   /** Which run of the job this is: 1, then one more for each resume. */
@@ -471,15 +480,16 @@ class JobRun {
     // The stage's output goes to the output folder when it is the last, else to the work store.
     const target = last ? this.out : this.work;
     const outPrefix = last ? '' : stageOutputPrefix(this.jobId, s);
+    // Only the last stage's part files take the job's format: the stages before write JSONL for the next.
+    const parts: PartsOutput = {
+      store: target.url,
+      prefix: outPrefix,
+      ...(last &&
+        (this.outputSpec.format !== 'jsonl' || this.outputSpec.compression) && { format: this.outputSpec }),
+    };
     // A map-only stage's map tasks write part files, not shuffle objects (see #mapOnlyOutputs).
     const mapOnly = stage.reduce === undefined;
-    const mapSpecs = mapTaskSpecs(
-      ctx,
-      mapInputs,
-      input,
-      this.out.url,
-      mapOnly ? { store: target.url, prefix: outPrefix } : undefined,
-    );
+    const mapSpecs = mapTaskSpecs(ctx, mapInputs, input, this.out.url, mapOnly ? parts : undefined);
     // Map-only results are few fields and a key each: kept as they are, part file key and all.
     const mapLedger = new CommitLedger<MapResult>(mapOnly ? undefined : mapResultPacker(mapSpecs.length));
     const mapBytes = mapInputs.reduce((n, mi) => n + mi.bytes, 0);
@@ -489,7 +499,7 @@ class JobRun {
       async (r) =>
         (r.outputKey === undefined
           ? Boolean(await this.work.head(r.shuffleKey))
-          : await partInPlace(target, r.outputKey, outPrefix)) &&
+          : r.empty === true || (await partInPlace(target, r.outputKey, outPrefix))) &&
         (!r.badRecords || Boolean(await this.out.head(r.badRecords.key))),
     );
     const budget = input.onBadRecord === 'skip' ? new BadRecordBudget(input.maxBadRecords) : undefined;
@@ -530,8 +540,10 @@ class JobRun {
     const reduceLedger = new CommitLedger<ReduceResult>();
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const shuffled = (): readonly { result: ShuffleOutput }[] => merged ?? maps;
-    const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', (r) =>
-      partInPlace(target, r.outputKey, outPrefix),
+    const priorReduces = await this.#prior<ReduceResult>(
+      s,
+      'reduce',
+      async (r) => r.empty === true || (await partInPlace(target, r.outputKey, outPrefix)),
     );
     let lists: { count: number; crc: number }[] = [];
     let reduceMs = 0;
@@ -551,7 +563,7 @@ class JobRun {
           }),
         ),
       );
-      const reduceSpecs = reduceTaskSpecs(ctx, lists, { store: target.url, prefix: outPrefix });
+      const reduceSpecs = reduceTaskSpecs(ctx, lists, parts);
       const kept = new Map([...priorReduces, ...reduceLedger.results().map((r) => [r.taskId, r] as const)]);
       try {
         reduceMs += await this.#phase(s, 'reduce', reduceSpecs, shuffleBytes, reduceLedger, kept, (r) =>
@@ -653,7 +665,14 @@ class JobRun {
     }
     const outputs = await commitParts(
       target,
-      maps.map(({ result }) => ({ result: { outputKey: result.outputKey ?? '', metrics: result.metrics } })),
+      maps.map(({ result }) => ({
+        result: {
+          outputKey: result.outputKey ?? '',
+          metrics: result.metrics,
+          ...(result.empty && { empty: true as const }),
+          ...(result.columns !== undefined && { columns: result.columns }),
+        },
+      })),
       outPrefix,
     );
     const usage = stageRequests({

@@ -8,6 +8,7 @@ import {
 } from '../backends/backends.js';
 import { UsageError } from '../errors.js';
 import { MAX_PARTITIONS } from '../job/define-job.js';
+import { OUTPUT_FORMATS, type OutputFormat, resolveOutputSpec } from '../output/output-spec.js';
 import { PRICES, type PriceTable, parsePrices } from './prices.js';
 import type { ProgressEvent } from './progress.js';
 
@@ -17,6 +18,10 @@ export interface RunOptions {
   input: string | readonly string[];
   /** Output folder. @default `out/<job id>` under the current directory */
   output?: string;
+  /** The part files' format, over the job's `output.format`. @default the job's, else 'jsonl' */
+  outputFormat?: OutputFormat;
+  /** Gzip the part files (JSONL and CSV), or not, over the job's `output.compression`. */
+  outputCompression?: 'gzip' | 'none';
   /**
    * Where job state, bundles and intermediate data live: a folder, or a URL such as `s3://bucket/`.
    * @default `.fanout` under the current directory; on aws the root of the output's bucket (where
@@ -99,6 +104,8 @@ export type ResolvedOptions = Required<
     RunOptions,
     | 'input'
     | 'output'
+    | 'outputFormat'
+    | 'outputCompression'
     | 'partitions'
     | 'onProgress'
     | 'signal'
@@ -118,6 +125,8 @@ export type ResolvedOptions = Required<
   mergeFanIn: number | undefined;
   input: string[];
   output: string | undefined;
+  outputFormat: OutputFormat | undefined;
+  outputCompression: 'gzip' | 'none' | undefined;
   partitions: number | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
@@ -132,6 +141,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
   return {
     input,
     output: o.output,
+    ...outputOverrides(o),
     workDir: o.workDir ?? defaultWorkDir(remote, o.output),
     backend,
     functionName: o.functionName ?? DEFAULT_FUNCTION_NAME,
@@ -154,6 +164,28 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     onProgress: o.onProgress,
     signal: o.signal,
   };
+}
+
+/** The format and compression asked for, each checked alone (the job's output is laid under them later). */
+function outputOverrides(o: RunOptions): Pick<ResolvedOptions, 'outputFormat' | 'outputCompression'> {
+  if (o.outputFormat !== undefined && !OUTPUT_FORMATS.includes(o.outputFormat))
+    throw new UsageError(
+      `outputFormat must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(o.outputFormat)}`,
+    );
+  if (o.outputCompression !== undefined && o.outputCompression !== 'gzip' && o.outputCompression !== 'none')
+    throw new UsageError(
+      `outputCompression must be 'gzip' or 'none', got ${JSON.stringify(o.outputCompression)}`,
+    );
+  // gzip with arrow or parquet is refused here as in a job file; the job's own format comes later.
+  resolveOutputSpec(
+    undefined,
+    {
+      ...(o.outputFormat !== undefined && { format: o.outputFormat }),
+      ...(o.outputCompression !== undefined && { compression: o.outputCompression }),
+    },
+    'output',
+  );
+  return { outputFormat: o.outputFormat, outputCompression: o.outputCompression };
 }
 
 /** Remote functions are spare capacity to copy stragglers onto; local cores are not. */

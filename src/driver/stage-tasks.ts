@@ -1,4 +1,5 @@
 import type { InputSpec } from '../job/types.js';
+import { type OutputSpec, partExtension } from '../output/output-spec.js';
 import {
   attemptBadRecordsKey,
   attemptMapPartKey,
@@ -53,7 +54,7 @@ export function mapTaskSpecs(
   inputs: readonly MapInput[],
   input: InputSpec,
   outputStore: string,
-  parts?: { store: string; prefix: string },
+  parts?: PartsOutput,
 ): TaskSpec<MapTask>[] {
   const shared: MapSpecContext = {
     ...ctx,
@@ -69,7 +70,14 @@ interface MapSpecContext extends StageContext {
   input: InputSpec;
   outputStore: string;
   skips: boolean;
-  parts?: { store: string; prefix: string };
+  parts?: PartsOutput;
+}
+
+/** Where a stage's part files go: under `prefix` in `store`, in `format` for the job's last stage. */
+export interface PartsOutput {
+  store: string;
+  prefix: string;
+  format?: OutputSpec;
 }
 
 /**
@@ -113,7 +121,14 @@ class MapTaskSpec implements TaskSpec<MapTask> {
       ...(ctx.parts && {
         output: {
           store: ctx.parts.store,
-          key: attemptMapPartKey(ctx.parts.prefix, ctx.stage, this.#index, attempt),
+          key: attemptMapPartKey(
+            ctx.parts.prefix,
+            ctx.stage,
+            this.#index,
+            attempt,
+            partExtension(ctx.parts.format),
+          ),
+          ...(ctx.parts.format && { format: ctx.parts.format }),
         },
       }),
     };
@@ -190,7 +205,7 @@ export function mergeTaskSpecs(
 export function reduceTaskSpecs(
   ctx: StageContext,
   lists: readonly { count: number; crc: number }[],
-  output: { store: string; prefix: string },
+  output: PartsOutput,
 ): TaskSpec<ReduceTask>[] {
   return lists.map(({ count, crc }, p) => {
     const taskId = reduceTaskId(ctx.stage, p);
@@ -204,7 +219,8 @@ export function reduceTaskSpecs(
         partition: p,
         inputs: { store: ctx.workUrl, key: reduceInputsKey(ctx.jobId, ctx.stage, p), count, crc },
         outputStore: output.store,
-        outputKey: attemptPartKey(output.prefix, ctx.stage, p, attempt),
+        outputKey: attemptPartKey(output.prefix, ctx.stage, p, attempt, partExtension(output.format)),
+        ...(output.format && { outputFormat: output.format }),
       }),
     };
   });

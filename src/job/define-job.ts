@@ -1,4 +1,5 @@
-import { JobDefinitionError } from '../errors.js';
+import { JobDefinitionError, UsageError } from '../errors.js';
+import { type OutputSpec, resolveOutputSpec } from '../output/output-spec.js';
 import { builtinOf } from './builtins.js';
 import type {
   BadRecordPolicy,
@@ -78,9 +79,10 @@ function validateJob(def: JobDefinitionInput): Job {
     );
   }
   const input = validateInput(def.input ?? { format: 'text' }, def.name);
+  const output = def.output === undefined ? undefined : validateOutput(def.output, def.name);
   const listed = 'stages' in def && def.stages !== undefined;
   const stages = stagesOf(def).map((s, i) => checkedStage(s, i, def.name, input, listed));
-  return jobOf(def.name, input, stages);
+  return jobOf(def.name, input, output, stages);
 }
 
 /** A stage checked as stage `i` of the job (`listed`: named by its index in messages). */
@@ -101,17 +103,33 @@ function checkedStage(
 }
 
 /** The frozen job, whose `.stage(next)` checks `next` and gives a job with it added. */
-function jobOf(name: string, input: InputSpec, stages: readonly StageDefinition[]): Job {
+function jobOf(
+  name: string,
+  input: InputSpec,
+  output: OutputSpec | undefined,
+  stages: readonly StageDefinition[],
+): Job {
   const job = {
     kind: 'fanout.job' as const,
     name,
     input,
+    ...(output && { output }),
     stages: Object.freeze([...stages]),
     stage(next: StageDefinition): Job {
-      return jobOf(name, input, [...stages, checkedStage(next, stages.length, name, input, true)]);
+      return jobOf(name, input, output, [...stages, checkedStage(next, stages.length, name, input, true)]);
     },
   };
   return Object.freeze(job) as Job;
+}
+
+/** The job's `output`, checked as the run options' are, in the job's words. */
+function validateOutput(output: unknown, job: string): OutputSpec {
+  try {
+    return resolveOutputSpec(output, {}, `job ${job}: output`);
+  } catch (err) {
+    if (err instanceof UsageError) throw new JobDefinitionError(err.message);
+    throw err;
+  }
 }
 
 /** @throws {JobDefinitionError} for a job with no stage: one made with `defineJob` and no `map`. */

@@ -2,6 +2,10 @@
  * The job contract: everything a job file sees. Keep this file short enough to read in a minute.
  */
 
+import type { OutputSpec } from '../output/output-spec.js';
+
+export type { ColumnType, OutputFormat, OutputSpec } from '../output/output-spec.js';
+
 /** A JSON-serialisable value: what keys and values may be. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -210,10 +214,14 @@ export interface PartitionPlan<K = Json> {
   make(keys: K[], n: number): Json;
 }
 
-/** What every job file names: the job, and what its first stage reads. */
+/**
+ * What every job file names: the job, what its first stage reads, and how its last stage writes
+ * (`output`; run options and `--output-format` may override the format and compression).
+ */
 export interface JobOptions<I extends InputSpec = InputSpec> {
   name: string;
   input?: I;
+  output?: OutputSpec;
 }
 
 /** A multi-stage job given as a list: each later stage maps over the records of the one before. */
@@ -229,6 +237,8 @@ export interface Job<Out = unknown> {
   readonly kind: 'fanout.job';
   readonly name: string;
   readonly input: InputSpec;
+  /** How the last stage's part files are written: JSONL when absent. */
+  readonly output?: OutputSpec;
   readonly stages: readonly StageDefinition[];
   /** The job with a stage after its last: a reduce stage, whose output is `{ key, value }` records. */
   stage<K = unknown, V = unknown, KO = unknown, VO = unknown>(

@@ -1,4 +1,4 @@
-import type { RecordSink } from '../output/record-sink.js';
+import type { PartSink } from '../output/part-sink.js';
 import type { MapTask, Split } from '../protocol/task-types.js';
 import type { RecordWriter } from '../shuffle/record-codec.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -37,7 +37,7 @@ export interface HolderContext {
   /** With `input.onBadRecord: 'skip'`: where records that cannot be parsed go instead of failing. */
   badRecords?: BadRecordLog;
   /** For a map-only stage: the part file each emitted record is written to, as it is emitted. */
-  sink?: RecordSink;
+  sink?: PartSink;
 }
 
 /** Writes `entries` to the writer of each key's partition: how a holder without a faster way drains. */

@@ -1,7 +1,8 @@
 import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, Json, StageDefinition, TaskContext } from '../job/types.js';
-import { openRecordSink } from '../output/record-sink.js';
+import { columnsSignature } from '../output/columns.js';
+import { openPartSink } from '../output/part-sink.js';
 import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
@@ -148,7 +149,7 @@ async function runMapOnlyTask(
   const { stage, ctx, log } = stageOf(job, task);
   const bad = badRecordLog(task);
   const watch = watchCancel(task.cancel);
-  const sink = openRecordSink(await openTaskStore(output.store).openWriter(output.key));
+  const sink = openPartSink(await openTaskStore(output.store).openWriter(output.key), output.format);
   const holder = new UserMapHolder(
     { task, partitionOf: () => 0, expectedKeys: 0, sink, ...(bad && { badRecords: bad }) },
     stage,
@@ -164,12 +165,14 @@ async function runMapOnlyTask(
       });
     }
     const badRecords = await bad?.close();
-    await sink.close();
+    const written = await sink.close();
     return {
       kind: 'map',
       shuffleKey: '',
       slices: [],
       outputKey: output.key,
+      ...(!written && { empty: true as const }),
+      ...(sink.columns && { columns: columnsSignature(sink.columns) }),
       metrics: {
         inputBytes,
         inputRecords: holder.inputRecords,

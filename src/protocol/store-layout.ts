@@ -43,10 +43,10 @@ type TaskPhase = 'map' | 'merge' | 'reduce';
 export const mergeTaskId = (stage: number, g: number): string => `s${stage}-g${pad(g)}`;
 /** A reduce task's id, stable across attempts: `s0-r00003`. */
 export const reduceTaskId = (stage: number, p: number): string => `s${stage}-r${pad(p)}`;
-/** The part file reduce partition p writes. */
-export const partFileName = (p: number): string => `part-${pad(p)}.jsonl`;
+/** The part file reduce partition p writes, named for its format (`.jsonl`, `.csv.gz`, `.parquet`). */
+export const partFileName = (p: number, ext = '.jsonl'): string => `part-${pad(p)}${ext}`;
 /** The part file map task i of a map-only stage writes. */
-export const mapPartFileName = (i: number): string => `part-m-${pad(i)}.jsonl`;
+export const mapPartFileName = (i: number, ext = '.jsonl'): string => `part-m-${pad(i)}${ext}`;
 
 /** Everything of one job in the work store. */
 export const jobPrefix = (jobId: string): string => `jobs/${jobId}/`;
@@ -122,11 +122,21 @@ export const reduceInputsPrefix = (jobId: string, stage: number): string =>
 export const stageOutputPrefix = (jobId: string, stage: number): string =>
   `${stageDataPrefix(jobId, stage)}out/`;
 /** One attempt's part file of a map-only stage's map task i, as attemptPartKey for a reducer's. */
-export const attemptMapPartKey = (outputPrefix: string, stage: number, i: number, attempt: number): string =>
-  `${outputPrefix}${TEMPORARY_DIR}/${mapTaskId(stage, i)}-a${attempt}/${mapPartFileName(i)}`;
+export const attemptMapPartKey = (
+  outputPrefix: string,
+  stage: number,
+  i: number,
+  attempt: number,
+  ext?: string,
+): string => `${outputPrefix}${TEMPORARY_DIR}/${mapTaskId(stage, i)}-a${attempt}/${mapPartFileName(i, ext)}`;
 /** One reduce attempt's part file, under `_temporary/` below the stage's output prefix. */
-export const attemptPartKey = (outputPrefix: string, stage: number, p: number, attempt: number): string =>
-  `${outputPrefix}${TEMPORARY_DIR}/${reduceTaskId(stage, p)}-a${attempt}/${partFileName(p)}`;
+export const attemptPartKey = (
+  outputPrefix: string,
+  stage: number,
+  p: number,
+  attempt: number,
+  ext?: string,
+): string => `${outputPrefix}${TEMPORARY_DIR}/${reduceTaskId(stage, p)}-a${attempt}/${partFileName(p, ext)}`;
 
 /** One map attempt's skipped records, in the output folder's `_temporary/` until it is committed. */
 export const attemptBadRecordsKey = (taskId: string, attempt: number): string =>

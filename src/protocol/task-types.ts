@@ -1,5 +1,6 @@
 import type { Compression } from '../job/input-compression.js';
 import type { InputSpec } from '../job/types.js';
+import type { OutputSpec } from '../output/output-spec.js';
 import type { FailedRecord } from '../stream/types.js';
 
 /**
@@ -88,7 +89,7 @@ export interface MapTask extends TaskBase {
    * For a map-only stage (no `reduce`): the attempt-scoped part file the task writes what `map`
    * emits to, instead of a shuffle object. The driver moves the committed attempt's into place.
    */
-  output?: { store: string; key: string };
+  output?: { store: string; key: string; format?: OutputSpec };
 }
 
 /** One partition's slice of one committed map output. */
@@ -111,6 +112,8 @@ export interface ReduceTask extends TaskBase {
   /** Store URL and attempt-scoped key of the part file to write. */
   outputStore: string;
   outputKey: string;
+  /** The part file's format, for the job's last stage; JSONL when absent. */
+  outputFormat?: OutputSpec;
 }
 
 /**
@@ -163,6 +166,10 @@ export interface MapResult {
   slices: PartitionSlice[];
   /** A map-only stage's part file, as the attempt wrote it (see MapTask.output). */
   outputKey?: string;
+  /** As ReduceResult's: no part file was written. */
+  empty?: true;
+  /** As ReduceResult's: the part's columns. */
+  columns?: string;
   metrics: TaskMetrics;
   /** Records the attempt skipped as bad, when it skipped any. */
   badRecords?: SkippedRecords;
@@ -191,6 +198,10 @@ export type ShuffleOutput = Pick<MapResult | MergeResult, 'shuffleKey' | 'slices
 export interface ReduceResult {
   kind: 'reduce';
   outputKey: string;
+  /** Set when no part file was written (see PartSink.close): there is nothing to move into place. */
+  empty?: true;
+  /** The part's columns (columnsSignature), for the formats that have them: parts must agree. */
+  columns?: string;
   metrics: TaskMetrics;
 }
 

@@ -1,7 +1,7 @@
+import type { PartSink } from '../output/part-sink.js';
 import type { KeyGroups } from '../shuffle/key-groups.js';
 import type { RecordReader } from '../shuffle/record-codec.js';
 import type { RecordSink } from './hash-spill.js';
-import type { PartWriter } from './part-writer.js';
 
 /**
  * What a reduce task groups its input in: the seam between the generic task (fetching slices,
@@ -21,7 +21,7 @@ export interface ReduceHolder extends Pick<KeyGroups, 'bytes' | 'size' | 'entrie
    * `reduce` per key and gives the same lines (in key order when `sorted`); false (nothing written)
    * where it cannot.
    */
-  writeDirect(out: PartWriter, sorted: boolean): Promise<boolean>;
+  writeDirect(out: PartSink, sorted: boolean): Promise<boolean>;
 }
 
 /** Any stage: records decoded and grouped (or combined) in KeyGroups. */

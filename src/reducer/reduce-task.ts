@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import { JobDefinitionError, NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition } from '../job/types.js';
+import { columnsSignature } from '../output/columns.js';
+import { openPartSink } from '../output/part-sink.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
 import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
@@ -14,7 +16,6 @@ import { withSpillDir } from '../task/spill-dir.js';
 import { openTaskStore } from '../task/task-store.js';
 import { combinerOf, isThenable, stageOf, userCodeError } from '../task/user-code.js';
 import { HashSpill, type SpillPartition } from './hash-spill.js';
-import { PartWriter } from './part-writer.js';
 import { GroupsHolder, type ReduceHolder } from './reduce-holder.js';
 import { SortedHolder } from './sorted-holder.js';
 import { SumHolder } from './sum-holder.js';
@@ -97,7 +98,11 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     }
     const partitions = hash?.finish() ?? [];
 
-    const out = new PartWriter(await openTaskStore(task.outputStore).openWriter(task.outputKey));
+    const out = openPartSink(
+      await openTaskStore(task.outputStore).openWriter(task.outputKey),
+      task.outputFormat,
+    );
+    let written: boolean;
     try {
       // One synchronous loop over the keys: it awaits only a reduce that returns a promise, and a
       // part writer holding a full chunk.
@@ -168,7 +173,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
       else if (stage.sortKeys) {
         if (!(await held.writeDirect(out, true))) await reduceAll(held.sortedEntries());
       } else await reduceHeld(held);
-      await out.close();
+      written = await out.close();
     } catch (err) {
       await out.abort();
       throw err;
@@ -176,6 +181,8 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     return {
       kind: 'reduce',
       outputKey: task.outputKey,
+      ...(!written && { empty: true as const }),
+      ...(out.columns && { columns: columnsSignature(out.columns) }),
       metrics: {
         inputBytes,
         inputRecords,

@@ -1,10 +1,10 @@
+import type { PartSink } from '../output/part-sink.js';
 import { jsonText } from '../shuffle/json-text.js';
 import { compareKeys } from '../shuffle/key-order.js';
 import { BYTE_DIGITS, newDigits, RADIX_UNITS, radixOrder, sortStrings } from '../shuffle/key-sort.js';
 import { endOfValue, isStringValue, type RecordReader, valueAt } from '../shuffle/record-codec.js';
 import type { RecordSink } from './hash-spill.js';
 import { jsonStringBytes, writeJsonString } from './json-bytes.js';
-import type { PartWriter } from './part-writer.js';
 import { type ReduceHolder, spillEntries } from './reduce-holder.js';
 
 /** Per record: its slice and start, and what sorting it takes (its index, digits, key bounds). */
@@ -127,10 +127,12 @@ export class SortedHolder implements ReduceHolder {
   /**
    * With emitEach: every record's line, `{"key":K,"value":V}`, in key order, written from the bytes
    * held: string keys and values are escaped from their UTF-8 as JSON.stringify escapes the text (see
-   * writeJsonString); others are decoded and written as PartWriter writes them.
+   * writeJsonString); others are decoded and written as JsonlSink writes them.
    */
-  async writeDirect(out: PartWriter): Promise<boolean> {
-    if (!this.#emitEach) return false;
+  async writeDirect(out: PartSink): Promise<boolean> {
+    // Only a JSONL part takes lines already encoded.
+    const writeLines = out.writeLines?.bind(out);
+    if (!this.#emitEach || writeLines === undefined) return false;
     const slices = this.#slices;
     const sliceOf = this.#slice;
     const startOf = this.#start;
@@ -154,7 +156,7 @@ export class SortedHolder implements ReduceHolder {
         (valueText === undefined ? jsonStringBytes(valueEnd - valueAt_ - 5) : 3 * valueText.length);
       if (pos + need > buf.length) {
         // A writer is done with a chunk once its write resolves: the one buffer serves every chunk.
-        if (pos > 0) await out.writeLines(buf.subarray(0, pos), lines);
+        if (pos > 0) await writeLines(buf.subarray(0, pos), lines);
         if (need > buf.length) buf = Buffer.allocUnsafe(need);
         pos = 0;
         lines = 0;
@@ -169,7 +171,7 @@ export class SortedHolder implements ReduceHolder {
       buf[pos++] = 0x0a;
       lines++;
     }
-    if (pos > 0) await out.writeLines(buf.subarray(0, pos), lines);
+    if (pos > 0) await writeLines(buf.subarray(0, pos), lines);
     return true;
   }
 

@@ -1,8 +1,8 @@
+import type { PartSink } from '../output/part-sink.js';
 import type { KeyGroups } from '../shuffle/key-groups.js';
 import type { RecordReader } from '../shuffle/record-codec.js';
 import type { RecordSink } from './hash-spill.js';
 import { KeySums } from './key-sums.js';
-import type { PartWriter } from './part-writer.js';
 import { type ReduceHolder, spillEntries } from './reduce-holder.js';
 
 /**
@@ -72,10 +72,11 @@ export class SumHolder implements ReduceHolder {
     this.#held.clear();
   }
 
-  async writeDirect(out: PartWriter, sorted: boolean): Promise<boolean> {
+  async writeDirect(out: PartSink, sorted: boolean): Promise<boolean> {
     const sums = this.#sums;
     // KeySums writes its keys as it holds them, in no order.
-    if (!this.#emitSum || sums === undefined || sorted) return false;
+    // Only a JSONL part takes lines already encoded.
+    if (!this.#emitSum || sums === undefined || sorted || !out.writeLines) return false;
     for (const [chunk, lines] of sums.jsonLines()) await out.writeLines(chunk, lines);
     return true;
   }

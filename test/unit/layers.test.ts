@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: readonly (readonly string[])[] = [
   ['errors.ts', 'duration.ts', 'backoff.ts', 'process-gone.ts'],
   ['store'],
-  ['job', 'stream/define-stream.ts', 'stream/types.ts'],
+  ['job', 'output/output-spec.ts', 'stream/define-stream.ts', 'stream/types.ts'],
   ['protocol'],
   ['shuffle'],
   ['task', 'output'],

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emitEach } from '../../../src/job/builtins.js';
 import { compareKeys } from '../../../src/job/key-order.js';
+import { JsonlSink } from '../../../src/output/jsonl-sink.js';
 import { jsonStringBytes, writeJsonString } from '../../../src/reducer/json-bytes.js';
-import { PartWriter } from '../../../src/reducer/part-writer.js';
 import { SortedHolder } from '../../../src/reducer/sorted-holder.js';
 import { radixOrder, sortStrings } from '../../../src/shuffle/key-sort.js';
 import { RecordReader, RecordWriter } from '../../../src/shuffle/record-codec.js';
@@ -11,7 +11,7 @@ import type { ObjectWriter } from '../../../src/store/object-store.js';
 import { groupOf, jsonKey } from '../../helpers/keys.js';
 
 /** A part writer into memory; `text()` is what it wrote. */
-function memoryPart(): { out: PartWriter; text(): string } {
+function memoryPart(): { out: JsonlSink; text(): string } {
   const chunks: Buffer[] = [];
   const sink: ObjectWriter = {
     // Copied: a writer may reuse its chunk once the write resolves.
@@ -21,7 +21,7 @@ function memoryPart(): { out: PartWriter; text(): string } {
     close: async () => {},
     abort: async () => {},
   };
-  return { out: new PartWriter(sink), text: () => Buffer.concat(chunks).toString('utf8') };
+  return { out: new JsonlSink(sink), text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 /** Encodes records into slices of `perSlice` records, as a reducer fetches them. */
@@ -147,7 +147,7 @@ describe('SortedHolder', () => {
     );
   });
 
-  it('with emitEach, writes the lines PartWriter would write for emitEach over its entries', async () => {
+  it('with emitEach, writes the lines JsonlSink would write for emitEach over its entries', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.oneof(stringKeys, jsonKey), values), { maxLength: 120 }),

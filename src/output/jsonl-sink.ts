@@ -1,11 +1,15 @@
 import { jsonText } from '../shuffle/json-text.js';
 import type { ObjectWriter } from '../store/object-store.js';
 import { checkKey, checkValue } from '../task/emit-checks.js';
+import type { PartSink } from './part-sink.js';
 
 const FLUSH_CHARS = 1 << 20;
 
-/** Writes `{"key":K,"value":V}` lines to a part file in large chunks; emit stays synchronous. */
-export class PartWriter {
+/**
+ * A JSONL part file: a reduce's `{"key":K,"value":V}` lines, or a map-only stage's records one per
+ * line, written in large chunks; emit stays synchronous.
+ */
+export class JsonlSink implements PartSink {
   readonly #out: ObjectWriter;
   #lines: string[] = [];
   #chars = 0;
@@ -30,6 +34,16 @@ export class PartWriter {
     this.records++;
   };
 
+  readonly write = (record: unknown): void => {
+    checkValue('map', record);
+    const line = jsonText(record, 'value');
+    this.#lines.push(line);
+    this.#chars += line.length + 1;
+    this.records++;
+  };
+
+  readonly columns = undefined;
+
   /** Whether a chunk is ready: call flush() before more emits. */
   get full(): boolean {
     return this.#chars >= FLUSH_CHARS;
@@ -53,9 +67,10 @@ export class PartWriter {
     await this.#out.write(chunk);
   }
 
-  async close(): Promise<void> {
+  async close(): Promise<boolean> {
     await this.flush();
     await this.#out.close();
+    return true;
   }
 
   async abort(): Promise<void> {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UserCodeError } from '../../../src/errors.js';
-import { PartWriter } from '../../../src/reducer/part-writer.js';
+import { JsonlSink } from '../../../src/output/jsonl-sink.js';
 import type { ObjectWriter } from '../../../src/store/object-store.js';
 
-/** Writes records through a PartWriter into memory and returns the part file's text. */
+/** Writes records through a JsonlSink into memory and returns the part file's text. */
 async function partText(records: [unknown, unknown][]): Promise<string> {
   const chunks: Uint8Array[] = [];
   const sink: ObjectWriter = {
@@ -14,7 +14,7 @@ async function partText(records: [unknown, unknown][]): Promise<string> {
     close: async () => {},
     abort: async () => {},
   };
-  const w = new PartWriter(sink);
+  const w = new JsonlSink(sink);
   for (const [k, v] of records) w.emit(k, v);
   await w.close();
   return Buffer.concat(chunks).toString('utf8');
@@ -24,7 +24,7 @@ async function partText(records: [unknown, unknown][]): Promise<string> {
 const expected = (records: [unknown, unknown][]): string =>
   records.map(([key, value]) => `${JSON.stringify({ key, value: value ?? null })}\n`).join('');
 
-describe('PartWriter', () => {
+describe('JsonlSink', () => {
   it('writes each record as JSON.stringify would, on the fast path for string keys and numbers too', async () => {
     const records: [unknown, unknown][] = [
       ['word', 1],
@@ -113,7 +113,7 @@ describe('PartWriter', () => {
 
   it('counts the bytes it writes, which the next stage expects its part file to hold', async () => {
     const chunks: Uint8Array[] = [];
-    const w = new PartWriter({
+    const w = new JsonlSink({
       write: async (chunk) => {
         chunks.push(Buffer.from(chunk));
       },
