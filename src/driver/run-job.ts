@@ -161,8 +161,8 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   try {
     checkHasStages(definition);
     const outputSpec = resolveOutputSpec(definition.output, {
-      ...(opts.outputFormat !== undefined && { format: opts.outputFormat }),
-      ...(opts.outputCompression !== undefined && { compression: opts.outputCompression }),
+      format: opts.outputFormat,
+      compression: opts.outputCompression,
     });
     const jobId = opts.resume ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const state = new JobState(work, jobId);

@@ -177,14 +177,7 @@ function outputOverrides(o: RunOptions): Pick<ResolvedOptions, 'outputFormat' | 
       `outputCompression must be 'gzip' or 'none', got ${JSON.stringify(o.outputCompression)}`,
     );
   // gzip with arrow or parquet is refused here as in a job file; the job's own format comes later.
-  resolveOutputSpec(
-    undefined,
-    {
-      ...(o.outputFormat !== undefined && { format: o.outputFormat }),
-      ...(o.outputCompression !== undefined && { compression: o.outputCompression }),
-    },
-    'output',
-  );
+  resolveOutputSpec(undefined, { format: o.outputFormat, compression: o.outputCompression }, 'output');
   return { outputFormat: o.outputFormat, outputCompression: o.outputCompression };
 }
 

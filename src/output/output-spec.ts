@@ -39,7 +39,7 @@ export function partExtension(spec: OutputSpec | undefined): string {
  */
 export function resolveOutputSpec(
   base: unknown,
-  over: { format?: string; compression?: string } = {},
+  over: { format?: string | undefined; compression?: string | undefined } = {},
   where = 'output',
 ): OutputSpec {
   if (base !== undefined && (typeof base !== 'object' || base === null || Array.isArray(base)))
