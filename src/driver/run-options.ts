@@ -8,7 +8,7 @@ import {
 } from '../backends/backends.js';
 import { UsageError } from '../errors.js';
 import { MAX_PARTITIONS } from '../job/define-job.js';
-import { OUTPUT_FORMATS, type OutputFormat, resolveOutputSpec } from '../output/output-spec.js';
+import { type OutputFormat, resolveOutputSpec } from '../output/output-spec.js';
 import { PRICES, type PriceTable, parsePrices } from './prices.js';
 import type { ProgressEvent } from './progress.js';
 
@@ -168,16 +168,12 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
 
 /** The format and compression asked for, each checked alone (the job's output is laid under them later). */
 function outputOverrides(o: RunOptions): Pick<ResolvedOptions, 'outputFormat' | 'outputCompression'> {
-  if (o.outputFormat !== undefined && !OUTPUT_FORMATS.includes(o.outputFormat))
-    throw new UsageError(
-      `outputFormat must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(o.outputFormat)}`,
-    );
-  if (o.outputCompression !== undefined && o.outputCompression !== 'gzip' && o.outputCompression !== 'none')
-    throw new UsageError(
-      `outputCompression must be 'gzip' or 'none', got ${JSON.stringify(o.outputCompression)}`,
-    );
-  // gzip with arrow or parquet is refused here as in a job file; the job's own format comes later.
-  resolveOutputSpec(undefined, { format: o.outputFormat, compression: o.outputCompression }, 'output');
+  // Checked here as in a job file (gzip with arrow or parquet too); the job's own format comes later.
+  resolveOutputSpec(undefined, {
+    format: o.outputFormat,
+    compression: o.outputCompression,
+    names: { format: 'outputFormat', compression: 'outputCompression' },
+  });
   return { outputFormat: o.outputFormat, outputCompression: o.outputCompression };
 }
 

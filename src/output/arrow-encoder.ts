@@ -14,7 +14,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import type { ObjectWriter } from '../store/object-store.js';
-import { type Column, cellText } from './columns.js';
+import type { Column } from './columns.js';
 import type { ColumnType } from './output-spec.js';
 import type { BatchEncoder } from './row-sink.js';
 
@@ -71,12 +71,9 @@ export function arrowEncoder(out: ObjectWriter, columns: readonly Column[]): Bat
     async batch(values, rows) {
       const children = columns.map((c, i) => {
         const column = values[i] as unknown[];
+        // A json column's values come as JSON text (see columnValues).
         const cells =
-          c.type === 'int64'
-            ? column.map((v) => (v === null ? null : BigInt(v as number)))
-            : c.type === 'json'
-              ? column.map((v) => (v === null ? null : cellText('json', v)))
-              : column;
+          c.type === 'int64' ? column.map((v) => (v === null ? null : BigInt(v as number))) : column;
         return vectorFromArray(cells as never, (schema.fields[i] as Field).type).data[0];
       });
       const data = makeData({

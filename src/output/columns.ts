@@ -68,14 +68,16 @@ function kindOf(v: unknown): ColumnType | undefined {
 
 /**
  * The rows' values column by column, checked against the columns' types: null where a row lacks a
- * field, a json column's values as they are (each writer encodes them). @throws {UserCodeError}
- * (not retried: the same records fail again) for a field not among the columns or a value that does
- * not fit its column's type.
+ * field; a json column's values as JSON text when `jsonAsText` (CSV and Arrow write that text),
+ * else as they are (hyparquet-writer encodes them itself). @throws {UserCodeError} (not retried:
+ * the same records fail again) for a field not among the columns or a value that does not fit its
+ * column's type.
  */
 export function columnValues(
   columns: readonly Column[],
   rows: readonly Row[],
   declared: boolean,
+  jsonAsText: boolean,
 ): unknown[][] {
   const out = columns.map(() => new Array<unknown>(rows.length));
   const index = new Map(columns.map((c, i) => [c.name, i]));
@@ -87,13 +89,13 @@ export function columnValues(
     for (let c = 0; c < columns.length; c++) {
       const col = columns[c] as Column;
       const v = row[col.name];
-      (out[c] as unknown[])[r] = v === undefined || v === null ? null : fitted(col, v, declared);
+      (out[c] as unknown[])[r] = v === undefined || v === null ? null : fitted(col, v, declared, jsonAsText);
     }
   }
   return out;
 }
 
-function fitted(col: Column, v: unknown, declared: boolean): unknown {
+function fitted(col: Column, v: unknown, declared: boolean, jsonAsText: boolean): unknown {
   switch (col.type) {
     case 'string':
       if (typeof v === 'string') return v;
@@ -107,9 +109,10 @@ function fitted(col: Column, v: unknown, declared: boolean): unknown {
     case 'boolean':
       if (typeof v === 'boolean') return v;
       break;
-    case 'json':
-      jsonText(v, 'value');
-      return v;
+    case 'json': {
+      const text = jsonText(v, 'value');
+      return jsonAsText ? text : v;
+    }
   }
   const shown =
     typeof v === 'string' ? JSON.stringify(v).slice(0, 60) : String(jsonText(v, 'value')).slice(0, 60);
@@ -129,13 +132,6 @@ function unknownField(name: string, columns: readonly Column[], declared: boolea
     `output record has a field "${name}" not among the part's columns (${names})${declared ? ', declared in output.columns' : "; a part's columns come from its first records: declare output.columns to name them all"}`,
     { retryable: false },
   );
-}
-
-/** A json column's value, or any value of a CSV cell, as text. */
-export function cellText(type: ColumnType, v: unknown): string {
-  if (v === null) return '';
-  if (type === 'json') return jsonText(v, 'value');
-  return String(v);
 }
 
 /** `key:string,value:double`: how part results say which columns they wrote, to be compared. */

@@ -1,5 +1,5 @@
 import type { ObjectWriter } from '../store/object-store.js';
-import { type Column, cellText } from './columns.js';
+import type { Column } from './columns.js';
 import type { BatchEncoder } from './row-sink.js';
 
 /**
@@ -21,7 +21,7 @@ export function csvEncoder(out: ObjectWriter, columns: readonly Column[]): Batch
           if (c > 0) line += ',';
           if (v === null) continue;
           const type = (columns[c] as Column).type;
-          line += type === 'string' || type === 'json' ? quote(cellText(type, v)) : String(v);
+          line += type === 'string' || type === 'json' ? quote(v as string) : String(v);
         }
         lines.push(line);
       }

@@ -33,15 +33,19 @@ export function partExtension(spec: OutputSpec | undefined): string {
   return `.${format}${spec?.compression === 'gzip' ? '.gz' : ''}`;
 }
 
+/** A run's format and compression over the job's, with the names a message gives them. */
+export interface OutputOverrides {
+  format?: string | undefined;
+  compression?: string | undefined;
+  /** What to call each in a message: `outputFormat`, `--output-format`. @default `${where}: format` */
+  names?: { format: string; compression: string };
+}
+
 /**
  * Checks an output spec from a job file, an option or a flag, and lays `over` (run options) over
  * `base` (the job's own). @throws {UsageError} in one line naming what is wrong.
  */
-export function resolveOutputSpec(
-  base: unknown,
-  over: { format?: string | undefined; compression?: string | undefined } = {},
-  where = 'output',
-): OutputSpec {
+export function resolveOutputSpec(base: unknown, over: OutputOverrides = {}, where = 'output'): OutputSpec {
   if (base !== undefined && (typeof base !== 'object' || base === null || Array.isArray(base)))
     throw new UsageError(`${where} must be an object such as { format: 'parquet' }`);
   const b = (base ?? {}) as Record<string, unknown>;
@@ -49,15 +53,17 @@ export function resolveOutputSpec(
     if (!['format', 'compression', 'columns'].includes(k))
       throw new UsageError(`${where}: unknown option ${JSON.stringify(k)} (format, compression, columns)`);
   }
+  const name = (field: 'format' | 'compression') =>
+    over[field] !== undefined && over.names ? over.names[field] : `${where}: ${field}`;
   const format = over.format ?? b.format ?? 'jsonl';
   if (!OUTPUT_FORMATS.includes(format as OutputFormat))
     throw new UsageError(
-      `${where}: format must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
+      `${name('format')} must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
     );
   const compression = over.compression ?? b.compression;
   if (compression !== undefined && compression !== 'gzip' && compression !== 'none')
     throw new UsageError(
-      `${where}: compression must be 'gzip' or 'none', got ${JSON.stringify(compression)}`,
+      `${name('compression')} must be 'gzip' or 'none', got ${JSON.stringify(compression)}`,
     );
   const gzip = compression === 'gzip';
   if (gzip && (format === 'arrow' || format === 'parquet'))

@@ -84,7 +84,12 @@ export class RowSink implements PartSink {
     this.#rows = [];
     this.#chars = 0;
     this.#columns ??= inferColumns(rows);
-    const values = columnValues(this.#columns, rows, this.#declared !== undefined);
+    const values = columnValues(
+      this.#columns,
+      rows,
+      this.#declared !== undefined,
+      this.#format !== 'parquet',
+    );
     this.#encoder ??= await this.#open(this.#columns);
     await this.#encoder.batch(values, rows.length);
   }

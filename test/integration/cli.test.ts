@@ -261,6 +261,14 @@ describe('mr run', () => {
     [['run', 'jobs/wordcount.ts', '-o', 'package.json'], /output package\.json is a file, not a folder/],
     [['run', 'jobs/wordcount.ts', '--concurrency', 'two'], /invalid value "two" for --concurrency/],
     [['run', 'jobs/wordcount.ts', '--split-size', '12XB'], /invalid size "12XB" for --split-size/],
+    [
+      ['run', 'jobs/wordcount.ts', '--output-format', 'xml'],
+      /outputFormat must be one of jsonl, csv, arrow, parquet, got "xml"/,
+    ],
+    [
+      ['run', 'jobs/wordcount.ts', '--output-format', 'parquet', '--output-compression', 'gzip'],
+      /parquet part files compress their own pages; compression 'gzip' is for jsonl and csv/,
+    ],
     [['run', 'jobs/missing.ts'], /job file not found: jobs\/missing\.ts/],
     [['run', 'test/fixtures/jobs/not-a-job.ts', '-i', 'jobs/data/wordcount'], /does not export a job/],
     [['run', 'jobs/wordcount.ts', '-i', 'no/such/dir'], /input not found: no\/such\/dir/],
