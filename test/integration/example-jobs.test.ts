@@ -43,6 +43,8 @@ import {
 } from '../helpers/factories.js';
 import { writeOrdersParquet } from '../helpers/parquet-files.js';
 import { readOutput } from '../helpers/read-output.js';
+import { duckdbColumns, duckdbRows, sqlString } from '../helpers/read-outputs.js';
+import { makeSample } from '../helpers/samples.js';
 
 type Files = Record<string, string | Buffer>;
 
@@ -421,5 +423,43 @@ describe('example jobs on the local backend', { timeout: 120_000 }, () => {
     });
     expect(await readOutput(join(dir, 'out'), oracle.read)).toEqual(oracle.output);
     expect(result.counters.inputRecords).toBe(oracle.inputRecords);
+  });
+
+  it('latency-by-path writes Parquet over the clean-logs sample that DuckDB reads as the oracle', async () => {
+    const { records } = makeSample('clean-logs');
+    const want = new Map<string, { requests: number; total: number; max: number }>();
+    for (const e of records) {
+      const t = want.get(e.path) ?? { requests: 0, total: 0, max: 0 };
+      want.set(e.path, {
+        requests: t.requests + 1,
+        total: t.total + e.latencyMs,
+        max: Math.max(t.max, e.latencyMs),
+      });
+    }
+    const dir = await mkdtemp(join(root, 'latency-by-path-'));
+    const result = await runJob(jobPath('latency-by-path'), {
+      input: [fileURLToPath(new URL('../../jobs/data/clean-logs', import.meta.url))],
+      output: join(dir, 'out'),
+      workDir: join(dir, 'work'),
+      concurrency: 2,
+      // Many map tasks, so combine and reduce add up tallies from several.
+      splitSize: 8 * 1024,
+      partitions: 3,
+    });
+    expect(result.counters.inputRecords).toBe(records.length);
+    expect((await readdir(join(dir, 'out'))).filter((n) => n.endsWith('.parquet')).length).toBe(3);
+    const from = `read_parquet(${sqlString(join(dir, 'out', '*.parquet'))})`;
+    expect(await duckdbColumns(from)).toEqual({
+      key: 'VARCHAR',
+      requests: 'BIGINT',
+      mean_ms: 'DOUBLE',
+      max_ms: 'BIGINT',
+    });
+    const rows = await duckdbRows(`SELECT key, requests, mean_ms, max_ms FROM ${from} ORDER BY key`);
+    expect(rows).toEqual(
+      [...want]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, t]) => ({ key, requests: t.requests, mean_ms: t.total / t.requests, max_ms: t.max })),
+    );
   });
 });
