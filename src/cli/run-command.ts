@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import type { OutputFormat } from '../output/output-spec.js';
 import { isUrl } from '../store/open-store.js';
 import { formatFaults } from '../task/faults.js';
+import { heapSizer } from './heap-sizing.js';
 import { fanInFlag, formatBytes, parseCount, parseSize } from './parse-size.js';
 import { pricesFrom } from './prices-flag.js';
 import { createProgressView } from './progress-view.js';
@@ -134,6 +135,7 @@ async function withProgress<R extends JobResult | undefined>(
     cancel.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const sizeHeaps = heapSizer();
   let result: R;
   try {
     result = await run({
@@ -141,6 +143,7 @@ async function withProgress<R extends JobResult | undefined>(
       onProgress: (e) => {
         // The job's id comes first, even with --quiet: it names the job to look up, resume or clean.
         if (e.type === 'job-start') process.stderr.write(`job ${e.jobId}\n`);
+        sizeHeaps(e);
         view.onEvent(e);
       },
     });
