@@ -203,11 +203,22 @@ function tableOf(date: string, rows: Row[]): string {
   const lines = [
     `Measured ${date.slice(0, 10)} by \`npm run bench\` on this project's 2-core machine (\`bench/results/${date.slice(0, 10)}.json\`):`,
     '',
-    '| figure | measured | target | met |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.figure} | ${r.measured} | ${r.target} | ${r.met ? 'yes' : 'no'} |`),
+    ...alignedTable([
+      ['figure', 'measured', 'target', 'met'],
+      ...rows.map((r) => [r.figure, r.measured, r.target, r.met ? 'yes' : 'no']),
+    ]),
   ];
   return lines.join('\n');
+}
+
+/** A Markdown table with its columns padded, as the formatter (biome) lays README tables out. */
+function alignedTable(cells: string[][]): string[] {
+  const widths = (cells[0] as string[]).map((_, c) =>
+    Math.max(3, ...cells.map((row) => (row[c] as string).length)),
+  );
+  const line = (row: string[]) => `| ${row.map((v, c) => v.padEnd(widths[c] as number)).join(' | ')} |`;
+  const [head, ...body] = cells as [string[], ...string[][]];
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
 }
 
 /** `mr bench` of the word count at 1 and 2 workers, for its chart; the chart's path, or undefined. */
