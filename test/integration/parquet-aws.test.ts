@@ -61,11 +61,11 @@ describe('parquet input on the aws backend', { timeout: 180_000 }, () => {
   });
 
   it.each([
-    ['parquet', undefined, 'read_parquet', '.parquet', 'DOUBLE'],
-    ['csv', 'gzip', 'read_csv', '.csv.gz', 'DOUBLE'],
+    ['.parquet', 'parquet', undefined, 'read_parquet', 'DOUBLE'],
+    ['.csv.gz', 'csv', 'gzip', 'read_csv', 'DOUBLE'],
   ] as const)(
-    'writes %s (%s) part files to S3 that DuckDB reads as the oracle',
-    async (format, compression, reader, ext, valueType) => {
+    'writes %s part files to S3 that DuckDB reads as the oracle',
+    async (ext, format, compression, reader, valueType) => {
       const env = aws as AwsTestEnv;
       const prefix = `out/parquet-as-${format}/`;
       await runJob(resolve('jobs/parquet-revenue.ts'), {
