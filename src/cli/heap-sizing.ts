@@ -2,7 +2,7 @@
  * How `mr` sizes V8's heaps. By default V8 lets a heap grow to 2-3 times what it holds before
  * collecting; `--optimize-for-size` collects sooner, but it is process-wide, so it slows the job's
  * own code in the local worker threads as much as it shrinks the driver: a CSV aggregation's map
- * phase took 1.8 s with it and 1.0 s without (bench/README.md, "Driver memory"). Most of a small
+ * phase took 1.8 s with it and 1.0 s without (bench/README.md, "CSV aggregation" and "Driver memory"). Most of a small
  * plan's memory is the job's, so `mr` runs at full speed, and turns the flag on only when a phase
  * plans more than LARGE_PLAN_TASKS tasks, where the driver's bookkeeping of every task is what
  * grows (104,858 tasks: 550-650 MB peak without it, 310-340 MB with). V8 reads the flag as it
