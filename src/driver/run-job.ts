@@ -57,7 +57,7 @@ import { type ResolvedOptions, type RunOptions, resolveOptions } from './run-opt
 import { sampleKeys } from './sample-keys.js';
 import { type AttemptEvent, runAll, type TaskSpec } from './schedule.js';
 import { sniffCompression } from './sniff-compression.js';
-import { commitBadRecords, commitParts } from './stage-commit.js';
+import { commitBadRecords, commitParts, type PartResult } from './stage-commit.js';
 import {
   mapTaskSpecs,
   mergeInputs,
@@ -499,7 +499,7 @@ class JobRun {
       async (r) =>
         (r.outputKey === undefined
           ? Boolean(await this.work.head(r.shuffleKey))
-          : r.empty === true || (await partInPlace(target, r.outputKey, outPrefix))) &&
+          : await partInPlace(target, { ...r, outputKey: r.outputKey }, outPrefix)) &&
         (!r.badRecords || Boolean(await this.out.head(r.badRecords.key))),
     );
     const budget = input.onBadRecord === 'skip' ? new BadRecordBudget(input.maxBadRecords) : undefined;
@@ -540,10 +540,8 @@ class JobRun {
     const reduceLedger = new CommitLedger<ReduceResult>();
     const shuffleBytes = maps.reduce((n, m) => n + m.result.metrics.outputBytes, 0);
     const shuffled = (): readonly { result: ShuffleOutput }[] => merged ?? maps;
-    const priorReduces = await this.#prior<ReduceResult>(
-      s,
-      'reduce',
-      async (r) => r.empty === true || (await partInPlace(target, r.outputKey, outPrefix)),
+    const priorReduces = await this.#prior<ReduceResult>(s, 'reduce', (r) =>
+      partInPlace(target, r, outPrefix),
     );
     let lists: { count: number; crc: number }[] = [];
     let reduceMs = 0;
@@ -665,14 +663,7 @@ class JobRun {
     }
     const outputs = await commitParts(
       target,
-      maps.map(({ result }) => ({
-        result: {
-          outputKey: result.outputKey ?? '',
-          metrics: result.metrics,
-          ...(result.empty && { empty: true as const }),
-          ...(result.columns !== undefined && { columns: result.columns }),
-        },
-      })),
+      maps.map(({ result }) => ({ result: { ...result, outputKey: result.outputKey ?? '' } })),
       outPrefix,
     );
     const usage = stageRequests({
@@ -998,8 +989,14 @@ function summarize(o: ResolvedOptions): Record<string, unknown> {
 /**
  * Whether an attempt's part file is still where it wrote it, or already moved into place under
  * `prefix` (by a run that stopped during the moves): a committed attempt a resumed run may keep.
+ * An empty part wrote no file (see PartSink.close): there is nothing to look for, and it is kept.
  */
-async function partInPlace(target: ObjectStore, outputKey: string, prefix: string): Promise<boolean> {
+async function partInPlace(
+  target: ObjectStore,
+  { outputKey, empty }: Pick<PartResult, 'outputKey' | 'empty'>,
+  prefix: string,
+): Promise<boolean> {
+  if (empty) return true;
   const moved = `${prefix}${outputKey.slice(outputKey.lastIndexOf('/') + 1)}`;
   return Boolean((await target.head(outputKey)) ?? (await target.head(moved)));
 }

@@ -1,8 +1,7 @@
 import { NotJsonError, noteAlso, UserCodeError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, Json, StageDefinition, TaskContext } from '../job/types.js';
-import { columnsSignature } from '../output/columns.js';
-import { openPartSink } from '../output/part-sink.js';
+import { closedPart, openPartSink } from '../output/part-sink.js';
 import type { MapResult, MapTask, SkippedRecords } from '../protocol/task-types.js';
 import { hashPartition } from '../shuffle/key-order.js';
 import { RecordWriter } from '../shuffle/record-codec.js';
@@ -171,8 +170,7 @@ async function runMapOnlyTask(
       shuffleKey: '',
       slices: [],
       outputKey: output.key,
-      ...(!written && { empty: true as const }),
-      ...(sink.columns && { columns: columnsSignature(sink.columns) }),
+      ...closedPart(sink, written),
       metrics: {
         inputBytes,
         inputRecords: holder.inputRecords,

@@ -3,7 +3,7 @@
  * records (a reducer, a map-only stage's map task) and how records become bytes.
  */
 import type { ObjectWriter } from '../store/object-store.js';
-import type { Column } from './columns.js';
+import { type Column, columnsSignature } from './columns.js';
 import { gzipWriter } from './gzip-writer.js';
 import { JsonlSink } from './jsonl-sink.js';
 import type { OutputSpec } from './output-spec.js';
@@ -41,4 +41,15 @@ export function openPartSink(out: ObjectWriter, spec: OutputSpec | undefined): P
   const to = spec?.compression === 'gzip' ? gzipWriter(out) : out;
   const format = spec?.format ?? 'jsonl';
   return format === 'jsonl' ? new JsonlSink(to) : new RowSink(to, format, spec?.columns);
+}
+
+/**
+ * What a task's result says of the part it closed (`written`: what close() returned): `empty` when
+ * no file was written, and the columns written, for the driver to check that parts agree.
+ */
+export function closedPart(sink: PartSink, written: boolean): { empty?: true; columns?: string } {
+  return {
+    ...(!written && { empty: true as const }),
+    ...(sink.columns && { columns: columnsSignature(sink.columns) }),
+  };
 }

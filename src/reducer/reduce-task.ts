@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { JobDefinitionError, NotJsonError } from '../errors.js';
 import { builtinOf } from '../job/builtins.js';
 import type { Job, StageDefinition } from '../job/types.js';
-import { columnsSignature } from '../output/columns.js';
-import { openPartSink } from '../output/part-sink.js';
+import { closedPart, openPartSink } from '../output/part-sink.js';
 import type { ReduceInput, ReduceResult, ReduceTask } from '../protocol/task-types.js';
 import { createKeyGroups } from '../shuffle/key-groups.js';
 import { RecordReader } from '../shuffle/record-codec.js';
@@ -181,8 +180,7 @@ export async function runReduceTask(job: Job, task: ReduceTask): Promise<ReduceR
     return {
       kind: 'reduce',
       outputKey: task.outputKey,
-      ...(!written && { empty: true as const }),
-      ...(out.columns && { columns: columnsSignature(out.columns) }),
+      ...closedPart(out, written),
       metrics: {
         inputBytes,
         inputRecords,
