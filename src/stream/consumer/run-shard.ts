@@ -50,9 +50,7 @@ export async function runShard(
     : shard.parents.some((p) => ended.has(p))
       ? 'TRIM_HORIZON' // a child of a shard read to its end starts at its beginning
       : job.startingPosition;
-  // One call fills every lane once; Kinesis returns at most 10,000 records a call.
-  const limit = Math.min(10_000, job.batchSize * job.parallelization);
-  const reader = new ShardReader(o.kinesis, o.streamName, shard.shardId, start, limit, o.pacing);
+  const reader = new ShardReader(o.kinesis, o.streamName, shard.shardId, start, o.pacing);
   const stats: ShardStats = { records: 0, retries: 0, deadLetters: 0, inFlight: 0 };
   const pipeline = new ShardPipeline({
     job,

@@ -109,14 +109,16 @@ export class ShardPipeline {
     try {
       while (!stop.aborted && this.#failure === undefined) {
         if (this.#targetLanes !== this.#lanes.length && !(await this.#relane())) continue;
-        if (this.#buffered() >= 2 * job.batchSize * this.#lanes.length) {
+        // Reading pauses while the lanes hold two batches each, and a call reads no more than fits.
+        const room = 2 * job.batchSize * this.#lanes.length - this.#buffered();
+        if (room <= 0) {
           await this.#wake.wait();
           continue;
         }
         let read: ReadResult;
         const readAt = Date.now();
         try {
-          read = await reader.read(stop);
+          read = await reader.read(room, stop);
         } catch (err) {
           // Not thrown from here: batches in flight must finish and be checkpointed first.
           this.#failure ??= err;

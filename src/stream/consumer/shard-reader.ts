@@ -17,7 +17,7 @@ export type ReadStart = StartingPosition | { after: string };
 
 /** Pacing of one shard's GetRecords calls. */
 export interface ReaderPacing {
-  /** Least time between calls: Kinesis allows 5 calls/s per shard. @default 200 */
+  /** Least time between the starts of two calls: Kinesis allows 5 calls/s per shard. @default 200 */
   minIntervalMs?: number;
   /** Wait after an empty read, so an idle shard costs one call a second as with Lambda. @default 1000 */
   idleMs?: number;
@@ -57,14 +57,16 @@ export class ShardReader {
     private readonly stream: string,
     readonly shardId: string,
     private readonly start: ReadStart,
-    private readonly limit: number,
     pacing: ReaderPacing = {},
   ) {
     this.#pacing = { ...STREAM_OPTION_DEFAULTS.pacing, ...pacing };
   }
 
-  /** One paced GetRecords call; returns no records at once when the signal aborts. */
-  async read(signal?: AbortSignal): Promise<ReadResult> {
+  /**
+   * One paced GetRecords call for at most `limit` records (Kinesis returns at most 10,000); returns
+   * no records at once when the signal aborts.
+   */
+  async read(limit: number, signal?: AbortSignal): Promise<ReadResult> {
     for (;;) {
       await sleep(this.#nextCallAt - Date.now(), signal);
       if (signal?.aborted) return { records: [], ended: false };
@@ -74,9 +76,11 @@ export class ShardReader {
         throw kinesisError(err, this.stream, this.shardId);
       }
       let out: GetRecordsOutput;
+      // Kinesis counts calls a second, so the next call is paced from this one's start, not its answer.
+      const calledAt = Date.now();
       try {
         out = await this.client.send(
-          new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: this.limit }),
+          new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: Math.min(10_000, limit) }),
         );
       } catch (err) {
         const name = err instanceof Error ? err.name : '';
@@ -116,7 +120,9 @@ export class ShardReader {
       const ended = out.NextShardIterator == null;
       const caughtUp = records.length === 0 || out.MillisBehindLatest === 0;
       this.#nextCallAt =
-        Date.now() + (caughtUp && records.length === 0 ? this.#pacing.idleMs : this.#pacing.minIntervalMs);
+        caughtUp && records.length === 0
+          ? Date.now() + this.#pacing.idleMs
+          : calledAt + this.#pacing.minIntervalMs;
       return { records, ended };
     }
   }

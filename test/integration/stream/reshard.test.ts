@@ -79,6 +79,33 @@ describe('resharding and throttling', () => {
     for (const [, seqs] of perKey) expect(seqs).toEqual(seqs.map((_, i) => i));
   });
 
+  it('paces GetRecords calls from their starts and asks for no more records than the read allows', async () => {
+    const k = kinesisClient(emu.kinesis.endpoint);
+    await createStream(k, 'paced', 1);
+    await putKeyed(k, 'paced', 1, 30);
+    const shards = await k.send(new ListShardsCommand({ StreamName: 'paced' }));
+    const calls: { at: number; limit: number | undefined }[] = [];
+    // A slow answer (40 ms) must not be added to the interval, nor let two calls start within it.
+    const stub = {
+      send: async (command: unknown) => {
+        if (command instanceof GetRecordsCommand) {
+          calls.push({ at: Date.now(), limit: command.input.Limit });
+          await new Promise((r) => setTimeout(r, 40));
+        }
+        return k.send(command as GetRecordsCommand);
+      },
+    } as unknown as KinesisClient;
+    const reader = new ShardReader(stub, 'paced', shards.Shards?.[0]?.ShardId ?? '', 'TRIM_HORIZON', {
+      minIntervalMs: 100,
+    });
+    const got: number[] = [];
+    for (const limit of [10, 7, 50_000]) got.push((await reader.read(limit)).records.length);
+    expect(got).toEqual([10, 7, 13]);
+    expect(calls.map((c) => c.limit)).toEqual([10, 7, 10_000]);
+    const gaps = calls.slice(1).map((c, i) => c.at - (calls[i]?.at as number));
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(99);
+  });
+
   it('backs off when GetRecords is throttled, then reads on', async () => {
     const k = kinesisClient(emu.kinesis.endpoint);
     await createStream(k, 'throttle', 1);
@@ -100,12 +127,12 @@ describe('resharding and throttling', () => {
         return k.send(command as GetRecordsCommand);
       },
     } as unknown as KinesisClient;
-    const reader = new ShardReader(stub, 'throttle', shards.Shards?.[0]?.ShardId ?? '', 'TRIM_HORIZON', 100, {
+    const reader = new ShardReader(stub, 'throttle', shards.Shards?.[0]?.ShardId ?? '', 'TRIM_HORIZON', {
       minIntervalMs: 10,
       throttleBaseMs: 40,
       throttleCapMs: 200,
     });
-    const out = await reader.read();
+    const out = await reader.read(100);
     expect(out.records).toHaveLength(5);
     expect(reader.throttles).toBe(3);
     expect(calls).toHaveLength(4);
