@@ -5,11 +5,11 @@
  * first. The first round's outputs are checked (bench/sort-check.ts): every record of the input once,
  * in key order, within and across part files.
  *
- *   npm run bench:sort -- [--rounds 3] [--size 256] [--partitions 8] [--only mr|sort]
+ *   npm run bench:sort -- [--rounds 3] [--size 256] [--partitions 64] [--only mr|sort]
  *
  * `--size` is in MiB. A full run appends one JSON line to bench/results/sort.jsonl.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     options: {
       rounds: { type: 'string', default: '3' },
       size: { type: 'string', default: '256' },
-      partitions: { type: 'string', default: '8' },
+      partitions: { type: 'string', default: '64' },
       only: { type: 'string' },
     },
   });
@@ -203,6 +203,8 @@ async function main(): Promise<void> {
       const line: string[] = [`round ${round}:`];
       loads.push(loadavg()[0] as number);
       for (const tool of order) {
+        // The other tool's output is written back first, outside either one's time.
+        spawnSync('sync');
         const r =
           tool === 'mr'
             ? await run(process.execPath, mrArgs(join(tmp, 'mr')))
