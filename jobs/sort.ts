@@ -7,7 +7,9 @@
  * their input order.
  *
  * The built-in `emitEach` emits every value of a key under it; with sorted keys and no combiner the
- * engine writes the part files from the shuffle's bytes, never decoding a payload.
+ * engine writes the part files from the shuffle's bytes, never decoding a payload. Reducers walk their
+ * records in key order, missing the cache on most: partitions of a few MiB each run faster than the
+ * default 8 (`--partitions 64` on 256 MiB: bench/README.md, "Sort").
  */
 import { defineJob, emitEach, rangePartitioner } from 'fanout';
 
