@@ -4,6 +4,7 @@ export type { BackendName } from './backends/backends.js';
 export type { BenchEvent, BenchOptions, BenchPoint, BenchResult, BenchRun } from './bench/run-bench.js';
 export { runBench } from './bench/run-bench.js';
 export { cancelJob } from './driver/cancel-job.js';
+export type { JobNotice } from './driver/notify.js';
 export type { Phase, ProgressEvent } from './driver/progress.js';
 export type { ResumeOptions, ResumeOutcome } from './driver/resume-job.js';
 export { resumeJob } from './driver/resume-job.js';

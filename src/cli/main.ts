@@ -64,6 +64,11 @@ function program(): Command {
       '--prices <file>',
       "JSON price table (or part of one) for the report's cost; default: FANOUT_PRICES, else us-east-1's",
     )
+    .option(
+      '--notify <target>',
+      'when the run ends, send its summary or its error to sns:<topic-arn> or POST it to an https:// webhook (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {

@@ -31,6 +31,7 @@ export interface RunFlags {
   taskTimeout?: string;
   allowIncomplete?: boolean;
   prices?: string;
+  notify?: string[];
   backend?: string;
   function?: string;
   region?: string;
@@ -86,6 +87,7 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     }),
     ...(flags.allowIncomplete && { allowIncomplete: true }),
     ...pricesFrom(flags.prices),
+    ...(flags.notify !== undefined && { notify: flags.notify }),
   };
   const result = await withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
   // The folder mr chose is printed even with --quiet: nothing else says where the output went.

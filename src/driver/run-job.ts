@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import pLimit from 'p-limit';
 import { backendNamed } from '../backends/backends.js';
@@ -47,6 +47,7 @@ import { buildReport, type JobReport, type ReportData } from './job-report.js';
 import { JobState } from './job-state.js';
 import { type InputObject, listInputs } from './list-inputs.js';
 import { mergeFanIn } from './merge-tier.js';
+import { failureNotice, parseNotifyTarget, type RunFacts, sendNotice, successNotice } from './notify.js';
 import { claimOutput, releaseOutput } from './output-claim.js';
 import { mapResultPacker, packMapResult } from './packed-map-result.js';
 import { PhaseTracker } from './phase-tracker.js';
@@ -131,6 +132,38 @@ export interface JobResult {
 export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
   const opts = resolveOptions(options);
+  if (opts.notify.length === 0) return runResolved(job, opts, started, { name: '' });
+  const targets = opts.notify.map(parseNotifyTarget);
+  const facts: RunFacts = { name: jobLabel(job) };
+  const warn = (problems: string[]) => {
+    const emit = safeEmitter(opts.onProgress);
+    for (const message of problems) emit({ type: 'warning', message });
+  };
+  let result: JobResult;
+  try {
+    result = await runResolved(job, opts, started, facts);
+  } catch (err) {
+    warn(await sendNotice(targets, failureNotice(err, facts)));
+    throw err;
+  }
+  warn(await sendNotice(targets, successNotice(result)));
+  return result;
+}
+
+/** A job's name before its definition is loaded: the job file's name. */
+function jobLabel(job: string | URL | Job): string {
+  if (typeof job === 'object' && !(job instanceof URL)) return job.name;
+  const path = job instanceof URL ? job.pathname : job;
+  return basename(path).replace(/\.[cm]?[jt]s$/, '');
+}
+
+/** runJob with its options resolved; `facts` learns the job's name, id and output as they are known. */
+async function runResolved(
+  job: string | URL | Job,
+  opts: ResolvedOptions,
+  started: number,
+  facts: RunFacts,
+): Promise<JobResult> {
   const emit = safeEmitter(opts.onProgress);
   if (opts.region !== undefined) await useRegion(opts.region);
   const local = !isUrl(opts.workDir);
@@ -169,6 +202,7 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
     // Each run of a job (the first, then each resume) counts: attempt numbers start above the last's.
     const runs = opts.resume ? ((await state.loadSpec<{ runs?: number }>())?.runs ?? 1) : 0;
     const output = opts.output ?? resolve('out', jobId);
+    Object.assign(facts, { name: definition.name, jobId, output });
     if (backend.remote) requireRemote(backend.name, output, opts.input);
     const workRoot = local ? resolve(opts.workDir) : opts.workDir;
     const inputs = await listInputs(opts.input, {

@@ -9,6 +9,7 @@ import {
 import { UsageError } from '../errors.js';
 import { MAX_PARTITIONS } from '../job/define-job.js';
 import { type OutputFormat, resolveOutputSpec } from '../output/output-spec.js';
+import { parseNotifyTarget } from './notify.js';
 import { PRICES, type PriceTable, parsePrices } from './prices.js';
 import type { ProgressEvent } from './progress.js';
 
@@ -84,6 +85,13 @@ export interface RunOptions {
    * one (see parsePrices). @default PRICES (us-east-1)
    */
   prices?: PriceTable;
+  /**
+   * Where to say how the run ended: `sns:<topic-arn>` or a webhook URL (`https://…`; plain `http://`
+   * only to 127.0.0.1 or localhost), each sent a JSON notice (see JobNotice): the summary on success,
+   * the error and the task at fault on failure. A target that cannot be reached is a warning, never
+   * the run's failure. Kept with the job's state, so a resumed run notifies the same targets.
+   */
+  notify?: string | readonly string[];
   onProgress?: (event: ProgressEvent) => void;
   /** Cancels the run: no new attempts start, workers stop, and the output is left without `_SUCCESS`. */
   signal?: AbortSignal;
@@ -115,9 +123,11 @@ export type ResolvedOptions = Required<
     | 'region'
     | 'backend'
     | 'resume'
+    | 'notify'
   >
 > & {
   resume: string | undefined;
+  notify: string[];
   backend: BackendName;
   region: string | undefined;
   taskTimeoutMs: number | undefined;
@@ -161,6 +171,7 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     // Checked as a file of prices is: a typo in a key must not price silently at the default.
     prices: o.prices === undefined ? PRICES : parsePrices(JSON.stringify(o.prices), 'prices'),
     resume: o.resume,
+    notify: notifyTargets(o.notify),
     onProgress: o.onProgress,
     signal: o.signal,
   };
@@ -175,6 +186,13 @@ function outputOverrides(o: RunOptions): Pick<ResolvedOptions, 'outputFormat' | 
     names: { format: 'outputFormat', compression: 'outputCompression' },
   });
   return { outputFormat: o.outputFormat, outputCompression: o.outputCompression };
+}
+
+/** The targets as given, each checked (see parseNotifyTarget). */
+function notifyTargets(n: RunOptions['notify']): string[] {
+  const targets = typeof n === 'string' ? [n] : [...(n ?? [])];
+  for (const t of targets) parseNotifyTarget(t);
+  return targets;
 }
 
 /** Remote functions are spare capacity to copy stragglers onto; local cores are not. */
