@@ -3,6 +3,7 @@
  * read back through an SQS queue subscribed to it), on success, on failure and on cancel; a target
  * that cannot be reached is a warning, never the run's failure.
  */
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SqsEmulator, startSqsEmulator } from '../../src/dev/sqs-emulator.js';
-import { JobCancelledError, type JobNotice, runJob, TaskFailedError, UsageError } from '../../src/index.js';
+import {
+  JobCancelledError,
+  type JobNotice,
+  resumeJob,
+  runJob,
+  TaskFailedError,
+  UsageError,
+} from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -163,6 +171,32 @@ describe('notify', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobCancelledError);
     expect(h.got.map((g) => g.body.event)).toEqual(['job-cancelled']);
+  });
+
+  it('notifies the same targets again when a failed job is resumed', async () => {
+    const d = setup();
+    const flag = d.file('flag', '');
+    const text = `a b\nflag ${flag}\nb c\n`;
+    d.file('in/a.txt', text);
+    const h = await hook();
+    const options = {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: join(d.path, 'work'),
+      maxAttempts: 1,
+      notify: [h.url],
+    };
+    const err = await runJob(fixture('fail-while-flagged'), options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    rmSync(flag);
+    const jobId = h.got[0]?.body.jobId as string;
+    const outcome = await resumeJob(jobId, { workDir: options.workDir });
+    expect(outcome.resumed).toBe(true);
+    expect(h.got.map((g) => [g.body.event, g.body.jobId])).toEqual([
+      ['job-failed', jobId],
+      ['job-succeeded', jobId],
+    ]);
+    expect(await readOutput(options.output)).toEqual(countWords(text));
   });
 
   it('warns when a webhook cannot take the notice, after retrying, and the run still succeeds', async () => {
