@@ -141,6 +141,14 @@ export class JobCancelledError extends FanoutError {
   override name = 'JobCancelledError';
 }
 
+/**
+ * The run reached its deadline (RunOptions.deadline) and stopped where it was, still `running` in
+ * the store and resumable: how a driver near its function's time limit hands over to the next.
+ */
+export class JobPausedError extends FanoutError {
+  override name = 'JobPausedError';
+}
+
 /** A shipped job bundle does not match the SHA-256 it was sent under: never imported, never retried. */
 export class BundleIntegrityError extends FanoutError {
   override name = 'BundleIntegrityError';

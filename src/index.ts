@@ -19,6 +19,7 @@ export {
   FanoutError,
   InputChangedError,
   JobCancelledError,
+  JobPausedError,
   JobDefinitionError,
   NotJsonError,
   StreamFailedError,

@@ -56,6 +56,11 @@ export function isAbandoned(s: JobStatus, now = Date.now()): boolean {
   return !(now - beat < ABANDONED_AFTER_MS) || processIsGone(s.driver?.host, s.driver?.pid);
 }
 
+/** Whether a `running` status was left by a driver that paused at its deadline (see JobState.pause). */
+export function isPaused(s: JobStatus): boolean {
+  return s.state === 'running' && typeof (s.details as { pausedAt?: unknown } | undefined)?.pausedAt === 'string';
+}
+
 /** A job's status as stored in `status.json`. */
 export interface JobStatus {
   state: 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -202,6 +207,18 @@ export class JobState {
     const done = this.#status({ state, details });
     this.#final = true;
     return done;
+  }
+
+  /**
+   * Stops the heartbeat without a final status: the job stays `running`, for the driver that resumes
+   * it (see RunOptions.deadline). Commit records still being written land first; past the heartbeat's
+   * age with no driver taking it up, the job reads as abandoned and `mr resume` continues it.
+   */
+  async pause(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await Promise.all([...this.#commitLogs.values()].map((log) => log.settled()));
+    await this.#status({ state: 'running', details: { pausedAt: new Date().toISOString() } });
+    this.#final = true;
   }
 
   #status(s: Pick<JobStatus, 'state' | 'details'>): Promise<void> {

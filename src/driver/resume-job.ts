@@ -3,7 +3,7 @@ import { DEFAULT_WORK_DIR } from '../backends/backends.js';
 import { UsageError } from '../errors.js';
 import type { Job } from '../job/types.js';
 import { isUrl, openStore } from '../store/open-store.js';
-import { isAbandoned, JobState, type JobStatus } from './job-state.js';
+import { isAbandoned, isPaused, JobState, type JobStatus } from './job-state.js';
 import type { ProgressEvent } from './progress.js';
 import { type JobResult, runJob } from './run-job.js';
 import type { RunOptions } from './run-options.js';
@@ -39,7 +39,7 @@ export async function resumeJob(jobId: string, o: ResumeOptions = {}): Promise<R
   if (!spec) throw new UsageError(`no job ${jobId} in ${workDir}`);
   const status = await state.loadStatus();
   if (status?.state === 'succeeded') return { resumed: false, status };
-  if (status?.state === 'running' && !isAbandoned(status)) {
+  if (status?.state === 'running' && !isAbandoned(status) && !isPaused(status)) {
     const beat = Date.parse(status.heartbeatAt ?? status.updatedAt);
     throw new UsageError(
       `job ${jobId} is still running (its driver beat ${Math.round((Date.now() - beat) / 1000)} s ago); stop it first, or wait a minute if it died on another host`,

@@ -10,6 +10,7 @@ import {
   CorruptDataError,
   FanoutError,
   JobCancelledError,
+  JobPausedError,
   JobDefinitionError,
   noteAlso,
   TaskFailedError,
@@ -143,7 +144,8 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
   try {
     result = await runResolved(job, opts, started, facts);
   } catch (err) {
-    warn(await sendNotice(targets, failureNotice(err, facts)));
+    // A pause is a hand-over to the next driver, not an end: that driver notifies.
+    if (!(err instanceof JobPausedError)) warn(await sendNotice(targets, failureNotice(err, facts)));
     throw err;
   }
   warn(await sendNotice(targets, successNotice(result)));
@@ -197,8 +199,12 @@ async function runResolved(
       format: opts.outputFormat,
       compression: opts.outputCompression,
     });
-    const jobId = opts.resume ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
+    const jobId =
+      opts.resume ?? opts.jobId ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
     const state = new JobState(work, jobId);
+    if (opts.jobId !== undefined && !opts.resume && (await state.loadSpec()) !== undefined) {
+      throw new UsageError(`a job ${jobId} is already in ${opts.workDir}: choose another id`);
+    }
     // Each run of a job (the first, then each resume) counts: attempt numbers start above the last's.
     const runs = opts.resume ? ((await state.loadSpec<{ runs?: number }>())?.runs ?? 1) : 0;
     const output = opts.output ?? resolve('out', jobId);
@@ -213,10 +219,11 @@ async function runResolved(
     const out = openStore(output);
     await claimOutput(out, output, jobId);
     const cancelling = watchForCancel(work, jobId, opts.signal);
+    const pausing = pauseAt(opts.deadline);
     const run = new JobRun(
       definition,
       jobId,
-      { ...opts, signal: cancelling.signal },
+      { ...opts, signal: AbortSignal.any([cancelling.signal, pausing.signal]) },
       invoker,
       work,
       out,
@@ -259,11 +266,22 @@ async function runResolved(
         });
       }
       const result = await run.execute(inputs, started, output);
+      pausing.stop();
       await cancelling.stop();
       await state.finish('succeeded', result);
       return result;
     } catch (err) {
+      pausing.stop();
       await cancelling.stop();
+      // Paused at the deadline (and not cancelled too): the job stays running and claimed, its
+      // committed tasks stored, for the next driver to resume.
+      if (pausing.signal.aborted && !cancelling.signal.aborted) {
+        await state.pause();
+        throw new JobPausedError(`job ${jobId} paused at its deadline: resume it to go on`, {
+          cause: err,
+          context: { jobId },
+        });
+      }
       // Clean-up failures are notes on the error, never in its place: the first cause is what the
       // user must read.
       // No attempt of the last stage wrote into the folder: it is made empty again and released.
@@ -354,6 +372,14 @@ function watchForCancel(
       await marked;
     },
   };
+}
+
+/** A signal that aborts at `deadline` (ms since the epoch), or never; `stop` clears its timer. */
+function pauseAt(deadline: number | undefined): { signal: AbortSignal; stop(): void } {
+  const c = new AbortController();
+  if (deadline === undefined) return { signal: c.signal, stop() {} };
+  const timer = setTimeout(() => c.abort(), Math.max(0, deadline - Date.now()));
+  return { signal: c.signal, stop: () => clearTimeout(timer) };
 }
 
 /** A folder inside a location that is a local path or a URL. */
@@ -1016,7 +1042,8 @@ function timestamp(): string {
 
 /** The options as job.json keeps them, enough for resumeJob to run the job again. */
 function summarize(o: ResolvedOptions): Record<string, unknown> {
-  const { onProgress: _, signal: __, resume: ___, ...rest } = o;
+  // A deadline belongs to one driver, not to the job: the run that resumes it sets its own.
+  const { onProgress: _, signal: __, resume: ___, deadline: ____, jobId: _____, ...rest } = o;
   return rest;
 }
 

@@ -73,6 +73,17 @@ export interface RunOptions {
    * outputs are still there are kept, the rest run. Set by resumeJob, which restores the other options.
    */
   resume?: string;
+  /**
+   * The new job's id (letters, digits, `.`, `_` and `-`, at most 128), for a caller that names the job
+   * before it starts, as `mr submit` does. @default `<job name>-<UTC time>-<6 hex digits>`
+   */
+  jobId?: string;
+  /**
+   * When (ms since the epoch) the run stops where it is, its committed tasks kept and its job still
+   * `running` in the store, and rejects with JobPausedError: resuming it goes on. A driver running on
+   * Lambda sets it a little before its function's time limit and hands over to a fresh invocation.
+   */
+  deadline?: number;
   /** Keep shuffle objects and intermediate stage outputs after success. @default false */
   keepIntermediate?: boolean;
   /**
@@ -124,8 +135,12 @@ export type ResolvedOptions = Required<
     | 'backend'
     | 'resume'
     | 'notify'
+    | 'jobId'
+    | 'deadline'
   >
 > & {
+  jobId: string | undefined;
+  deadline: number | undefined;
   resume: string | undefined;
   notify: string[];
   backend: BackendName;
@@ -171,6 +186,8 @@ export function resolveOptions(o: RunOptions): ResolvedOptions {
     // Checked as a file of prices is: a typo in a key must not price silently at the default.
     prices: o.prices === undefined ? PRICES : parsePrices(JSON.stringify(o.prices), 'prices'),
     resume: o.resume,
+    jobId: o.jobId === undefined ? undefined : jobIdOption(o.jobId),
+    deadline: o.deadline === undefined ? undefined : nonNegative('deadline', o.deadline),
     notify: notifyTargets(o.notify),
     onProgress: o.onProgress,
     signal: o.signal,
@@ -186,6 +203,16 @@ function outputOverrides(o: RunOptions): Pick<ResolvedOptions, 'outputFormat' | 
     names: { format: 'outputFormat', compression: 'outputCompression' },
   });
   return { outputFormat: o.outputFormat, outputCompression: o.outputCompression };
+}
+
+/** A job id as given: it names folders and keys in the work store. */
+function jobIdOption(id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) {
+    throw new UsageError(
+      `jobId must be 1 to 128 letters, digits, '.', '_' or '-' (not first), got ${JSON.stringify(id)}`,
+    );
+  }
+  return id;
 }
 
 /** The targets as given, each checked (see parseNotifyTarget). */

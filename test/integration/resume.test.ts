@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ProgressEvent, resumeJob, runJob, TaskFailedError } from '../../src/index.js';
+import { JobPausedError, type ProgressEvent, resumeJob, runJob, TaskFailedError } from '../../src/index.js';
 import { readOutput } from '../helpers/read-output.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -30,6 +30,60 @@ function commits(work: string, jobId: string, phase: 'map' | 'reduce'): Map<stri
 
 describe('resuming a job', () => {
   const setup = tempDirs('resume');
+
+  it('pauses at its deadline, still running and claimed, and a resume under the chosen id finishes it exactly', async () => {
+    const d = setup();
+    // 720 lines, each a 4 ms wait in map, on one worker: the deadline, 2 s from now, comes in the map
+    // phase whatever the machine.
+    const texts = Array.from({ length: 12 }, (_, i) => wordText(60, 30, 40 + i));
+    for (const [i, t] of texts.entries()) d.file(`in/${i}.txt`, t);
+    const work = join(d.path, 'work');
+    const options = {
+      input: [join(d.path, 'in')],
+      output: join(d.path, 'out'),
+      workDir: work,
+      concurrency: 1,
+      splitSize: 1024,
+      jobId: 'nightly-wc.2026-12-03',
+    };
+    const err = await runJob(fixture('slow-wordcount'), { ...options, deadline: Date.now() + 2000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobPausedError);
+    expect((err as Error).message).toBe(
+      'job nightly-wc.2026-12-03 paused at its deadline: resume it to go on',
+    );
+    const status = JSON.parse(readFileSync(join(work, 'jobs', options.jobId, 'status.json'), 'utf8')) as {
+      state: string;
+      details?: { pausedAt?: string };
+    };
+    expect(status.state).toBe('running');
+    expect(typeof status.details?.pausedAt).toBe('string');
+    expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
+    expect(readFileSync(join(d.path, 'out', '_FANOUT'), 'utf8')).toContain(options.jobId);
+    const kept = commits(work, options.jobId, 'map');
+
+    // Another run cannot take the same id, nor the claimed output.
+    await expect(
+      runJob(fixture('slow-wordcount'), { ...options, output: join(d.path, 'other') }),
+    ).rejects.toThrow('a job nightly-wc.2026-12-03 is already in');
+    const ran: string[] = [];
+    const outcome = await resumeJob(options.jobId, {
+      workDir: work,
+      onProgress: (e: ProgressEvent) => {
+        if (e.type === 'task-done' && e.phase === 'map') ran.push(e.taskId);
+      },
+    });
+    expect(outcome.resumed).toBe(true);
+    // Each map task ran once: committed before the pause and kept, or run by the resume.
+    for (const task of kept.keys()) expect(ran).not.toContain(task);
+    const plan = JSON.parse(readFileSync(join(work, 'jobs', options.jobId, 's0', 'plan.json'), 'utf8')) as {
+      tasks: unknown[];
+    };
+    expect(plan.tasks.length).toBeGreaterThan(12);
+    expect(kept.size + ran.length).toBe(plan.tasks.length);
+    expect(await readOutput(join(d.path, 'out'))).toEqual(countWords(...texts));
+  });
 
   it('after a failed task is fixed, runs only the tasks with no committed attempt', async () => {
     const d = setup();
