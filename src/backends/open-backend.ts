@@ -44,7 +44,7 @@ const KINDS = {
  *   kind of job, a job object is sent to a remote backend, or FANOUT_FAULTS is malformed.
  */
 export async function openBackend(
-  job: string | URL | Job,
+  job: string | URL | Job | BundledJob,
   o: OpenBackendOptions,
   kind: 'job',
 ): Promise<OpenedBackend<Job>>;
@@ -54,14 +54,14 @@ export async function openBackend(
   kind: 'stream',
 ): Promise<OpenedBackend<Stream>>;
 export async function openBackend(
-  job: string | URL | Job | Stream,
+  job: string | URL | Job | Stream | BundledJob,
   o: OpenBackendOptions,
   kind: 'job' | 'stream',
 ): Promise<OpenedBackend<Job | Stream>> {
   const backend = backendNamed(o.backend);
   // Parsed here, before anything runs, so a bad spec is one line from the driver, not a failed task.
   const faults = faultPlan();
-  if (typeof job === 'object' && !(job instanceof URL)) {
+  if (typeof job === 'object' && !(job instanceof URL) && !isBundledJob(job)) {
     if (backend.remote) {
       throw new UsageError(
         `the ${backend.name} backend runs job files, not job objects: pass the path of the job file`,
@@ -75,7 +75,9 @@ export async function openBackend(
       taskTimeoutMs,
     };
   }
-  const { job: definition, bundle } = await loadJobFile(job, kind, o.bundleDir);
+  const { job: definition, bundle } = isBundledJob(job)
+    ? { job: checkedKind(await importBundle(job.bundle, job.file), job.file, kind), bundle: job.bundle }
+    : await loadJobFile(job, kind, o.bundleDir);
   const opened = await backend.open({ ...o, bundle });
   return { job: definition, ...opened, invoker: withInvokeFaults(opened.invoker, faults) };
 }
@@ -107,14 +109,33 @@ export async function loadJobFile(
 ): Promise<LoadedJob<Job | Stream>> {
   const path = resolve(file instanceof URL ? file.pathname : file);
   const bundle = await bundleJob(path, bundleDir);
-  const definition = await importBundle(bundle, path);
+  return { job: checkedKind(await importBundle(bundle, path), path, kind), bundle };
+}
+
+/** The definition a bundle exported, if it is of the kind the run needs. */
+function checkedKind(definition: unknown, path: string, kind: 'job' | 'stream'): Job | Stream {
   const expected = KINDS[kind];
   if (!expected.is(definition)) {
     throw new UsageError(
       `${path} does not export ${expected.what}: its default export must be made by ${expected.made}`,
     );
   }
-  return { job: definition, bundle };
+  return definition as Job | Stream;
+}
+
+/**
+ * A job file already bundled: the bundle a submitted driver fetched from the work store, run without
+ * esbuild (which a Lambda function does not have). `file` is the job file it was made from, as named
+ * where it was submitted.
+ */
+export interface BundledJob {
+  file: string;
+  bundle: JobBundle;
+}
+
+export function isBundledJob(job: unknown): job is BundledJob {
+  const j = job as Partial<BundledJob> | null;
+  return typeof j === 'object' && j !== null && typeof j.file === 'string' && typeof j.bundle === 'object';
 }
 
 /** A loaded job file: its definition, and the bundle its tasks import. */

@@ -78,7 +78,7 @@ export async function devCommand(flags: DevFlags, deps: DevDeps = {}): Promise<v
     stderr.write(
       [
         `mr dev: S3 ${e.s3} (bucket ${DEV_BUCKET}${flags.data ? `, data in ${flags.data}` : ', data removed on exit'})`,
-        `mr dev: Lambda ${e.lambda} (function ${DEV_FUNCTION}, serving dist/runtime/lambda-handler.js)`,
+        `mr dev: Lambda ${e.lambda} (function ${DEV_FUNCTION}, serving dist/infra/function-handler.js)`,
         `mr dev: Kinesis ${e.kinesis}, SQS ${e.sqs} (in memory)`,
         'mr dev: ready. Paste the export lines into another shell; Ctrl-C stops everything.',
         '',

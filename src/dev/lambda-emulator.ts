@@ -11,7 +11,7 @@ import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The built runtime handler, as a Lambda handler string relative to the package root. */
-export const RUNTIME_HANDLER = 'dist/runtime/lambda-handler.handler';
+export const RUNTIME_HANDLER = 'dist/infra/function-handler.handler';
 
 /** One function the emulator serves. */
 export interface EmulatedFunction {
@@ -129,8 +129,8 @@ process.stdin.resume();
  * @throws {Error} when the runtime handler has not been built.
  */
 export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
-  if (!existsSync(join(ROOT, 'dist', 'runtime', 'lambda-handler.js'))) {
-    throw new Error('dist/runtime/lambda-handler.js is missing: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist', 'infra', 'function-handler.js'))) {
+    throw new Error('dist/infra/function-handler.js is missing: run `npm run build` first');
   }
   const lambdaModule = resolveDevModule('serverless-offline/lambda', 'serverless-offline');
   const logModule = join(dirname(lambdaModule), '..', 'utils', 'log.js');

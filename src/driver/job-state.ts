@@ -58,7 +58,9 @@ export function isAbandoned(s: JobStatus, now = Date.now()): boolean {
 
 /** Whether a `running` status was left by a driver that paused at its deadline (see JobState.pause). */
 export function isPaused(s: JobStatus): boolean {
-  return s.state === 'running' && typeof (s.details as { pausedAt?: unknown } | undefined)?.pausedAt === 'string';
+  return (
+    s.state === 'running' && typeof (s.details as { pausedAt?: unknown } | undefined)?.pausedAt === 'string'
+  );
 }
 
 /** A job's status as stored in `status.json`. */

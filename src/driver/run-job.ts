@@ -5,13 +5,13 @@ import { crc32 } from 'node:zlib';
 import pLimit from 'p-limit';
 import { backendNamed } from '../backends/backends.js';
 import type { Invoker } from '../backends/invoker.js';
-import { openBackend } from '../backends/open-backend.js';
+import { type BundledJob, isBundledJob, openBackend } from '../backends/open-backend.js';
 import {
   CorruptDataError,
   FanoutError,
   JobCancelledError,
-  JobPausedError,
   JobDefinitionError,
+  JobPausedError,
   noteAlso,
   TaskFailedError,
   UsageError,
@@ -130,7 +130,7 @@ export interface JobResult {
  * @throws {UsageError} for bad options, a missing input or job file, or an output folder in use.
  * @throws {TaskFailedError} when a task exhausts its attempts; the output then has no `_SUCCESS`.
  */
-export async function runJob(job: string | URL | Job, options: RunOptions): Promise<JobResult> {
+export async function runJob(job: string | URL | Job | BundledJob, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
   const opts = resolveOptions(options);
   if (opts.notify.length === 0) return runResolved(job, opts, started, { name: '' });
@@ -153,7 +153,8 @@ export async function runJob(job: string | URL | Job, options: RunOptions): Prom
 }
 
 /** A job's name before its definition is loaded: the job file's name. */
-function jobLabel(job: string | URL | Job): string {
+function jobLabel(job: string | URL | Job | BundledJob): string {
+  if (isBundledJob(job)) return basename(job.file).replace(/\.[cm]?[jt]s$/, '');
   if (typeof job === 'object' && !(job instanceof URL)) return job.name;
   const path = job instanceof URL ? job.pathname : job;
   return basename(path).replace(/\.[cm]?[jt]s$/, '');
@@ -161,7 +162,7 @@ function jobLabel(job: string | URL | Job): string {
 
 /** runJob with its options resolved; `facts` learns the job's name, id and output as they are known. */
 async function runResolved(
-  job: string | URL | Job,
+  job: string | URL | Job | BundledJob,
   opts: ResolvedOptions,
   started: number,
   facts: RunFacts,
@@ -199,8 +200,7 @@ async function runResolved(
       format: opts.outputFormat,
       compression: opts.outputCompression,
     });
-    const jobId =
-      opts.resume ?? opts.jobId ?? `${definition.name}-${timestamp()}-${randomBytes(3).toString('hex')}`;
+    const jobId = opts.resume ?? opts.jobId ?? newJobId(definition.name);
     const state = new JobState(work, jobId);
     if (opts.jobId !== undefined && !opts.resume && (await state.loadSpec()) !== undefined) {
       throw new UsageError(`a job ${jobId} is already in ${opts.workDir}: choose another id`);
@@ -242,7 +242,9 @@ async function runResolved(
         name: definition.name,
         ...(typeof job === 'string' || job instanceof URL
           ? { jobFile: resolve(job instanceof URL ? job.pathname : job) }
-          : {}),
+          : isBundledJob(job)
+            ? { jobFile: job.file }
+            : {}),
         // Absolute, so the job resumes from any folder.
         input: opts.input.map((i) => (isUrl(i) ? i : resolve(i))),
         output,
@@ -1036,8 +1038,10 @@ async function useRegion(region: string): Promise<void> {
   (await import('../store/s3-client.js')).useS3Region(region);
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+/** A fresh job id: `<job name>-<UTC time to the second>-<6 hex digits>`. */
+export function newJobId(name: string): string {
+  const time = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${name}-${time}-${randomBytes(3).toString('hex')}`;
 }
 
 /** The options as job.json keeps them, enough for resumeJob to run the job again. */

@@ -20,7 +20,7 @@ export interface ZipEntry {
 
 const here = fileURLToPath(import.meta.url);
 /** The Lambda handler sits beside this module: `.ts` when running from source, `.js` from dist. */
-export const RUNTIME_ENTRY = join(dirname(here), '..', 'runtime', `lambda-handler${extname(here)}`);
+export const RUNTIME_ENTRY = join(dirname(here), `function-handler${extname(here)}`);
 /** Fanout's own dependencies (src/infra or dist/infra is two levels below the package root). */
 const PACKAGE_NODE_MODULES = join(dirname(here), '..', '..', 'node_modules');
 
@@ -46,6 +46,8 @@ export async function buildRuntimeZip(entry: string = RUNTIME_ENTRY): Promise<Ru
       format: 'esm',
       target: 'node22',
       conditions: ['source'],
+      // A driver in the function runs shipped bundles: it never bundles a job file, so never loads esbuild.
+      external: ['esbuild'],
       // The SDK is bundled too: the one in the nodejs22.x runtime lags ours and lacks @aws-sdk/lib-storage.
       // Packages resolve from Fanout's own dependencies wherever the entry file sits.
       nodePaths: [PACKAGE_NODE_MODULES],

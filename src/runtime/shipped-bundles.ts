@@ -52,9 +52,19 @@ export class ShippedBundles {
     return job;
   }
 
-  async #load(ref: BundleRef): Promise<Job | Stream> {
+  /**
+   * The bundle as a local file, verified against its hash (fetched into the cache when it is not
+   * there): what a driver running here hands to runJob.
+   * @throws {BundleIntegrityError} when the stored bytes do not hash to `ref.sha256`.
+   */
+  async file(ref: BundleRef): Promise<{ path: string; sha256: string; bytes: number }> {
     const path = join(this.#dir, `${ref.sha256}.mjs`);
     if (!(await this.#cached(path, ref.sha256))) await this.#fetch(ref, path);
+    return { path, sha256: ref.sha256, bytes: ref.bytes };
+  }
+
+  async #load(ref: BundleRef): Promise<Job | Stream> {
+    const { path } = await this.file(ref);
     const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
     if (!isJob(mod.default) && !isStream(mod.default)) {
       throw new JobDefinitionError(

@@ -84,7 +84,7 @@ describe('buildRuntimeZip', () => {
   });
 
   it('bundles the real Lambda handler found beside the running module', async () => {
-    expect(RUNTIME_ENTRY).toMatch(/src[/\\]runtime[/\\]lambda-handler\.ts$/);
+    expect(RUNTIME_ENTRY).toMatch(/src[/\\]infra[/\\]function-handler\.ts$/);
     const zip = await buildRuntimeZip();
     unzip(zip.bytes, 'real');
     const code = readFileSync(join(d.path, 'real/index.mjs'), 'utf8');

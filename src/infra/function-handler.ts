@@ -1,0 +1,54 @@
+import { type DriveReply, driveJob, isDriveEvent, parseDriveRequest } from '../driver/drive-job.js';
+import type { LambdaReply } from '../protocol/lambda-protocol.js';
+import { createHandler } from '../runtime/lambda-handler.js';
+import { ShippedBundles } from '../runtime/shipped-bundles.js';
+import { onFatalFault } from '../runtime/task-faults.js';
+
+/** The part of Lambda's context object the handler reads. */
+interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+  functionName: string;
+}
+
+const bundles = new ShippedBundles();
+const runTaskEvent = createHandler({ bundles });
+
+/**
+ * The runtime function's entry point (`index.handler` in the zip `mr deploy` ships): a task attempt
+ * (`{ task, bundle }`, answered with its result), or a submitted job's driver (`{ drive }`, see
+ * driveJob), which invokes this same function for the job's tasks and, near its time limit, for the
+ * next driver.
+ */
+export async function handler(event: unknown, context: LambdaContext): Promise<LambdaReply | DriveReply> {
+  if (!isDriveEvent(event)) return runTaskEvent(event);
+  const request = parseDriveRequest(event);
+  return driveJob(
+    request,
+    {
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      functionName: context.functionName,
+      async invokeNext(next) {
+        const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+        const client = new LambdaClient({ maxAttempts: 5 });
+        try {
+          await client.send(
+            new InvokeCommand({
+              FunctionName: context.functionName,
+              InvocationType: 'Event',
+              Payload: Buffer.from(JSON.stringify({ drive: next })),
+            }),
+          );
+        } finally {
+          client.destroy();
+        }
+      },
+    },
+    bundles,
+  );
+}
+
+// An injected crash (FANOUT_FAULTS) ends the runtime, as a crashing function would; a hang waits for
+// the function's timeout. Neither leaves a reply, so their counts do not reach the summary.
+onFatalFault((kind) => {
+  if (kind === 'crash') process.exit(1);
+});
