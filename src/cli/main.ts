@@ -6,23 +6,9 @@ import type { DeployFlags, DestroyFlags } from './deploy-command.js';
 import type { PlanFlags } from './plan-command.js';
 import type { RunFlags } from './run-command.js';
 
-/** Exit codes of `mr`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
-
-function program(): Command {
-  const mr = new Command('mr')
-    .description('Fanout: MapReduce over files, on local worker threads or AWS Lambda')
-    .version(packageVersion(), '-V, --version', 'print the version of Fanout')
-    .showHelpAfterError('(run mr --help for usage)')
-    .exitOverride()
-    .configureOutput({
-      outputError: (str, write) => write(str.startsWith('error:') ? `mr: ${str.slice(7)}` : str),
-    });
-  // Every command loads its module on use: `mr run` never loads the AWS SDK, esbuild's deploy
-  // bundling or the emulators, and starts in a fraction of the time.
-  mr.command('run')
-    .description('run a job file to completion')
-    .argument('<job>', 'job file, e.g. jobs/wordcount.ts')
+/** The flags `mr run` and `mr submit` share: where the job reads and writes, and how it runs. */
+function runFlags(command: Command): Command {
+  return command
     .option('-i, --input <path...>', 'input files, folders or globs; default: the sample data beside the job')
     .option(
       '-o, --output <dir>',
@@ -68,11 +54,50 @@ function program(): Command {
       '--notify <target>',
       'when the run ends, send its summary or its error to sns:<topic-arn> or POST it to an https:// webhook (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
-    )
+    );
+}
+
+/** Exit codes of `mr`. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+function program(): Command {
+  const mr = new Command('mr')
+    .description('Fanout: MapReduce over files, on local worker threads or AWS Lambda')
+    .version(packageVersion(), '-V, --version', 'print the version of Fanout')
+    .showHelpAfterError('(run mr --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(str.startsWith('error:') ? `mr: ${str.slice(7)}` : str),
+    });
+  // Every command loads its module on use: `mr run` never loads the AWS SDK, esbuild's deploy
+  // bundling or the emulators, and starts in a fraction of the time.
+  runFlags(
+    mr
+      .command('run')
+      .description('run a job file to completion')
+      .argument('<job>', 'job file, e.g. jobs/wordcount.ts'),
+  )
     .addOption(new Option('--json', 'print the summary as one JSON object'))
     .addOption(new Option('-q, --quiet', 'print only errors'))
     .action(async (job: string, flags: RunFlags) => {
       await (await import('./run-command.js')).runCommand(job, flags);
+    });
+  runFlags(
+    mr
+      .command('submit')
+      .description(
+        'run a job with its driver in the runtime function (aws), handing over near the time limit; returns at once',
+      )
+      .argument('<job>', 'job file, e.g. jobs/wordcount.ts'),
+  )
+    .option(
+      '--reserve <duration>',
+      "how long before the function's time limit a driver pauses and hands over to the next (default 60s)",
+    )
+    .addOption(new Option('--json', 'print the job id and work store as one JSON object'))
+    .addOption(new Option('-q, --quiet', 'print only the job id (on stderr) and errors'))
+    .action(async (job: string, flags: import('./submit-command.js').SubmitFlags) => {
+      await (await import('./submit-command.js')).submitCommand(job, flags);
     });
   mr.command('plan')
     .description('plan a job without running it: tasks, shuffle, S3 requests, estimated time and cost')

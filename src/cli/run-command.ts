@@ -61,7 +61,17 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     }
     input = [sample];
   }
-  const options: RunOptions = {
+  const options = runOptionsFrom(input, flags);
+  const result = await withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
+  // The folder mr chose is printed even with --quiet: nothing else says where the output went.
+  if (flags.quiet && !flags.json && flags.output === undefined)
+    process.stdout.write(`${outputFolderOf(result)}\n`);
+  return result;
+}
+
+/** The run options the flags of `mr run` (and `mr submit`) ask for, each flag parsed and named. */
+export function runOptionsFrom(input: string[], flags: RunFlags): RunOptions {
+  return {
     input,
     // Checked by resolveOptions against the backends there are, as every option is.
     ...(flags.backend !== undefined && { backend: flags.backend as BackendName }),
@@ -89,11 +99,6 @@ export async function runCommand(jobArg: string, flags: RunFlags): Promise<JobRe
     ...pricesFrom(flags.prices),
     ...(flags.notify !== undefined && { notify: flags.notify }),
   };
-  const result = await withProgress(flags, (extra) => runJob(jobFile, { ...options, ...extra }));
-  // The folder mr chose is printed even with --quiet: nothing else says where the output went.
-  if (flags.quiet && !flags.json && flags.output === undefined)
-    process.stdout.write(`${outputFolderOf(result)}\n`);
-  return result;
 }
 
 /** Flags of `mr resume`. */

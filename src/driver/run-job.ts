@@ -223,7 +223,7 @@ async function runResolved(
     const run = new JobRun(
       definition,
       jobId,
-      { ...opts, signal: AbortSignal.any([cancelling.signal, pausing.signal]) },
+      { ...opts, signal: cancelling.signal },
       invoker,
       work,
       out,
@@ -232,6 +232,7 @@ async function runResolved(
       started,
     );
     run.firstAttempt = runs * ATTEMPTS_PER_RUN + 1;
+    run.drain = pausing.signal;
     run.pricing = lambda?.memoryMb ? { memoryMb: lambda.memoryMb, arch: lambda.arch ?? 'arm64' } : undefined;
     run.taskTimeoutMs = taskTimeoutMs;
     run.run = runs + 1;
@@ -275,9 +276,9 @@ async function runResolved(
     } catch (err) {
       pausing.stop();
       await cancelling.stop();
-      // Paused at the deadline (and not cancelled too): the job stays running and claimed, its
+      // Drained at the deadline (and not cancelled too): the job stays running and claimed, its
       // committed tasks stored, for the next driver to resume.
-      if (pausing.signal.aborted && !cancelling.signal.aborted) {
+      if (err instanceof JobPausedError && !cancelling.signal.aborted) {
         await state.pause();
         throw new JobPausedError(`job ${jobId} paused at its deadline: resume it to go on`, {
           cause: err,
@@ -405,6 +406,8 @@ class JobRun {
   outputSpec: OutputSpec = DEFAULT_OUTPUT;
   /** The number of every task's first attempt in this run (above those of the runs before). */
   firstAttempt = 1;
+  /** Aborts at the run's deadline: its phases start no attempt after it (see runAll's drain). */
+  drain: AbortSignal | undefined;
   /** Which run of the job this is: 1, then one more for each resume. */
   run = 1;
   /** The backend's name and whether its tasks ran on Lambda, for the report and its cost. */
@@ -985,6 +988,7 @@ class JobRun {
         retryBaseMs: this.opts.retryBaseMs,
         ledger,
         signal: this.opts.signal,
+        ...(this.drain && { drain: this.drain }),
         onEvent,
         discard,
         firstAttempt,

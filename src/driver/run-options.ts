@@ -79,9 +79,10 @@ export interface RunOptions {
    */
   jobId?: string;
   /**
-   * When (ms since the epoch) the run stops where it is, its committed tasks kept and its job still
-   * `running` in the store, and rejects with JobPausedError: resuming it goes on. A driver running on
-   * Lambda sets it a little before its function's time limit and hands over to a fresh invocation.
+   * When (ms since the epoch) the run starts no more attempts: those running finish and commit, and
+   * the run rejects with JobPausedError, its job still `running` (paused) in the store and claimed;
+   * resuming it goes on. A driver on Lambda sets it a little before its function's time limit
+   * (`mr submit --reserve`, longer than a task takes) and hands over to a fresh invocation.
    */
   deadline?: number;
   /** Keep shuffle objects and intermediate stage outputs after success. @default false */

@@ -4,6 +4,7 @@ import { backoffMs } from '../backoff.js';
 import {
   type FanoutError,
   JobCancelledError,
+  JobPausedError,
   TaskFailedError,
   ThrottledError,
   toFanoutError,
@@ -75,6 +76,11 @@ export interface ScheduleOptions<R extends TaskResult> {
   checkCommitted?(taskId: string, result: R): void;
   /** Stops the phase: nothing new starts and the returned promise rejects with JobCancelledError. */
   signal?: AbortSignal;
+  /**
+   * Drains the phase: no attempt starts (nor is retried) after it aborts, those running finish and
+   * commit, and then the returned promise rejects with JobPausedError (unless the phase finished).
+   */
+  drain?: AbortSignal;
   /** Least time between two cuts of the limit. @default 1000 */
   throttleCooldownMs?: number;
   /**
@@ -126,6 +132,7 @@ export async function runAll<R extends TaskResult>(
     },
   });
   let failed = false;
+  let draining = false;
   const base = o.retryBaseMs ?? 100;
   const backoff = (n: number) => backoffMs(n - 1, base, MAX_DELAY_MS);
   /** Attempt numbers are never reused: attempt-scoped output keys must not collide. */
@@ -147,6 +154,7 @@ export async function runAll<R extends TaskResult>(
     const finish = () => {
       if (watch) clearInterval(watch);
       o.signal?.removeEventListener('abort', cancel);
+      o.drain?.removeEventListener('abort', drain);
     };
     const fail = (err: Error) => {
       if (failed) return;
@@ -164,7 +172,7 @@ export async function runAll<R extends TaskResult>(
 
     /** One attempt of a task, inside the limiter; what follows it is decided outside. */
     const attemptOnce = async (spec: TaskSpec, attempt: number, throttles: number, speculative: boolean) => {
-      if (failed || o.ledger.isCommitted(spec.taskId)) return;
+      if (failed || draining || o.ledger.isCommitted(spec.taskId)) return;
       const id = `${spec.taskId}#${attempt}`;
       const entry: { spec: TaskSpec; attempt: number; started?: number; speculative: boolean } = {
         spec,
@@ -235,10 +243,20 @@ export async function runAll<R extends TaskResult>(
         setTimeout(() => submit(spec, nextAttempt(spec.taskId), throttles, false), delayMs);
       } finally {
         running.delete(id);
+        if (draining) drained();
       }
     };
+    /** Once draining and nothing runs: the phase pauses, its commits kept, unless it finished. */
+    const drained = () => {
+      if (running.size === 0 && pending > 0) fail(new JobPausedError('paused'));
+    };
+    const drain = () => {
+      draining = true;
+      limit.clearQueue();
+      drained();
+    };
     const submit = (spec: TaskSpec, attempt: number, throttles: number, speculative: boolean) => {
-      if (failed) return;
+      if (failed || draining) return;
       limit(() => attemptOnce(spec, attempt, throttles, speculative)).then(feed, (err: unknown) =>
         fail(toFanoutError(err)),
       );
@@ -249,7 +267,7 @@ export async function runAll<R extends TaskResult>(
      */
     let fed = 0;
     const feed = () => {
-      while (!failed && fed < specs.length && limit.pendingCount < limit.concurrency) {
+      while (!failed && !draining && fed < specs.length && limit.pendingCount < limit.concurrency) {
         const spec = specs[fed++] as TaskSpec;
         submit(spec, nextAttempt(spec.taskId), 0, false);
       }
@@ -294,6 +312,8 @@ export async function runAll<R extends TaskResult>(
 
     if (o.signal?.aborted) return cancel();
     o.signal?.addEventListener('abort', cancel, { once: true });
+    if (o.drain?.aborted && pending > 0) return drain();
+    o.drain?.addEventListener('abort', drain, { once: true });
     if (pending === 0) return resolve();
     const afterMs = o.speculateAfterMs;
     const slowAfterMs = o.slowAfterMs ?? 10_000;

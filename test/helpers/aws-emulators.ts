@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { freeLoopbackPort } from '../../src/dev/emulator-child.js';
 import { type EmulatedFunction, startLambdaEmulator } from '../../src/dev/lambda-emulator.js';
 import { S3RVER_CREDENTIALS, startS3Emulator } from '../../src/dev/s3-emulator.js';
 import { startThrottleProxy } from '../../src/dev/throttle-proxy.js';
@@ -51,7 +52,14 @@ export async function startAwsEmulators(
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_S3: s3Proxy.endpoint,
   };
-  const lambda = await startLambdaEmulator({ environment: env, functions });
+  // The Invoke API's port is chosen first so that functions can invoke themselves: a submitted
+  // driver invokes its tasks, and the next driver, on the function it runs in.
+  const port = await freeLoopbackPort();
+  const lambda = await startLambdaEmulator({
+    environment: { ...env, AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}` },
+    functions,
+    port,
+  });
   return {
     bucket,
     functionName: functions[0]?.name ?? 'fanout-runtime',

@@ -273,7 +273,10 @@ describe('mr run', () => {
       ['run', 'jobs/wordcount.ts', '--notify', 'http://hooks.example.com/x'],
       /notify target "http:\/\/hooks\.example\.com\/x": a webhook must use https/,
     ],
-    [['run', 'jobs/wordcount.ts', '--notify', 'sns:topic'], /notify target "sns:topic": not an SNS topic ARN/],
+    [
+      ['run', 'jobs/wordcount.ts', '--notify', 'sns:topic'],
+      /notify target "sns:topic": not an SNS topic ARN/,
+    ],
     [['run', 'jobs/missing.ts'], /job file not found: jobs\/missing\.ts/],
     [['run', 'test/fixtures/jobs/not-a-job.ts', '-i', 'jobs/data/wordcount'], /does not export a job/],
     [['run', 'jobs/wordcount.ts', '-i', 'no/such/dir'], /input not found: no\/such\/dir/],

@@ -1,0 +1,138 @@
+/**
+ * `mr submit`: the driver runs as an invocation of the runtime function (serverless-offline on
+ * loopback), invokes the job's tasks on that same function, and hands over to a fresh invocation
+ * near its time limit; the job's state is in S3 (s3rver), where `mr status` reads it.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+import { type AwsTestEnv, readS3Output, startAwsEmulators } from '../helpers/aws-emulators.js';
+import { tempDirs } from '../helpers/temp.js';
+import { countWords, wordText } from '../helpers/words.js';
+
+describe('mr submit', () => {
+  let aws: AwsTestEnv;
+  const setup = tempDirs('submit');
+  beforeAll(async () => {
+    // A 12 s function: a driver given --reserve 9s pauses 5 s in (the least it runs) and hands over.
+    aws = await startAwsEmulators({ functions: [{ name: 'fanout-runtime', timeoutSeconds: 12 }] });
+    // This process reads and writes the bucket too.
+    Object.assign(process.env, aws.env);
+  }, 60_000);
+  afterAll(() => aws?.stop());
+
+  /** Runs the built CLI; asynchronously, as the emulators' S3 answers from this process. */
+  const mr = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        [resolve('bin/mr.js'), ...args],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            ...aws.env,
+          },
+        },
+        (err, stdout, stderr) =>
+          done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+
+  /** The job's status and spec in the work store, polled until the job is no longer running. */
+  async function finished(jobId: string): Promise<{ status: { state: string }; spec: { runs: number } }> {
+    const work = openStore(`s3://${aws.bucket}/`);
+    const read = async (key: string) => JSON.parse(Buffer.from(await work.get(key)).toString('utf8'));
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const status = await read(`jobs/${jobId}/status.json`).catch(() => undefined);
+      if (status && status.state !== 'running') return { status, spec: await read(`jobs/${jobId}/job.json`) };
+      if (Date.now() > until) throw new Error(`job ${jobId} still ${status?.state ?? 'not started'}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function upload(prefix: string, texts: string[]): Promise<void> {
+    const store = openStore(`s3://${aws.bucket}/${prefix}`);
+    for (const [i, t] of texts.entries()) await store.put(`${i}.txt`, t);
+  }
+
+  it('runs the driver in the function: the job id at once, the exact output in S3, its status for mr status', async () => {
+    const texts = [wordText(300, 50, 61), wordText(200, 50, 62)];
+    await upload('in/wc/', texts);
+    const r = await mr([
+      'submit',
+      'jobs/wordcount.ts',
+      '--input',
+      `s3://${aws.bucket}/in/wc/`,
+      '--output',
+      `s3://${aws.bucket}/out/wc/`,
+    ]);
+    expect(r.stderr).toMatch(/^job wordcount-\d{14}-[0-9a-f]{6}\n$/);
+    expect(r.code).toBe(0);
+    const jobId = r.stderr.trim().slice(4);
+    expect(r.stdout).toBe(
+      `submitted to fanout-runtime; follow it with: mr status ${jobId} --work s3://${aws.bucket}/\n`,
+    );
+    const { status } = await finished(jobId);
+    expect(status.state).toBe('succeeded');
+    expect(await readS3Output(aws.bucket, 'out/wc/', setup())).toEqual(countWords(...texts));
+    const shown = await mr(['status', jobId, '--work', `s3://${aws.bucket}/`]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('succeeded');
+  }, 120_000);
+
+  it('hands over to a fresh driver near the time limit, which resumes the job from the store', async () => {
+    // 16 map tasks of about 0.8 s (a 4 ms wait a line) two at a time: longer than one driver's 5 s.
+    const texts = Array.from({ length: 16 }, (_, i) => wordText(200, 40, 70 + i));
+    await upload('in/slow/', texts);
+    const r = await mr([
+      'submit',
+      'test/fixtures/jobs/slow-wordcount.ts',
+      '--input',
+      `s3://${aws.bucket}/in/slow/`,
+      '--output',
+      `s3://${aws.bucket}/out/slow/`,
+      '--split-size',
+      '16KiB',
+      '--concurrency',
+      '2',
+      '--reserve',
+      '9s',
+      '--quiet',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    const jobId = r.stderr.trim().slice(4);
+    const { status, spec } = await finished(jobId);
+    expect(status.state).toBe('succeeded');
+    // The first driver paused and the next resumed: two runs of the job.
+    expect(spec.runs).toBeGreaterThanOrEqual(2);
+    expect(await readS3Output(aws.bucket, 'out/slow/', setup())).toEqual(countWords(...texts));
+  }, 150_000);
+
+  it.each([
+    [
+      ['--input', 'jobs/data/wordcount', '--output', 's3://b/o/'],
+      /mr submit needs s3:\/\/ locations for input and output, got jobs\/data\/wordcount/,
+    ],
+    [
+      ['--input', 's3://b/i/', '--output', 's3://b/o/', '--backend', 'local'],
+      /mr submit runs the driver on aws: --backend local is not for it/,
+    ],
+    [['--output', 's3://b/o/'], /mr submit needs --input s3:\/\/\.\.\./],
+    [
+      ['--input', 's3://b/i/', '--output', 's3://b/o/', '--reserve', 'soon'],
+      /invalid duration "soon" for --reserve/,
+    ],
+  ])('refuses %j with one line and exit 2', async (args, message) => {
+    const r = await mr(['submit', 'jobs/wordcount.ts', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
