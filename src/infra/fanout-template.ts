@@ -242,7 +242,7 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
   };
 }
 
-/** Least privilege: the job bucket, the function's own log group and the DLQ, nothing else. */
+/** Least privilege: the job bucket, the function's own log group, itself and the DLQ, nothing else. */
 function runtimePolicy(): CfnValue {
   return {
     Version: '2012-10-17',
@@ -265,6 +265,17 @@ function runtimePolicy(): CfnValue {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         // The log group's Arn attribute ends in `:*`, which covers its log streams.
         Resource: getAtt('LogGroup', 'Arn'),
+      },
+      {
+        // A submitted driver (`mr submit`) runs in this function: it reads the function's timeout and
+        // size, and invokes it for its tasks and for the driver it hands over to. By name, as the
+        // function's Arn attribute would make the role and the function depend on each other.
+        Sid: 'InvokeOwnFunction',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        Resource: sub(
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-runtime',
+        ),
       },
       {
         Sid: 'SendToDeadLetterQueue',

@@ -84,6 +84,9 @@ describe('mr submit', () => {
     const shown = await mr(['status', jobId, '--work', `s3://${aws.bucket}/`]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('succeeded');
+    const report = await mr(['report', jobId, '--work', `s3://${aws.bucket}/`]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout.trim()).toBe(`s3://${aws.bucket}/out/wc/_report/index.html`);
   }, 120_000);
 
   it('hands over to a fresh driver near the time limit, which resumes the job from the store', async () => {
@@ -114,6 +117,36 @@ describe('mr submit', () => {
     expect(spec.runs).toBeGreaterThanOrEqual(2);
     expect(await readS3Output(aws.bucket, 'out/slow/', setup())).toEqual(countWords(...texts));
   }, 150_000);
+
+  it('stops a submitted job with mr cancel, its driver in the function seeing the marker in the store', async () => {
+    const texts = Array.from({ length: 16 }, (_, i) => wordText(200, 40, 90 + i));
+    await upload('in/cancel/', texts);
+    const work = `s3://${aws.bucket}/`;
+    const r = await mr([
+      'submit',
+      'test/fixtures/jobs/slow-wordcount.ts',
+      '--input',
+      `s3://${aws.bucket}/in/cancel/`,
+      '--output',
+      `s3://${aws.bucket}/out/cancel/`,
+      '--split-size',
+      '16KiB',
+      '--concurrency',
+      '1',
+      '--quiet',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = r.stderr.trim().slice(4);
+    // Cancelled once it is under way: its status is in the store.
+    const store = openStore(work);
+    while ((await store.head(`jobs/${jobId}/status.json`)) === undefined)
+      await new Promise((t) => setTimeout(t, 100));
+    const cancelled = await mr(['cancel', jobId, '--work', work]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    const { status } = await finished(jobId);
+    expect(status.state).toBe('cancelled');
+    expect(await store.head('out/cancel/_SUCCESS')).toBeUndefined();
+  }, 120_000);
 
   it.each([
     [

@@ -60,7 +60,7 @@ describe('the CloudFormation template', () => {
     for (const r of resources) expect(r).not.toMatch(/^\*$|:\*$|^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*/);
   });
 
-  it('scopes S3 to the job bucket, logs to its own log group and SQS to the DLQ', () => {
+  it('scopes S3 to the job bucket, logs to its own log group, Lambda to itself and SQS to the DLQ', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(bySid.ListJobBucket?.Action).toEqual(['s3:ListBucket']);
     expect(strings(bySid.ListJobBucket?.Resource ?? '')[0]).toBe('arn:${AWS::Partition}:s3:::${JobBucket}');
@@ -85,7 +85,15 @@ describe('the CloudFormation template', () => {
       Action: ['sqs:SendMessage'],
       Resource: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
     });
-    expect(Object.keys(bySid)).toHaveLength(4);
+    // A submitted driver invokes the function it runs in, and nothing else.
+    expect(bySid.InvokeOwnFunction).toMatchObject({
+      Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+      Resource: {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-runtime',
+      },
+    });
+    expect(Object.keys(bySid)).toHaveLength(5);
     expect(props('LogGroup')).toMatchObject({
       LogGroupName: { 'Fn::Sub': '/aws/lambda/${AWS::StackName}-runtime' },
       RetentionInDays: { Ref: 'LogRetentionDays' },
