@@ -21,8 +21,22 @@ export const PARAM = {
 } as const;
 type ParameterName = (typeof PARAM)[keyof typeof PARAM];
 type ConditionName = 'CreateBucket' | 'HasCode' | 'CodeInJobBucket';
-type ResourceName = 'Bucket' | 'BucketPolicy' | 'DeadLetterQueue' | 'LogGroup' | 'Role' | 'Function';
-type OutputName = 'FunctionName' | 'FunctionArn' | 'BucketName' | 'DlqUrl' | 'DlqArn' | 'Region';
+type ResourceName =
+  | 'Bucket'
+  | 'BucketPolicy'
+  | 'DeadLetterQueue'
+  | 'LogGroup'
+  | 'Role'
+  | 'Function'
+  | 'SchedulerRole';
+type OutputName =
+  | 'FunctionName'
+  | 'FunctionArn'
+  | 'SchedulerRoleArn'
+  | 'BucketName'
+  | 'DlqUrl'
+  | 'DlqArn'
+  | 'Region';
 /** The Fanout template's shape: every name it refers to is checked. */
 export type FanoutTemplate = CfnTemplate<ParameterName, ConditionName, ResourceName, OutputName>;
 
@@ -49,7 +63,9 @@ export const TEMPLATE_DEFAULTS: TemplateDefaults = {
 /** Prefix of intermediate job data that the lifecycle rule expires; the runtime writes under it. */
 export const JOB_DATA_PREFIX = 'jobs/';
 
-const ref = (name: ParameterName | ResourceName | 'AWS::Region' | 'AWS::StackName'): CfnValue => ({
+const ref = (
+  name: ParameterName | ResourceName | 'AWS::Region' | 'AWS::StackName' | 'AWS::AccountId',
+): CfnValue => ({
   Ref: name,
 });
 const getAtt = (resource: ResourceName, attribute: string): CfnValue => ({
@@ -218,6 +234,41 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
         Policies: [{ PolicyName: 'fanout-runtime', PolicyDocument: runtimePolicy() }],
       },
     },
+    SchedulerRole: {
+      // What `mr schedule`'s schedules run as: EventBridge Scheduler of this account may assume it,
+      // and it may invoke the runtime function and nothing else.
+      Type: 'AWS::IAM::Role',
+      Condition: 'HasCode',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'fanout-scheduler',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'InvokeRuntimeFunction',
+                  Effect: 'Allow',
+                  Action: 'lambda:InvokeFunction',
+                  Resource: getAtt('Function', 'Arn'),
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
     Function: {
       Type: 'AWS::Lambda::Function',
       Condition: 'HasCode',
@@ -308,6 +359,11 @@ export function buildTemplate(defaults: TemplateDefaults = TEMPLATE_DEFAULTS): F
       FunctionArn: {
         Description: 'Runtime function ARN',
         Value: getAtt('Function', 'Arn'),
+        Condition: 'HasCode',
+      },
+      SchedulerRoleArn: {
+        Description: 'Role the schedules made by mr schedule run as',
+        Value: getAtt('SchedulerRole', 'Arn'),
         Condition: 'HasCode',
       },
       BucketName: { Description: 'Work bucket for job bundles and data', Value: jobBucket },

@@ -1,4 +1,11 @@
-import { type DriveReply, driveJob, isDriveEvent, parseDriveRequest } from '../driver/drive-job.js';
+import {
+  type DriveReply,
+  type DriverContext,
+  driveJob,
+  isDriveEvent,
+  parseDriveRequest,
+} from '../driver/drive-job.js';
+import { isScheduledEvent, runScheduled, type TriggeredReply } from '../driver/triggered-run.js';
 import type { LambdaReply } from '../protocol/lambda-protocol.js';
 import { createHandler } from '../runtime/lambda-handler.js';
 import { ShippedBundles } from '../runtime/shipped-bundles.js';
@@ -19,32 +26,36 @@ const runTaskEvent = createHandler({ bundles });
  * driveJob), which invokes this same function for the job's tasks and, near its time limit, for the
  * next driver.
  */
-export async function handler(event: unknown, context: LambdaContext): Promise<LambdaReply | DriveReply> {
+export async function handler(
+  event: unknown,
+  context: LambdaContext,
+): Promise<LambdaReply | DriveReply | TriggeredReply> {
+  if (isScheduledEvent(event)) return runScheduled(event, driverContext(context), bundles);
   if (!isDriveEvent(event)) return runTaskEvent(event);
-  const request = parseDriveRequest(event);
-  return driveJob(
-    request,
-    {
-      remainingMs: () => context.getRemainingTimeInMillis(),
-      functionName: context.functionName,
-      async invokeNext(next) {
-        const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-        const client = new LambdaClient({ maxAttempts: 5 });
-        try {
-          await client.send(
-            new InvokeCommand({
-              FunctionName: context.functionName,
-              InvocationType: 'Event',
-              Payload: Buffer.from(JSON.stringify({ drive: next })),
-            }),
-          );
-        } finally {
-          client.destroy();
-        }
-      },
+  return driveJob(parseDriveRequest(event), driverContext(context), bundles);
+}
+
+/** What a driver in this invocation needs of it: its time left, its name, and a way to start the next. */
+function driverContext(context: LambdaContext): DriverContext {
+  return {
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    functionName: context.functionName,
+    async invokeNext(next) {
+      const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+      const client = new LambdaClient({ maxAttempts: 5 });
+      try {
+        await client.send(
+          new InvokeCommand({
+            FunctionName: context.functionName,
+            InvocationType: 'Event',
+            Payload: Buffer.from(JSON.stringify({ drive: next })),
+          }),
+        );
+      } finally {
+        client.destroy();
+      }
     },
-    bundles,
-  );
+  };
 }
 
 // An injected crash (FANOUT_FAULTS) ends the runtime, as a crashing function would; a hang waits for

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 
 /** Top-level folders the engine writes in a work store; never read as input. */
-export const WORK_FOLDERS = ['jobs', 'bundles', 'streams'] as const;
+export const WORK_FOLDERS = ['jobs', 'bundles', 'streams', 'triggers'] as const;
 
 /** The marker a run puts in its output folder before anything else (see claimOutput). */
 export const OUTPUT_MARKER = '_FANOUT';
@@ -81,6 +81,10 @@ export const taskLogKey = (jobId: string, taskId: string, attempt: number): stri
  * Put here to cancel a running job (`mr cancel`, Ctrl-C): its driver stops launching tasks and its
  * running tasks stop at their next batch of records, on every backend.
  */
+/** The id of the last job a schedule (or upload rule) started: `triggers/<name>/latest`. */
+export const triggerLatestKey = (name: string): string => `triggers/${name}/latest`;
+/** Written once per firing (a job id) or delivered object: a second delivery finds it and stops. */
+export const triggerFiredKey = (name: string, id: string): string => `triggers/${name}/fired/${id}`;
 export const cancelKey = (jobId: string): string => `${jobPrefix(jobId)}cancel`;
 
 /**

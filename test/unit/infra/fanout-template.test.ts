@@ -124,9 +124,33 @@ describe('the CloudFormation template', () => {
     expect(props('DeadLetterQueue').MessageRetentionPeriod).toBe(1_209_600);
   });
 
+  it("gives schedules a role only this account's EventBridge Scheduler may assume, which may invoke only the runtime function", () => {
+    const role = props('SchedulerRole');
+    const trust = (role.AssumeRolePolicyDocument as { Statement: Record<string, CfnValue>[] }).Statement;
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    const policies = role.Policies as unknown as { PolicyDocument: { Statement: Statement[] } }[];
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'InvokeRuntimeFunction',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': ['Function', 'Arn'] },
+      },
+    ]);
+    expect(t.Outputs.SchedulerRoleArn.Value).toEqual({ 'Fn::GetAtt': ['SchedulerRole', 'Arn'] });
+  });
+
   it('outputs what the driver needs', () => {
     expect(Object.keys(t.Outputs).sort()).toEqual(
-      ['BucketName', 'DlqArn', 'DlqUrl', 'FunctionArn', 'FunctionName', 'Region'].sort(),
+      ['BucketName', 'DlqArn', 'DlqUrl', 'FunctionArn', 'FunctionName', 'Region', 'SchedulerRoleArn'].sort(),
     );
   });
 
@@ -136,6 +160,7 @@ describe('the CloudFormation template', () => {
       ...Object.keys(t.Resources),
       'AWS::Region',
       'AWS::StackName',
+      'AWS::AccountId',
     ]);
     const refs: string[] = [];
     const walk = (v: CfnValue): void => {
