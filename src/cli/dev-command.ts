@@ -28,16 +28,19 @@ export interface DevDeps {
   signals?: SignalSource;
 }
 
-/** S3 on 4600, Lambda on 4601, Kinesis on 4602, SQS on 4603: beside LocalStack's 4566, not on it. */
+/**
+ * S3 on 4600, Lambda on 4601, Kinesis on 4602, SQS on 4603, EventBridge Scheduler on 4604: beside
+ * LocalStack's 4566, not on it.
+ */
 export const DEFAULT_PORT_BASE = 4600;
 
-/** Validates `--port-base`: 0 (free ports) or a base whose four ports are unprivileged. */
+/** Validates `--port-base`: 0 (free ports) or a base whose five ports are unprivileged. */
 export function parsePortBase(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PORT_BASE;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || (n !== 0 && (n < 1024 || n > 65532))) {
+  if (!/^\d+$/.test(text) || (n !== 0 && (n < 1024 || n > 65531))) {
     throw new UsageError(
-      `--port-base must be 0 (any free ports) or 1024 to 65532, got ${JSON.stringify(text)}`,
+      `--port-base must be 0 (any free ports) or 1024 to 65531, got ${JSON.stringify(text)}`,
     );
   }
   return n;
@@ -66,7 +69,9 @@ export async function devCommand(flags: DevFlags, deps: DevDeps = {}): Promise<v
   signals.once('SIGTERM', onSignal);
   let stack: DevStack | undefined;
   try {
-    stderr.write('mr dev: starting S3, Lambda, Kinesis and SQS emulators on 127.0.0.1...\n');
+    stderr.write(
+      'mr dev: starting S3, Lambda, Kinesis, SQS and EventBridge Scheduler emulators on 127.0.0.1...\n',
+    );
     stack = await start({ portBase, ...(flags.data !== undefined && { dataDir: flags.data }) }).catch(
       (err: unknown) => {
         throw portInUse(err, portBase) ?? err;
@@ -80,6 +85,7 @@ export async function devCommand(flags: DevFlags, deps: DevDeps = {}): Promise<v
         `mr dev: S3 ${e.s3} (bucket ${DEV_BUCKET}${flags.data ? `, data in ${flags.data}` : ', data removed on exit'})`,
         `mr dev: Lambda ${e.lambda} (function ${DEV_FUNCTION}, serving dist/infra/function-handler.js)`,
         `mr dev: Kinesis ${e.kinesis}, SQS ${e.sqs} (in memory)`,
+        `mr dev: EventBridge Scheduler ${e.scheduler} (schedules fire on time into ${DEV_FUNCTION}; mr schedule --fire-now fires one at once)`,
         'mr dev: ready. Paste the export lines into another shell; Ctrl-C stops everything.',
         '',
       ].join('\n'),
@@ -101,6 +107,6 @@ function portInUse(err: unknown, portBase: number): UsageError | undefined {
   const text = err instanceof Error ? `${err.message} ${'code' in err ? String(err.code) : ''}` : '';
   if (!text.includes('EADDRINUSE')) return undefined;
   return new UsageError(
-    `a port from ${portBase} to ${portBase + 3} on 127.0.0.1 is in use; pick others with --port-base N (0 = any free ports)`,
+    `a port from ${portBase} to ${portBase + 4} on 127.0.0.1 is in use; pick others with --port-base N (0 = any free ports)`,
   );
 }

@@ -99,6 +99,39 @@ function program(): Command {
     .action(async (job: string, flags: import('./submit-command.js').SubmitFlags) => {
       await (await import('./submit-command.js')).submitCommand(job, flags);
     });
+  runFlags(
+    mr
+      .command('schedule')
+      .description(
+        "run a job on a schedule (EventBridge Scheduler), its driver in the runtime function as with mr submit; {date} and {time} in --input and --output are the run's due time",
+      )
+      .argument('<job>', 'job file, e.g. jobs/wordcount.ts'),
+  )
+    .option('--cron <fields>', "when, as EventBridge's six cron fields, e.g. '0 3 * * ? *' (03:00 every day)")
+    .option('--rate <every>', "or how often, e.g. '1 hour', '15 minutes', '1 day'")
+    .option('--timezone <zone>', 'IANA timezone of --cron and of {date} and {time} (default UTC)')
+    .option('--name <name>', "the schedule's name, and its runs' job ids' start (default: the job's name)")
+    .option('--role-arn <arn>', "role the schedule runs as (default: the stack's SchedulerRoleArn output)")
+    .option('--stack-name <name>', 'stack made by mr deploy whose role to use (default: from --function)')
+    .option('--reserve <duration>', 'as for mr submit (default 60s)')
+    .option('--fire-now', 'mr dev only: also fire it once at once, as if due now')
+    .action(async (job: string, flags: import('./schedule-command.js').ScheduleFlags) => {
+      await (await import('./schedule-command.js')).scheduleCommand(job, flags);
+    });
+  mr.command('schedules')
+    .description('list the schedules made by mr schedule')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .option('--json', 'print them as one JSON array')
+    .action(async (flags: { region?: string; json?: boolean }) => {
+      await (await import('./schedule-command.js')).schedulesCommand(flags);
+    });
+  mr.command('unschedule')
+    .description('delete a schedule made by mr schedule (runs already started go on)')
+    .argument('<name>', 'the schedule, as mr schedules lists it')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .action(async (name: string, flags: { region?: string }) => {
+      await (await import('./schedule-command.js')).unscheduleCommand(name, flags);
+    });
   mr.command('plan')
     .description('plan a job without running it: tasks, shuffle, S3 requests, estimated time and cost')
     .argument('<job>', 'job file, e.g. jobs/wordcount.ts')

@@ -5,7 +5,7 @@ import { loadJobFile } from '../backends/open-backend.js';
 import { shipBundle } from '../backends/ship-bundle.js';
 import { DEFAULT_RESERVE_MS, type DriveRequest } from '../driver/drive-job.js';
 import { newJobId } from '../driver/run-job.js';
-import { resolveOptions } from '../driver/run-options.js';
+import { type ResolvedOptions, resolveOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { isUrl, openStore } from '../store/open-store.js';
@@ -30,17 +30,34 @@ export interface Submitted {
  * it by its id in the work store, as for a run started here.
  * @throws {UsageError} for a backend other than aws, local input or output, or any bad flag.
  */
-export async function submitCommand(jobArg: string, flags: SubmitFlags): Promise<Submitted> {
+/** A job bundled and shipped to the work store, with what its drivers will be asked to run. */
+export interface ShippedDrive {
+  /** The job's own name (`defineJob({ name })`). */
+  name: string;
+  drive: Omit<DriveRequest, 'jobId' | 'generation'>;
+  opts: ResolvedOptions;
+}
+
+/**
+ * What `mr submit` and `mr schedule` do first: check the flags as `mr run` would (on aws, with S3
+ * input and output), bundle the job file and ship the bundle to the work store.
+ * @throws {UsageError} for a backend other than aws, local input or output, or any bad flag.
+ */
+export async function shippedDrive(
+  jobArg: string,
+  flags: SubmitFlags,
+  command: string,
+): Promise<ShippedDrive> {
   const jobFile = resolve(jobArg);
   if (!existsSync(jobFile)) throw new UsageError(`job file not found: ${jobArg}`);
   if (flags.backend !== undefined && flags.backend !== 'aws') {
-    throw new UsageError(`mr submit runs the driver on aws: --backend ${flags.backend} is not for it`);
+    throw new UsageError(`${command} runs the driver on aws: --backend ${flags.backend} is not for it`);
   }
-  if (!flags.input || flags.input.length === 0) throw new UsageError('mr submit needs --input s3://...');
-  if (flags.output === undefined) throw new UsageError('mr submit needs --output s3://...');
+  if (!flags.input || flags.input.length === 0) throw new UsageError(`${command} needs --input s3://...`);
+  if (flags.output === undefined) throw new UsageError(`${command} needs --output s3://...`);
   const local = [...flags.input, flags.output].find((l) => !isUrl(l));
   if (local !== undefined)
-    throw new UsageError(`mr submit needs s3:// locations for input and output, got ${local}`);
+    throw new UsageError(`${command} needs s3:// locations for input and output, got ${local}`);
   const reserveMs =
     flags.reserve === undefined ? DEFAULT_RESERVE_MS : parseDuration(flags.reserve, '--reserve');
   const given = { ...runOptionsFrom(flags.input, flags), backend: 'aws' as const };
@@ -48,16 +65,23 @@ export async function submitCommand(jobArg: string, flags: SubmitFlags): Promise
   const opts = resolveOptions(given);
   const { job, bundle } = await loadJobFile(jobFile, 'job');
   const ref = await shipBundle(bundle, openStore(opts.workDir));
-  const jobId = newJobId(job.name);
   const { backend: _, ...options } = given;
-  const request: DriveRequest = {
-    jobId,
-    file: jobFile,
-    bundle: ref,
-    options: { ...options, input: opts.input, output: flags.output, workDir: opts.workDir },
-    generation: 0,
-    reserveMs,
+  return {
+    name: job.name,
+    drive: {
+      file: jobFile,
+      bundle: ref,
+      options: { ...options, input: opts.input, output: flags.output, workDir: opts.workDir },
+      reserveMs,
+    },
+    opts,
   };
+}
+
+export async function submitCommand(jobArg: string, flags: SubmitFlags): Promise<Submitted> {
+  const { name, drive, opts } = await shippedDrive(jobArg, flags, 'mr submit');
+  const jobId = newJobId(name);
+  const request: DriveRequest = { ...drive, jobId, generation: 0 };
   const client = new LambdaClient(opts.region === undefined ? {} : { region: opts.region });
   try {
     await client.send(

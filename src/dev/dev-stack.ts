@@ -1,7 +1,9 @@
 import { checkEmulatorPackages } from './dev-packages.js';
+import { freeLoopbackPort } from './emulator-child.js';
 import { startKinesisEmulator } from './kinesis-emulator.js';
 import { startLambdaEmulator } from './lambda-emulator.js';
 import { S3RVER_CREDENTIALS, startS3Emulator } from './s3-emulator.js';
+import { lambdaInvoker, startSchedulerEmulator } from './scheduler-emulator.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 
 /** The bucket `mr dev` creates. */
@@ -13,7 +15,10 @@ export const DEV_REGION = 'us-east-1';
 
 /** How to start the local AWS stack. */
 export interface DevStackOptions {
-  /** S3 listens on this port, Lambda on the next, then Kinesis, then SQS; 0 picks free ports. @default 0 */
+  /**
+   * S3 listens on this port, Lambda on the next, then Kinesis, SQS and EventBridge Scheduler; 0 picks
+   * free ports. @default 0
+   */
   portBase?: number;
   /** Folder that keeps the S3 objects across restarts. @default a temporary folder, removed on stop */
   dataDir?: string;
@@ -27,6 +32,7 @@ export interface DevEndpoints {
   lambda: string;
   kinesis: string;
   sqs: string;
+  scheduler: string;
 }
 
 /** A running local AWS stack. */
@@ -47,6 +53,7 @@ export function devEnvironment(endpoints: DevEndpoints): Record<string, string> 
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     AWS_REGION: DEV_REGION,
@@ -55,7 +62,8 @@ export function devEnvironment(endpoints: DevEndpoints): Record<string, string> 
 
 /**
  * Starts S3 (s3rver, with bucket `fanout-dev`), Lambda (serverless-offline serving `fanout-runtime`
- * from the built runtime handler), Kinesis (kinesalite) and SQS (fauxqs), all on 127.0.0.1. The
+ * from the built runtime handler), Kinesis (kinesalite), SQS (fauxqs) and EventBridge Scheduler (its
+ * schedules invoke the function when due: see scheduler-emulator.ts), all on 127.0.0.1. The
  * runtime function's S3 client is pointed at the S3 emulator with its credentials, so a job run
  * through the emulated Lambda reads and writes the emulated bucket. If any emulator fails to start,
  * the others are stopped before the error is thrown.
@@ -71,12 +79,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     port: at(0),
     ...(options.dataDir !== undefined && { directory: options.dataDir }),
   });
-  // The function's S3 client needs the S3 endpoint, so Lambda starts once S3 is up.
+  // The function's S3 client needs the S3 endpoint, so Lambda starts once S3 is up; its port is
+  // known first, as a submitted driver in the function invokes the function itself.
+  const lambdaPort = base === 0 ? await freeLoopbackPort() : at(1);
   const lambda = s3.then((s) =>
     startLambdaEmulator({
       functions: [{ name: DEV_FUNCTION, timeoutSeconds: options.functionTimeoutSeconds ?? 900 }],
-      port: at(1),
+      port: lambdaPort,
       environment: {
+        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${lambdaPort}`,
         AWS_ENDPOINT_URL_S3: s.endpoint,
         AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
@@ -86,7 +97,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   );
   const kinesis = startKinesisEmulator({ port: at(2) });
   const sqs = startSqsEmulator({ port: at(3) });
-  const started = await Promise.allSettled([s3, lambda, kinesis, sqs]);
+  const scheduler = startSchedulerEmulator({
+    port: at(4),
+    region: DEV_REGION,
+    invoke: lambdaInvoker(`http://127.0.0.1:${lambdaPort}`),
+  });
+  const started = await Promise.allSettled([s3, lambda, kinesis, sqs, scheduler]);
   const stoppers = started.flatMap((r) => (r.status === 'fulfilled' ? [() => r.value.stop()] : []));
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -101,8 +117,14 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     throw failed.reason;
   }
   // Every promise has settled and none failed, so these awaits only unwrap the values.
-  const [s, l, k, q] = [await s3, await lambda, await kinesis, await sqs];
-  const endpoints = { s3: s.endpoint, lambda: l.endpoint, kinesis: k.endpoint, sqs: q.endpoint };
+  const [s, l, k, q, e] = [await s3, await lambda, await kinesis, await sqs, await scheduler];
+  const endpoints = {
+    s3: s.endpoint,
+    lambda: l.endpoint,
+    kinesis: k.endpoint,
+    sqs: q.endpoint,
+    scheduler: e.endpoint,
+  };
   const crashed = Promise.race([
     s.exited.then(() => 'S3 emulator (s3rver)'),
     l.exited.then(() => 'Lambda emulator (serverless-offline)'),

@@ -202,7 +202,13 @@ function answerConfiguration(
   const spec = specs.find((f) => f.name === decodeURIComponent(m[1] ?? ''));
   const body = JSON.stringify(
     spec
-      ? { FunctionName: spec.name, Timeout: spec.timeoutSeconds, MemorySize: 1024, Architectures: ['arm64'] }
+      ? {
+          FunctionName: spec.name,
+          FunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec.name}`,
+          Timeout: spec.timeoutSeconds,
+          MemorySize: 1024,
+          Architectures: ['arm64'],
+        }
       : { Type: 'User', message: `Function not found: ${m[1]}` },
   );
   res.writeHead(spec ? 200 : 404, {

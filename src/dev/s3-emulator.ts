@@ -39,6 +39,35 @@ const server = new S3rver({
   address: '127.0.0.1', port: Number(port), silent: true, directory,
   configureBuckets: buckets.map((name) => ({ name })),
 });
+// s3rver ignores If-None-Match, so a conditional create (If-None-Match: *) is answered here as S3
+// answers it: 412 when the key exists. Requests for one key are taken one at a time, so of two
+// racing creates exactly one succeeds. (If-Match is still ignored.)
+const busy = new Map();
+server.middleware.unshift(async (ctx, next) => {
+  if (ctx.method !== 'PUT' || ctx.get('if-none-match') !== '*') return next();
+  const [bucket, ...rest] = ctx.path.slice(1).split('/');
+  const key = decodeURIComponent(rest.join('/'));
+  const id = bucket + '/' + key;
+  const before = busy.get(id) ?? Promise.resolve();
+  let release;
+  const mine = new Promise((r) => { release = r; });
+  const chained = before.then(() => mine);
+  busy.set(id, chained);
+  await before;
+  try {
+    if (await server.store.existsObject(bucket, key)) {
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
+        '<Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
+      return;
+    }
+    await next();
+  } finally {
+    release();
+    if (busy.get(id) === chained) busy.delete(id);
+  }
+});
 server.run().then(
   (addr) => process.stdout.write(JSON.stringify({ port: addr.port }) + '\\n'),
   (err) => { process.stderr.write(String(err && err.stack || err) + '\\n'); process.exit(1); },

@@ -58,7 +58,8 @@ const DEFAULT_PART_SIZE = 8 * MiB;
  * to objects of at most 5 GiB (S3's CopyObject limit) and is not atomic across the two keys.
  * `head` needs s3:ListBucket: without it S3 answers 403 instead of 404 for a missing key.
  * `putIf` uses S3's conditional writes (`If-None-Match: *`, `If-Match: <etag>`, since August and
- * November 2024); emulators that ignore those headers (s3rver) silently break its guarantee.
+ * November 2024); emulators that ignore those headers silently break its guarantee (s3rver ignores
+ * both: `mr dev`'s S3 emulator answers If-None-Match itself, not If-Match).
  */
 export class S3Store implements ObjectStore {
   readonly url: string;

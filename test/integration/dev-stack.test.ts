@@ -34,6 +34,7 @@ const EXPORTS = [
   'AWS_ENDPOINT_URL_LAMBDA',
   'AWS_ENDPOINT_URL_KINESIS',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_SCHEDULER',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_REGION',
@@ -56,7 +57,7 @@ let devStderr = '';
 /** The variables `mr dev` printed. */
 let env: Record<string, string> = {};
 
-/** Starts `mr dev` and resolves with its export lines once all seven have been printed. */
+/** Starts `mr dev` and resolves with its export lines once all eight have been printed. */
 function startDev(): Promise<Record<string, string>> {
   const child = spawn(process.execPath, [MR, 'dev', '--port-base', '0'], {
     env: baseEnv,
@@ -107,15 +108,15 @@ afterAll(() => {
 });
 
 describe('mr dev', () => {
-  it('prints exactly the seven export lines on stdout, with the emulator credentials', () => {
-    expect(devStdout.trim().split('\n')).toHaveLength(7);
+  it('prints exactly the eight export lines on stdout, with the emulator credentials', () => {
+    expect(devStdout.trim().split('\n')).toHaveLength(8);
     expect(Object.keys(env)).toEqual(EXPORTS);
     expect(env).toMatchObject({
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
     });
-    for (const name of EXPORTS.slice(0, 4)) expect(env[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const name of EXPORTS.slice(0, 5)) expect(env[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('mr cp copies a local folder into the bucket, and back', async () => {
@@ -174,6 +175,62 @@ describe('mr dev', () => {
     }
     expect(counts).toEqual(countWords(text));
   });
+
+  it('fires a schedule made with mr schedule --fire-now: its driver runs in the function, output under the day it was due', async () => {
+    const text = 'a schedule fired\nthe job ran\n';
+    d.file('sched/in.txt', text);
+    await mr(['cp', '-q', join(d.path, 'sched/in.txt'), 's3://fanout-dev/sched/in/']);
+    const day = () => new Date().toISOString().slice(0, 10);
+    const before = day();
+    const made = await mr([
+      'schedule',
+      'jobs/wordcount.ts',
+      '--rate',
+      '1 day',
+      '--name',
+      'daily-wc',
+      '-i',
+      's3://fanout-dev/sched/in/',
+      '-o',
+      's3://fanout-dev/sched/{date}/',
+      '--role-arn',
+      'arn:aws:iam::000000000000:role/fanout-scheduler',
+      '--fire-now',
+    ]);
+    expect(made.stdout).toMatch(
+      /^schedule daily-wc: rate\(1 day\) UTC, .*\nfired daily-wc as due at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/,
+    );
+    const due = /as due at (\S+)/.exec(made.stdout)?.[1] as string;
+    expect([before, day()]).toContain(due.slice(0, 10));
+    const s3 = new S3Client({ ...clientConfig('S3'), forcePathStyle: true });
+    const success = `sched/${due.slice(0, 10)}/_SUCCESS`;
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const found = await s3.send(new HeadObjectCommand({ Bucket: 'fanout-dev', Key: success })).then(
+        () => true,
+        () => false,
+      );
+      if (found) break;
+      if (Date.now() > until) throw new Error(`no ${success} after 60 s: ${devStderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    s3.destroy();
+    await mr(['cp', '-q', `s3://fanout-dev/sched/${due.slice(0, 10)}/`, `${join(d.path, 'sched/out')}/`]);
+    const counts = new Map<string, unknown>();
+    for (let p = 0; p < 8; p++) {
+      const part = await readFile(join(d.path, `sched/out/part-0000${p}.jsonl`), 'utf8').catch(() => '');
+      for (const line of part.split('\n').filter(Boolean)) {
+        const { key, value } = JSON.parse(line) as { key: string; value: number };
+        counts.set(JSON.stringify(key), value);
+      }
+    }
+    expect(counts).toEqual(countWords(text));
+    const listed = await mr(['schedules']);
+    expect(listed.stdout).toMatch(
+      /^daily-wc {2}rate\(1 day\) UTC {2}ENABLED {2}.*wordcount\.ts -> s3:\/\/fanout-dev\/sched\/\{date\}\/\n$/,
+    );
+    await mr(['unschedule', 'daily-wc']);
+  }, 90_000);
 
   it('serves Kinesis over HTTP/1.1 with the same credentials', async () => {
     const kinesis = new KinesisClient({ ...clientConfig('KINESIS'), requestHandler: new NodeHttpHandler() });
