@@ -132,6 +132,30 @@ function program(): Command {
     .action(async (name: string, flags: { region?: string }) => {
       await (await import('./schedule-command.js')).unscheduleCommand(name, flags);
     });
+  runFlags(
+    mr
+      .command('on-upload')
+      .description(
+        'run a job over each new object under a prefix (S3 events through EventBridge), its driver in the runtime function',
+      )
+      .argument('<job>', 'job file, e.g. jobs/wordcount.ts'),
+  )
+    .option('--bucket <name>', 'the bucket to watch')
+    .option('--prefix <prefix>', "objects whose keys start so, e.g. 'in/' (default: the whole bucket)")
+    .option('--suffix <suffix>', "and end so, e.g. '.csv'")
+    .option('--name <name>', "the rule's name, and its runs' job ids' start (default: the job's name)")
+    .option('--reserve <duration>', 'as for mr submit (default 60s)')
+    .action(async (job: string, flags: import('./upload-command.js').UploadFlags) => {
+      await (await import('./upload-command.js')).onUploadCommand(job, flags);
+    });
+  mr.command('off-upload')
+    .description('remove an upload rule made by mr on-upload (runs already started go on)')
+    .argument('<name>', 'the rule, as mr on-upload named it')
+    .option('--function <name>', 'the runtime function the rule invokes (default fanout-runtime)')
+    .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
+    .action(async (name: string, flags: { region?: string; function?: string }) => {
+      await (await import('./upload-command.js')).offUploadCommand(name, flags);
+    });
   mr.command('plan')
     .description('plan a job without running it: tasks, shuffle, S3 requests, estimated time and cost')
     .argument('<job>', 'job file, e.g. jobs/wordcount.ts')

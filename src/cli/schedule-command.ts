@@ -1,5 +1,4 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -12,6 +11,7 @@ import { parseScheduleExpression } from '../dev/schedule-expression.js';
 import { checkTriggerName, type ScheduledEvent } from '../driver/triggered-run.js';
 import { FanoutError, UsageError } from '../errors.js';
 import { awsCall, describeStack, stackOutputs } from '../infra/stack-operations.js';
+import { functionArnOf } from './function-arn.js';
 import { type SubmitFlags, shippedDrive } from './submit-command.js';
 
 /** Flags of `mr schedule`: those of `mr submit`, when it fires, and who it runs as. */
@@ -204,21 +204,6 @@ function fanoutEvent(s: GetScheduleCommandOutput): ScheduledEvent | undefined {
     return event.scheduled && event.drive ? (event as ScheduledEvent) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** The runtime function's ARN, the schedule's target. */
-async function functionArnOf(functionName: string, region: { region?: string }): Promise<string> {
-  const lambda = new LambdaClient(region);
-  try {
-    const config = await awsCall(`Lambda GetFunctionConfiguration ${functionName}`, () =>
-      lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })),
-    );
-    if (!config.FunctionArn)
-      throw new UsageError(`function ${functionName} has no ARN: is it deployed (mr deploy)?`);
-    return config.FunctionArn;
-  } finally {
-    lambda.destroy();
   }
 }
 

@@ -6,6 +6,7 @@ import {
   parseDriveRequest,
 } from '../driver/drive-job.js';
 import { isScheduledEvent, runScheduled, type TriggeredReply } from '../driver/triggered-run.js';
+import { isUploadEvent, runUpload } from '../driver/upload-run.js';
 import type { LambdaReply } from '../protocol/lambda-protocol.js';
 import { createHandler } from '../runtime/lambda-handler.js';
 import { ShippedBundles } from '../runtime/shipped-bundles.js';
@@ -22,15 +23,17 @@ const runTaskEvent = createHandler({ bundles });
 
 /**
  * The runtime function's entry point (`index.handler` in the zip `mr deploy` ships): a task attempt
- * (`{ task, bundle }`, answered with its result), or a submitted job's driver (`{ drive }`, see
- * driveJob), which invokes this same function for the job's tasks and, near its time limit, for the
- * next driver.
+ * (`{ task, bundle }`, answered with its result), or a job's driver, which invokes this same
+ * function for the job's tasks and, near its time limit, for the next driver: submitted
+ * (`{ drive }`, see driveJob), fired by a schedule (`{ scheduled, drive }`, see runScheduled) or by a
+ * new object (`{ upload }`, see runUpload).
  */
 export async function handler(
   event: unknown,
   context: LambdaContext,
 ): Promise<LambdaReply | DriveReply | TriggeredReply> {
   if (isScheduledEvent(event)) return runScheduled(event, driverContext(context), bundles);
+  if (isUploadEvent(event)) return runUpload(event, driverContext(context), bundles);
   if (!isDriveEvent(event)) return runTaskEvent(event);
   return driveJob(parseDriveRequest(event), driverContext(context), bundles);
 }

@@ -83,6 +83,8 @@ export const taskLogKey = (jobId: string, taskId: string, attempt: number): stri
  */
 /** The id of the last job a schedule (or upload rule) started: `triggers/<name>/latest`. */
 export const triggerLatestKey = (name: string): string => `triggers/${name}/latest`;
+/** An upload rule's job and what it watches (`mr on-upload`). */
+export const triggerRuleKey = (name: string): string => `triggers/${name}/rule.json`;
 /** Written once per firing (a job id) or delivered object: a second delivery finds it and stops. */
 export const triggerFiredKey = (name: string, id: string): string => `triggers/${name}/fired/${id}`;
 export const cancelKey = (jobId: string): string => `${jobPrefix(jobId)}cancel`;
