@@ -116,3 +116,57 @@ export function runOnce(fn: () => Promise<void>): () => Promise<void> {
     return p;
   };
 }
+
+/**
+ * Like `readReadyPort`, and afterwards hands every later stdout line of the child to `onLine`, in
+ * order, for emulators that report things after starting. One reader takes all lines, so a line the
+ * child writes right after the ready line is not lost.
+ * @throws {Error} as `readReadyPort` does; no line reaches `onLine` then.
+ */
+export function readReadyPortThenLines(
+  emulator: EmulatorChild,
+  name: string,
+  timeoutMs: number,
+  onLine: (line: string) => void,
+): Promise<number> {
+  const { child } = emulator;
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    let state: 'waiting' | 'ready' | 'failed' = 'waiting';
+    const fail = (err: Error): void => {
+      if (state !== 'waiting') return;
+      state = 'failed';
+      clearTimeout(timer);
+      lines.close();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start within ${timeoutMs / 1000} s: ${emulator.stderr()}`)),
+      timeoutMs,
+    );
+    lines.on('line', (line) => {
+      if (state === 'ready') {
+        onLine(line);
+        return;
+      }
+      if (state !== 'waiting') return;
+      let port: unknown;
+      try {
+        port = (JSON.parse(line) as { port?: unknown }).port;
+      } catch {
+        port = undefined;
+      }
+      if (typeof port !== 'number') {
+        fail(new Error(`${name} printed no port: ${line}`));
+        return;
+      }
+      state = 'ready';
+      clearTimeout(timer);
+      resolve(port);
+    });
+    child.once('error', (err) => fail(err));
+    void emulator.exited.then(() =>
+      fail(new Error(`${name} exited with ${child.exitCode} before starting: ${emulator.stderr()}`)),
+    );
+  });
+}
