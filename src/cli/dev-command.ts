@@ -29,18 +29,18 @@ export interface DevDeps {
 }
 
 /**
- * S3 on 4600, Lambda on 4601, Kinesis on 4602, SQS on 4603, EventBridge Scheduler on 4604: beside
- * LocalStack's 4566, not on it.
+ * S3 on 4600, Lambda on 4601, Kinesis on 4602, SQS on 4603, EventBridge Scheduler on 4604 and
+ * EventBridge on 4605: beside LocalStack's 4566, not on it.
  */
 export const DEFAULT_PORT_BASE = 4600;
 
-/** Validates `--port-base`: 0 (free ports) or a base whose five ports are unprivileged. */
+/** Validates `--port-base`: 0 (free ports) or a base whose six ports are unprivileged. */
 export function parsePortBase(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PORT_BASE;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || (n !== 0 && (n < 1024 || n > 65531))) {
+  if (!/^\d+$/.test(text) || (n !== 0 && (n < 1024 || n > 65530))) {
     throw new UsageError(
-      `--port-base must be 0 (any free ports) or 1024 to 65531, got ${JSON.stringify(text)}`,
+      `--port-base must be 0 (any free ports) or 1024 to 65530, got ${JSON.stringify(text)}`,
     );
   }
   return n;
@@ -86,6 +86,7 @@ export async function devCommand(flags: DevFlags, deps: DevDeps = {}): Promise<v
         `mr dev: Lambda ${e.lambda} (function ${DEV_FUNCTION}, serving dist/infra/function-handler.js)`,
         `mr dev: Kinesis ${e.kinesis}, SQS ${e.sqs} (in memory)`,
         `mr dev: EventBridge Scheduler ${e.scheduler} (schedules fire on time into ${DEV_FUNCTION}; mr schedule --fire-now fires one at once)`,
+        `mr dev: EventBridge ${e.eventbridge} (S3's new objects reach the rules of buckets that send events to EventBridge)`,
         'mr dev: ready. Paste the export lines into another shell; Ctrl-C stops everything.',
         '',
       ].join('\n'),
@@ -107,6 +108,6 @@ function portInUse(err: unknown, portBase: number): UsageError | undefined {
   const text = err instanceof Error ? `${err.message} ${'code' in err ? String(err.code) : ''}` : '';
   if (!text.includes('EADDRINUSE')) return undefined;
   return new UsageError(
-    `a port from ${portBase} to ${portBase + 4} on 127.0.0.1 is in use; pick others with --port-base N (0 = any free ports)`,
+    `a port from ${portBase} to ${portBase + 5} on 127.0.0.1 is in use; pick others with --port-base N (0 = any free ports)`,
   );
 }

@@ -1,5 +1,6 @@
 import { checkEmulatorPackages } from './dev-packages.js';
 import { freeLoopbackPort } from './emulator-child.js';
+import { s3ObjectCreatedEvent, startEventBridgeEmulator } from './eventbridge-emulator.js';
 import { startKinesisEmulator } from './kinesis-emulator.js';
 import { startLambdaEmulator } from './lambda-emulator.js';
 import { S3RVER_CREDENTIALS, startS3Emulator } from './s3-emulator.js';
@@ -16,8 +17,8 @@ export const DEV_REGION = 'us-east-1';
 /** How to start the local AWS stack. */
 export interface DevStackOptions {
   /**
-   * S3 listens on this port, Lambda on the next, then Kinesis, SQS and EventBridge Scheduler; 0 picks
-   * free ports. @default 0
+   * S3 listens on this port, Lambda on the next, then Kinesis, SQS, EventBridge Scheduler and
+   * EventBridge; 0 picks free ports. @default 0
    */
   portBase?: number;
   /** Folder that keeps the S3 objects across restarts. @default a temporary folder, removed on stop */
@@ -33,6 +34,7 @@ export interface DevEndpoints {
   kinesis: string;
   sqs: string;
   scheduler: string;
+  eventbridge: string;
 }
 
 /** A running local AWS stack. */
@@ -54,6 +56,7 @@ export function devEnvironment(endpoints: DevEndpoints): Record<string, string> 
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     AWS_REGION: DEV_REGION,
@@ -62,8 +65,9 @@ export function devEnvironment(endpoints: DevEndpoints): Record<string, string> 
 
 /**
  * Starts S3 (s3rver, with bucket `fanout-dev`), Lambda (serverless-offline serving `fanout-runtime`
- * from the built runtime handler), Kinesis (kinesalite), SQS (fauxqs) and EventBridge Scheduler (its
- * schedules invoke the function when due: see scheduler-emulator.ts), all on 127.0.0.1. The
+ * from the built runtime handler), Kinesis (kinesalite), SQS (fauxqs), EventBridge Scheduler (its
+ * schedules invoke the function when due: see scheduler-emulator.ts) and EventBridge (S3's events of
+ * buckets that send them to EventBridge go to its rules), all on 127.0.0.1. The
  * runtime function's S3 client is pointed at the S3 emulator with its credentials, so a job run
  * through the emulated Lambda reads and writes the emulated bucket. If any emulator fails to start,
  * the others are stopped before the error is thrown.
@@ -102,7 +106,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     region: DEV_REGION,
     invoke: lambdaInvoker(`http://127.0.0.1:${lambdaPort}`),
   });
-  const started = await Promise.allSettled([s3, lambda, kinesis, sqs, scheduler]);
+  const eventbridge = startEventBridgeEmulator({
+    port: at(5),
+    region: DEV_REGION,
+    invoke: lambdaInvoker(`http://127.0.0.1:${lambdaPort}`),
+  });
+  const started = await Promise.allSettled([s3, lambda, kinesis, sqs, scheduler, eventbridge]);
   const stoppers = started.flatMap((r) => (r.status === 'fulfilled' ? [() => r.value.stop()] : []));
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -118,12 +127,18 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   }
   // Every promise has settled and none failed, so these awaits only unwrap the values.
   const [s, l, k, q, e] = [await s3, await lambda, await kinesis, await sqs, await scheduler];
+  const b = await eventbridge;
+  // S3 sends a bucket's new objects to EventBridge once its notifications say so, as on AWS.
+  s.onObjectCreated((created) => {
+    void b.deliver(s3ObjectCreatedEvent(created, DEV_REGION));
+  });
   const endpoints = {
     s3: s.endpoint,
     lambda: l.endpoint,
     kinesis: k.endpoint,
     sqs: q.endpoint,
     scheduler: e.endpoint,
+    eventbridge: b.endpoint,
   };
   const crashed = Promise.race([
     s.exited.then(() => 'S3 emulator (s3rver)'),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -153,8 +154,11 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
   });
   try {
     // The proxy listens first, on the public port, so a taken port fails before the child starts.
-    proxy = await startThrottleProxy(options.port ?? 0, 'lambda', (req, res) =>
-      answerConfiguration(specs, req, res),
+    const answerPolicy = policyApi(specs);
+    proxy = await startThrottleProxy(
+      options.port ?? 0,
+      'lambda',
+      (req, res) => answerConfiguration(specs, req, res) || answerPolicy(req, res),
     );
     const started = spawnEmulatorChild(
       [
@@ -217,4 +221,186 @@ function answerConfiguration(
   });
   res.end(body);
   return true;
+}
+
+/**
+ * serverless-offline has no resource-based policies; EventBridge and S3 setups grant themselves
+ * invocation with AddPermission, so the proxy keeps each function's policy statements in memory:
+ * AddPermission, RemovePermission and GetPolicy, per function and qualifier, with RevisionIds. The
+ * policy is kept, not enforced: every caller may invoke.
+ */
+function policyApi(
+  specs: readonly { name: string }[],
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const policies = new Map<string, { statements: Record<string, unknown>[]; revision: string }>();
+  const policyOf = (id: string) => {
+    let p = policies.get(id);
+    if (p === undefined) {
+      p = { statements: [], revision: randomUUID() };
+      policies.set(id, p);
+    }
+    return p;
+  };
+  const fail = (res: ServerResponse, status: number, type: string, message: string): void => {
+    answerJson(res, status, { Type: 'User', message }, type);
+  };
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const m = /^\/2015-03-31\/functions\/([^/]+)\/policy(?:\/([^/]+))?\/?$/.exec(url.pathname);
+    if (m === null) return false;
+    const sidInPath = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    const method = req.method ?? 'GET';
+    if (!(sidInPath === undefined ? method === 'POST' || method === 'GET' : method === 'DELETE'))
+      return false;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const fn = functionOf(decodeURIComponent(m[1] ?? ''), url.searchParams.get('Qualifier'));
+      const spec = specs.find((f) => f.name === fn.name);
+      const arn = `arn:aws:lambda:us-east-1:000000000000:function:${fn.name}${fn.qualifier ? `:${fn.qualifier}` : ''}`;
+      if (spec === undefined) {
+        fail(res, 404, 'ResourceNotFoundException', `Function not found: ${arn}`);
+        return;
+      }
+      const id = `${fn.name}:${fn.qualifier ?? ''}`;
+      const current = policies.get(id);
+      if (method === 'GET') {
+        if (current === undefined || current.statements.length === 0) {
+          fail(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+          return;
+        }
+        const document = { Version: '2012-10-17', Id: 'default', Statement: current.statements };
+        answerJson(res, 200, { Policy: JSON.stringify(document), RevisionId: current.revision });
+        return;
+      }
+      if (method === 'DELETE') {
+        const revision = url.searchParams.get('RevisionId');
+        const at = current?.statements.findIndex((s) => s.Sid === sidInPath) ?? -1;
+        if (current === undefined || at < 0) {
+          fail(
+            res,
+            404,
+            'ResourceNotFoundException',
+            `Statement ${sidInPath} is not found in resource policy.`,
+          );
+          return;
+        }
+        if (revision !== null && revision !== current.revision) {
+          fail(res, 412, 'PreconditionFailedException', REVISION_MISMATCH);
+          return;
+        }
+        current.statements.splice(at, 1);
+        current.revision = randomUUID();
+        res.writeHead(204, { 'x-amzn-requestid': randomUUID() }).end();
+        return;
+      }
+      let body: Record<string, unknown>;
+      try {
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error();
+        body = parsed as Record<string, unknown>;
+      } catch {
+        fail(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+        return;
+      }
+      const invalid = checkPermission(body);
+      if (invalid !== undefined) {
+        fail(res, 400, 'ValidationException', invalid);
+        return;
+      }
+      const policy = policyOf(id);
+      const sid = body.StatementId as string;
+      if (typeof body.RevisionId === 'string' && body.RevisionId !== policy.revision) {
+        fail(res, 412, 'PreconditionFailedException', REVISION_MISMATCH);
+        return;
+      }
+      if (policy.statements.some((s) => s.Sid === sid)) {
+        fail(
+          res,
+          409,
+          'ResourceConflictException',
+          `The statement id (${sid}) provided already exists. Please choose a new statement id, or remove the existing statement.`,
+        );
+        return;
+      }
+      const statement = permissionStatement(body, arn);
+      policy.statements.push(statement);
+      policy.revision = randomUUID();
+      answerJson(res, 201, { Statement: JSON.stringify(statement) });
+    });
+    return true;
+  };
+}
+
+const REVISION_MISMATCH =
+  'The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id';
+
+/** A function named by name, `name:qualifier`, partial or full ARN; `$LATEST` is no qualifier. */
+function functionOf(given: string, queryQualifier: string | null): { name: string; qualifier?: string } {
+  const arn = /(?:^|:)function:([^:]+)(?::([^:]+))?$/.exec(given);
+  const [name, qualifier] = arn ? [arn[1] ?? '', arn[2]] : given.split(':');
+  const q = qualifier ?? queryQualifier ?? undefined;
+  return { name: name ?? '', ...(q === undefined || q === '$LATEST' ? {} : { qualifier: q }) };
+}
+
+/** Why an AddPermission body is invalid, as Lambda's validation says it; undefined when valid. */
+function checkPermission(b: Record<string, unknown>): string | undefined {
+  const rules: [string, RegExp][] = [
+    ['StatementId', /^[a-zA-Z0-9\-_.]{1,100}$/],
+    ['Action', /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/],
+    ['Principal', /^[^\s]+$/],
+  ];
+  for (const [member, pattern] of rules) {
+    const v = b[member];
+    if (v === undefined || v === null) {
+      return `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`;
+    }
+    if (typeof v !== 'string' || !pattern.test(v)) {
+      return `1 validation error detected: Value '${String(v)}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`;
+    }
+  }
+  return undefined;
+}
+
+/** The policy statement AddPermission adds, as Lambda writes it. */
+function permissionStatement(b: Record<string, unknown>, resource: string): Record<string, unknown> {
+  const p = b.Principal as string;
+  const principal =
+    p === '*'
+      ? '*'
+      : /^\d{12}$/.test(p)
+        ? { AWS: `arn:aws:iam::${p}:root` }
+        : p.startsWith('arn:')
+          ? { AWS: p }
+          : { Service: p };
+  const condition: Record<string, Record<string, string>> = {};
+  const add = (op: string, key: string, value: unknown) => {
+    if (typeof value !== 'string') return;
+    condition[op] = { ...condition[op], [key]: value };
+  };
+  add('StringEquals', 'AWS:SourceAccount', b.SourceAccount);
+  add('StringEquals', 'aws:PrincipalOrgID', b.PrincipalOrgID);
+  add('StringEquals', 'lambda:EventSourceToken', b.EventSourceToken);
+  add('StringEquals', 'lambda:FunctionUrlAuthType', b.FunctionUrlAuthType);
+  add('ArnLike', 'AWS:SourceArn', b.SourceArn);
+  if (b.InvokedViaFunctionUrl === true) add('Bool', 'lambda:InvokedViaFunctionUrl', 'true');
+  return {
+    Sid: b.StatementId,
+    Effect: 'Allow',
+    Principal: principal,
+    Action: b.Action,
+    Resource: resource,
+    ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+  };
+}
+
+function answerJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
+  });
+  res.end(text);
 }

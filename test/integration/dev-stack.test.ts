@@ -14,7 +14,15 @@ import {
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketNotificationConfigurationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
@@ -35,6 +43,7 @@ const EXPORTS = [
   'AWS_ENDPOINT_URL_KINESIS',
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_SCHEDULER',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_REGION',
@@ -57,7 +66,7 @@ let devStderr = '';
 /** The variables `mr dev` printed. */
 let env: Record<string, string> = {};
 
-/** Starts `mr dev` and resolves with its export lines once all eight have been printed. */
+/** Starts `mr dev` and resolves with its export lines once all nine have been printed. */
 function startDev(): Promise<Record<string, string>> {
   const child = spawn(process.execPath, [MR, 'dev', '--port-base', '0'], {
     env: baseEnv,
@@ -94,6 +103,33 @@ const clientConfig = (service: string) => ({
   credentials: credentials(),
 });
 
+/** Waits up to 60 s for an object of the dev bucket. */
+async function waitForObject(s3: S3Client, key: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const found = await s3.send(new HeadObjectCommand({ Bucket: 'fanout-dev', Key: key })).then(
+      () => true,
+      () => false,
+    );
+    if (found) return;
+    if (Date.now() > until) throw new Error(`no ${key} after 60 s: ${devStderr.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The word counts in a local copy of an output folder's eight part files. */
+async function readCounts(dir: string): Promise<Map<string, unknown>> {
+  const counts = new Map<string, unknown>();
+  for (let p = 0; p < 8; p++) {
+    const part = await readFile(join(dir, `part-0000${p}.jsonl`), 'utf8').catch(() => '');
+    for (const line of part.split('\n').filter(Boolean)) {
+      const { key, value } = JSON.parse(line) as { key: string; value: number };
+      counts.set(JSON.stringify(key), value);
+    }
+  }
+  return counts;
+}
+
 beforeAll(async () => {
   // This process's SDK clients get explicit endpoints and credentials; keep them off real config too.
   for (const [name, value] of Object.entries(baseEnv)) if (name !== 'PATH') vi.stubEnv(name, value);
@@ -108,15 +144,15 @@ afterAll(() => {
 });
 
 describe('mr dev', () => {
-  it('prints exactly the eight export lines on stdout, with the emulator credentials', () => {
-    expect(devStdout.trim().split('\n')).toHaveLength(8);
+  it('prints exactly the nine export lines on stdout, with the emulator credentials', () => {
+    expect(devStdout.trim().split('\n')).toHaveLength(9);
     expect(Object.keys(env)).toEqual(EXPORTS);
     expect(env).toMatchObject({
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
     });
-    for (const name of EXPORTS.slice(0, 5)) expect(env[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const name of EXPORTS.slice(0, 6)) expect(env[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('mr cp copies a local folder into the bucket, and back', async () => {
@@ -203,33 +239,99 @@ describe('mr dev', () => {
     const due = /as due at (\S+)/.exec(made.stdout)?.[1] as string;
     expect([before, day()]).toContain(due.slice(0, 10));
     const s3 = new S3Client({ ...clientConfig('S3'), forcePathStyle: true });
-    const success = `sched/${due.slice(0, 10)}/_SUCCESS`;
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const found = await s3.send(new HeadObjectCommand({ Bucket: 'fanout-dev', Key: success })).then(
-        () => true,
-        () => false,
-      );
-      if (found) break;
-      if (Date.now() > until) throw new Error(`no ${success} after 60 s: ${devStderr.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitForObject(s3, `sched/${due.slice(0, 10)}/_SUCCESS`);
     s3.destroy();
     await mr(['cp', '-q', `s3://fanout-dev/sched/${due.slice(0, 10)}/`, `${join(d.path, 'sched/out')}/`]);
-    const counts = new Map<string, unknown>();
-    for (let p = 0; p < 8; p++) {
-      const part = await readFile(join(d.path, `sched/out/part-0000${p}.jsonl`), 'utf8').catch(() => '');
-      for (const line of part.split('\n').filter(Boolean)) {
-        const { key, value } = JSON.parse(line) as { key: string; value: number };
-        counts.set(JSON.stringify(key), value);
-      }
-    }
-    expect(counts).toEqual(countWords(text));
+    expect(await readCounts(join(d.path, 'sched/out'))).toEqual(countWords(text));
     const listed = await mr(['schedules']);
     expect(listed.stdout).toMatch(
       /^daily-wc {2}rate\(1 day\) UTC {2}ENABLED {2}.*wordcount\.ts -> s3:\/\/fanout-dev\/sched\/\{date\}\/\n$/,
     );
     await mr(['unschedule', 'daily-wc']);
+  }, 90_000);
+
+  it("runs mr on-upload's job over each new object, once, keeping the bucket's other notifications", async () => {
+    const s3 = new S3Client({ ...clientConfig('S3'), forcePathStyle: true });
+    // A notification the bucket had before: mr on-upload must not lose it.
+    const queue = {
+      Id: 'existing',
+      QueueArn: 'arn:aws:sqs:us-east-1:000000000000:audit',
+      Events: ['s3:ObjectRemoved:*' as const],
+    };
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: 'fanout-dev',
+        NotificationConfiguration: { QueueConfigurations: [queue] },
+      }),
+    );
+    const made = await mr([
+      'on-upload',
+      'jobs/wordcount.ts',
+      '--bucket',
+      'fanout-dev',
+      '--prefix',
+      'drop/',
+      '--suffix',
+      '.txt',
+      '--name',
+      'drop-wc',
+      '-o',
+      's3://fanout-dev/counted/{name}/',
+    ]);
+    expect(made.stdout).toMatch(
+      /^on upload to s3:\/\/fanout-dev\/drop\/\*\.txt: .*wordcount\.ts -> s3:\/\/fanout-dev\/counted\/\{name\}\/ \(rule fanout-drop-wc\)\n$/,
+    );
+    const config = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'fanout-dev' }));
+    expect(config.QueueConfigurations).toEqual([queue]);
+    expect(config.EventBridgeConfiguration).toEqual({});
+
+    const texts = { 'a.txt': 'one upload\nmakes one run\n', 'b.txt': 'another upload\n' };
+    for (const [name, text] of Object.entries(texts)) d.file(`drop/${name}`, text);
+    d.file('drop/skip.csv', 'not matched by the suffix\n');
+    await mr(['cp', '-q', join(d.path, 'drop'), 's3://fanout-dev/drop/']);
+    for (const [name, text] of Object.entries(texts)) {
+      const base = name.slice(0, -4);
+      await waitForObject(s3, `counted/${base}/_SUCCESS`);
+      await mr(['cp', '-q', `s3://fanout-dev/counted/${base}/`, `${join(d.path, `counted/${base}`)}/`]);
+      expect(await readCounts(join(d.path, `counted/${base}`))).toEqual(countWords(text));
+    }
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'fanout-dev', Prefix: 'counted/skip/' }));
+    expect(listed.KeyCount ?? 0).toBe(0);
+
+    // The same write delivered twice (EventBridge delivers at least once): one run, then a skip.
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'fanout-dev', Key: 'elsewhere/c.txt', Body: 'twice delivered\n' }),
+    );
+    const event = {
+      upload: {
+        rule: 'drop-wc',
+        work: 's3://fanout-dev/',
+        bucket: 'fanout-dev',
+        key: 'elsewhere/c.txt',
+        sequencer: '00AB12',
+        etag: 'x',
+        time: '2026-12-03T10:00:00Z',
+      },
+    };
+    const lambda = new LambdaClient(clientConfig('LAMBDA'));
+    const invoke = async () =>
+      JSON.parse(
+        Buffer.from(
+          (
+            await lambda.send(
+              new InvokeCommand({ FunctionName: 'fanout-runtime', Payload: JSON.stringify(event) }),
+            )
+          ).Payload ?? new Uint8Array(),
+        ).toString('utf8'),
+      ) as { ok: boolean; skipped?: string; result?: { output: string } };
+    const [first, second] = [await invoke(), await invoke()];
+    lambda.destroy();
+    expect(first).toMatchObject({ ok: true, result: { output: 's3://fanout-dev/counted/c/' } });
+    expect(second).toEqual({ ok: true, skipped: 'already ran for s3://fanout-dev/elsewhere/c.txt' });
+
+    const off = await mr(['off-upload', 'drop-wc']);
+    expect(off.stdout).toBe('upload rule drop-wc removed\n');
+    s3.destroy();
   }, 90_000);
 
   it('serves Kinesis over HTTP/1.1 with the same credentials', async () => {

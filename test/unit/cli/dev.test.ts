@@ -11,6 +11,7 @@ const ENDPOINTS = {
   kinesis: 'http://127.0.0.1:3',
   sqs: 'http://127.0.0.1:4',
   scheduler: 'http://127.0.0.1:5',
+  eventbridge: 'http://127.0.0.1:6',
 };
 
 /** A stack that starts and stops instantly, recording stops; `crash` makes an emulator die. */
@@ -36,7 +37,7 @@ function sink() {
 }
 
 describe('mr dev', () => {
-  it.each(['-1', '80', '65532', '4600.5', 'abc', ''])('rejects --port-base %j', (text) => {
+  it.each(['-1', '80', '65531', '4600.5', 'abc', ''])('rejects --port-base %j', (text) => {
     expect(() => parsePortBase(text)).toThrow(UsageError);
   });
 
@@ -83,7 +84,7 @@ describe('mr dev', () => {
       { start: () => Promise.reject(inUse), stdout: sink(), stderr: sink(), signals: new EventEmitter() },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/5000 to 5004 .* in use; .*--port-base/);
+    expect((err as Error).message).toMatch(/5000 to 5005 .* in use; .*--port-base/);
   });
 
   it('names every missing emulator package and the command that installs them', async () => {
