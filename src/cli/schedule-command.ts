@@ -45,6 +45,11 @@ export async function scheduleCommand(jobArg: string, flags: ScheduleFlags): Pro
   const timezone = flags.timezone ?? 'UTC';
   parseScheduleExpression(expression, timezone);
   if (flags.name !== undefined) checkTriggerName(flags.name);
+  if (flags.output !== undefined && !/\{(date|time|datetime)\}/.test(flags.output)) {
+    throw new UsageError(
+      `each run needs its own output: put {date} (or {time}, {datetime}) in --output, got ${flags.output}`,
+    );
+  }
   const devScheduler = flags.fireNow ? devSchedulerEndpoint() : undefined;
   const { name: jobName, drive, opts } = await shippedDrive(jobArg, flags, 'mr schedule');
   const name = checkTriggerName(flags.name ?? jobName);

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -218,9 +219,22 @@ describe('mr dev', () => {
     await mr(['cp', '-q', join(d.path, 'sched/in.txt'), 's3://fanout-dev/sched/in/']);
     const day = () => new Date().toISOString().slice(0, 10);
     const before = day();
+    // The run's notice goes to a webhook here, POSTed by the driver in the function.
+    const notices: { event: string; jobId: string; output: string }[] = [];
+    const hook = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        notices.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const made = await mr([
       'schedule',
       'jobs/wordcount.ts',
+      '--notify',
+      `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
       '--rate',
       '1 day',
       '--name',
@@ -243,6 +257,12 @@ describe('mr dev', () => {
     s3.destroy();
     await mr(['cp', '-q', `s3://fanout-dev/sched/${due.slice(0, 10)}/`, `${join(d.path, 'sched/out')}/`]);
     expect(await readCounts(join(d.path, 'sched/out'))).toEqual(countWords(text));
+    const jobId = `daily-wc-${due.replace(/[-:TZ]/g, '')}`;
+    for (let i = 0; i < 100 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    hook.close();
+    expect(notices).toMatchObject([
+      { event: 'job-succeeded', jobId, output: `s3://fanout-dev/sched/${due.slice(0, 10)}/` },
+    ]);
     const listed = await mr(['schedules']);
     expect(listed.stdout).toMatch(
       /^daily-wc {2}rate\(1 day\) UTC {2}ENABLED {2}.*wordcount\.ts -> s3:\/\/fanout-dev\/sched\/\{date\}\/\n$/,

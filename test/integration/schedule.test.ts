@@ -207,6 +207,10 @@ describe('mr schedule', () => {
     [['--cron', '0 3 * * * *', '--input', 's3://b/i/', '--output', 's3://b/o/'], /cron\(0 3 \* \* \* \*\)/],
     [['--rate', '1 hours', '--input', 's3://b/i/', '--output', 's3://b/o/'], /rate\(1 hours\)/],
     [
+      ['--rate', '1 day', '--input', 's3://b/i/', '--output', 's3://b/o/'],
+      /each run needs its own output: put \{date\}/,
+    ],
+    [
       [
         '--cron',
         '0 3 * * ? *',
