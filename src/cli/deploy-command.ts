@@ -27,6 +27,7 @@ export interface DeployFlags {
   memory?: string;
   timeout?: string;
   arch?: string;
+  notifyTopic?: string[];
   region?: string;
   printTemplate?: boolean;
 }
@@ -65,6 +66,8 @@ export interface DeploySettings {
   timeoutS?: number;
   arch?: 'arm64' | 'x86_64';
   region?: string;
+  /** SNS topics runs driven in the function may publish notices to. */
+  notifyTopics?: string[];
 }
 
 const DEFAULT_STACK = 'fanout';
@@ -79,6 +82,13 @@ export function parseDeployFlags(flags: DeployFlags): DeploySettings {
   }
   if (flags.memory !== undefined) s.memoryMb = inRange(flags.memory, '--memory', 128, 10240, ' MB');
   if (flags.timeout !== undefined) s.timeoutS = inRange(flags.timeout, '--timeout', 1, 900, ' s');
+  if (flags.notifyTopic !== undefined) {
+    for (const arn of flags.notifyTopic) {
+      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+        throw new UsageError(`invalid SNS topic ARN ${JSON.stringify(arn)} for --notify-topic`);
+    }
+    s.notifyTopics = flags.notifyTopic;
+  }
   if (flags.arch !== undefined) {
     if (flags.arch !== 'arm64' && flags.arch !== 'x86_64')
       throw new UsageError(
@@ -136,6 +146,7 @@ function stackParameters(s: DeploySettings, code: { key: string }, existing: Sta
   if (s.memoryMb !== undefined) given.set(PARAM.memory, String(s.memoryMb));
   if (s.timeoutS !== undefined) given.set(PARAM.timeout, String(s.timeoutS));
   if (s.arch !== undefined) given.set(PARAM.arch, s.arch);
+  if (s.notifyTopics !== undefined) given.set(PARAM.notifyTopics, s.notifyTopics.join(','));
   const params: Parameter[] = [...given].map(([ParameterKey, ParameterValue]) => ({
     ParameterKey,
     ParameterValue,

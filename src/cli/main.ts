@@ -302,6 +302,11 @@ function program(): Command {
     .option('--memory <mb>', 'function memory, 128 to 10240 MB (default 1769 = one vCPU; kept on update)')
     .option('--timeout <s>', 'function timeout, 1 to 900 s (default 900; kept on update)')
     .option('--arch <arch>', 'arm64 or x86_64 (default arm64; kept on update)')
+    .option(
+      '--notify-topic <arn>',
+      'an SNS topic jobs driven in the function (mr submit, schedules, uploads) may --notify (repeatable; kept on update)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--region <region>', 'AWS region; default: AWS_REGION or the profile region')
     .option('--print-template', 'print the CloudFormation template as JSON and touch nothing')
     .action(async (flags: DeployFlags) => {

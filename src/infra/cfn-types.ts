@@ -5,7 +5,7 @@ export type CfnValue = string | number | boolean | readonly CfnValue[] | { reado
 
 /** One template parameter. */
 export interface CfnParameter {
-  Type: 'String' | 'Number';
+  Type: 'String' | 'Number' | 'CommaDelimitedList';
   Description: string;
   Default: string | number;
   AllowedValues?: readonly (string | number)[];

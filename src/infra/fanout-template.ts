@@ -18,9 +18,10 @@ export const PARAM = {
   tmpSize: 'EphemeralStorageSize',
   jobDataDays: 'JobDataExpirationDays',
   logDays: 'LogRetentionDays',
+  notifyTopics: 'NotifyTopicArns',
 } as const;
 type ParameterName = (typeof PARAM)[keyof typeof PARAM];
-type ConditionName = 'CreateBucket' | 'HasCode' | 'CodeInJobBucket';
+type ConditionName = 'CreateBucket' | 'HasCode' | 'CodeInJobBucket' | 'HasNotifyTopics';
 type ResourceName =
   | 'Bucket'
   | 'BucketPolicy'
@@ -133,6 +134,12 @@ function parameters(d: TemplateDefaults): Record<ParameterName, CfnParameter> {
       Description: `Days after which intermediate data under ${JOB_DATA_PREFIX} expires`,
       Default: 7,
       MinValue: 1,
+    },
+    [PARAM.notifyTopics]: {
+      Type: 'CommaDelimitedList',
+      Description:
+        'SNS topics that runs driven in the function may notify (--notify sns:...); empty for none',
+      Default: '',
     },
     [PARAM.logDays]: {
       Type: 'Number',
@@ -293,7 +300,10 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
   };
 }
 
-/** Least privilege: the job bucket, the function's own log group, itself and the DLQ, nothing else. */
+/**
+ * Least privilege: the job bucket, the function's own log group, itself, the DLQ, and the SNS topics
+ * the stack names for notices, nothing else.
+ */
 function runtimePolicy(): CfnValue {
   return {
     Version: '2012-10-17',
@@ -328,6 +338,18 @@ function runtimePolicy(): CfnValue {
           'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-runtime',
         ),
       },
+      // A job driven in the function (mr submit, schedules, uploads) with --notify sns:<arn>
+      // publishes its notice: to the topics the stack names, and only when it names some.
+      ifThen(
+        'HasNotifyTopics',
+        {
+          Sid: 'PublishNotices',
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Resource: ref(PARAM.notifyTopics),
+        },
+        { Ref: 'AWS::NoValue' },
+      ),
       {
         Sid: 'SendToDeadLetterQueue',
         Effect: 'Allow',
@@ -352,6 +374,7 @@ export function buildTemplate(defaults: TemplateDefaults = TEMPLATE_DEFAULTS): F
       CreateBucket: isEmpty(PARAM.bucketName),
       HasCode: not(isEmpty(PARAM.codeKey)),
       CodeInJobBucket: isEmpty(PARAM.codeBucket),
+      HasNotifyTopics: not({ 'Fn::Equals': [{ 'Fn::Join': ['', ref(PARAM.notifyTopics)] }, ''] }),
     },
     Resources: resources(),
     Outputs: {

@@ -109,6 +109,15 @@ describe('mr deploy', () => {
     expect(h.stderr()).toMatch(/UPDATE_COMPLETE/);
   });
 
+  it('passes the SNS topics jobs driven in the function may notify', async () => {
+    const h = harness();
+    h.cfn.seed('fanout', 'CREATE_COMPLETE', DEPLOYED);
+    const topics = ['arn:aws:sns:eu-west-1:123456789012:jobs', 'arn:aws:sns:eu-west-1:123456789012:alerts'];
+    await deployCommand({ notifyTopic: topics }, h.deps);
+    const update = h.cfn.calls.find((c) => c.command === 'UpdateStack');
+    expect(paramsOf(update?.input ?? {}).NotifyTopicArns).toBe(topics.join(','));
+  });
+
   it('treats "No updates are to be performed" as success and prints the outputs', async () => {
     const h = harness();
     h.cfn.seed('fanout', 'UPDATE_COMPLETE', { ...DEPLOYED, CodeS3Key: KEY }, JSON.stringify(buildTemplate()));
@@ -179,6 +188,10 @@ describe('mr deploy flags', () => {
     [{ stackName: 'x'.repeat(57) }, /--stack-name/],
     [{ bucket: 'Upper_Case' }, /--bucket/],
     [{ region: 'mars' }, /--region/],
+    [
+      { notifyTopic: ['arn:aws:sqs:us-east-1:123456789012:q'] },
+      /invalid SNS topic ARN .* for --notify-topic/,
+    ],
   ])('rejects %j with one line naming the flag', (flags, message) => {
     expect(() => parseDeployFlags(flags)).toThrow(UsageError);
     expect(() => parseDeployFlags(flags)).toThrow(message);

@@ -12,10 +12,15 @@ interface Statement {
   Action: string | string[];
   Resource: CfnValue;
 }
-const statements = (
-  (props('Role').Policies as unknown as { PolicyDocument: { Statement: Statement[] } }[])[0]?.PolicyDocument
-    .Statement ?? []
-).map((s) => ({ ...s, Action: [s.Action].flat() }));
+const rawStatements = (props('Role').Policies as unknown as { PolicyDocument: { Statement: unknown[] } }[])[0]
+  ?.PolicyDocument.Statement;
+/** The role's statements; one given only when a condition holds (Fn::If) is taken as given. */
+const statements = (rawStatements ?? [])
+  .map((s) => {
+    const cond = (s as { 'Fn::If'?: [string, Statement, unknown] })['Fn::If'];
+    return cond ? cond[1] : (s as Statement);
+  })
+  .map((s) => ({ ...s, Action: [s.Action].flat() }));
 
 /** Every string inside a value, intrinsic function arguments included. */
 function strings(v: CfnValue): string[] {
@@ -93,7 +98,24 @@ describe('the CloudFormation template', () => {
           'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-runtime',
       },
     });
-    expect(Object.keys(bySid)).toHaveLength(5);
+    // sns:Publish only to the topics the stack names, and no statement at all when it names none.
+    expect(rawStatements).toContainEqual({
+      'Fn::If': [
+        'HasNotifyTopics',
+        {
+          Sid: 'PublishNotices',
+          Effect: 'Allow',
+          Action: 'sns:Publish',
+          Resource: { Ref: 'NotifyTopicArns' },
+        },
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+    expect(t.Conditions.HasNotifyTopics).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'NotifyTopicArns' }] }, ''] }],
+    });
+    expect(t.Parameters.NotifyTopicArns).toMatchObject({ Type: 'CommaDelimitedList', Default: '' });
+    expect(Object.keys(bySid)).toHaveLength(6);
     expect(props('LogGroup')).toMatchObject({
       LogGroupName: { 'Fn::Sub': '/aws/lambda/${AWS::StackName}-runtime' },
       RetentionInDays: { Ref: 'LogRetentionDays' },
@@ -161,6 +183,7 @@ describe('the CloudFormation template', () => {
       'AWS::Region',
       'AWS::StackName',
       'AWS::AccountId',
+      'AWS::NoValue',
     ]);
     const refs: string[] = [];
     const walk = (v: CfnValue): void => {
