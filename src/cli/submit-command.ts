@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { invokeAsync } from '../backends/invoke-async.js';
 import { loadJobFile } from '../backends/open-backend.js';
 import { shipBundle } from '../backends/ship-bundle.js';
 import { DEFAULT_RESERVE_MS, type DriveRequest } from '../driver/drive-job.js';
@@ -82,18 +82,11 @@ export async function submitCommand(jobArg: string, flags: SubmitFlags): Promise
   const { name, drive, opts } = await shippedDrive(jobArg, flags, 'mr submit');
   const jobId = newJobId(name);
   const request: DriveRequest = { ...drive, jobId, generation: 0 };
-  const client = new LambdaClient(opts.region === undefined ? {} : { region: opts.region });
-  try {
-    await client.send(
-      new InvokeCommand({
-        FunctionName: opts.functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ drive: request })),
-      }),
-    );
-  } finally {
-    client.destroy();
-  }
+  await invokeAsync(
+    opts.functionName,
+    { drive: request },
+    { config: opts.region === undefined ? {} : { region: opts.region } },
+  );
   process.stderr.write(`job ${jobId}\n`);
   if (flags.json) {
     process.stdout.write(

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerJson } from './json-reply.js';
 import type { S3ObjectCreated } from './s3-emulator.js';
 
 /** The account every emulator of the dev stack puts in its ARNs. */
@@ -297,10 +298,24 @@ export async function startEventBridgeEmulator(o: EventBridgeEmulatorOptions): P
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new ApiError('SerializationException', 'the request body must be a JSON object');
         }
-        answer(res, 200, operation(body as Record<string, unknown>));
+        answerJson(res, 200, operation(body as Record<string, unknown>), {
+          contentType: 'application/x-amz-json-1.1',
+        });
       } catch (err) {
-        if (err instanceof ApiError) answer(res, 400, { __type: err.type, message: err.message });
-        else answer(res, 500, { __type: 'InternalException', message: String(err) });
+        if (err instanceof ApiError)
+          answerJson(
+            res,
+            400,
+            { __type: err.type, message: err.message },
+            { contentType: 'application/x-amz-json-1.1' },
+          );
+        else
+          answerJson(
+            res,
+            500,
+            { __type: 'InternalException', message: String(err) },
+            { contentType: 'application/x-amz-json-1.1' },
+          );
       }
     });
   });
@@ -800,14 +815,4 @@ function oneOf<T extends string>(value: unknown, member: string, allowed: readon
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function answer(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
 }

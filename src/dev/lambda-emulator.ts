@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveDevModule } from './dev-packages.js';
 import { freeLoopbackPort, readReadyPort, runOnce, spawnEmulatorChild } from './emulator-child.js';
+import { answerJson } from './json-reply.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 
 /** The package root (src/dev/.. or dist/dev/..): serverless-offline resolves handlers relative to it. */
@@ -242,7 +243,7 @@ function policyApi(
     return p;
   };
   const fail = (res: ServerResponse, status: number, type: string, message: string): void => {
-    answerJson(res, status, { Type: 'User', message }, type);
+    answerJson(res, status, { Type: 'User', message }, { errorType: type });
   };
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -392,15 +393,4 @@ function permissionStatement(b: Record<string, unknown>, resource: string): Reco
     Resource: resource,
     ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
   };
-}
-
-function answerJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
-  });
-  res.end(text);
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { invokeAsync } from '../backends/invoke-async.js';
 import { UsageError } from '../errors.js';
+import { answerJson } from './json-reply.js';
 import { nextFireTime, parseScheduleExpression, type ScheduleExpression } from './schedule-expression.js';
 
 /** How to start the EventBridge Scheduler emulator. */
@@ -333,15 +335,16 @@ export async function startSchedulerEmulator(o: SchedulerEmulatorOptions): Promi
             groupOf(url.searchParams.get('groupName') ?? undefined),
           );
           fire(schedule, floorSecond(now())).then(
-            (firing) => answer(res, 200, firing),
-            (err: unknown) => answer(res, 500, { Message: String(err) }, 'InternalServerException'),
+            (firing) => answerJson(res, 200, firing),
+            (err: unknown) =>
+              answerJson(res, 500, { Message: String(err) }, { errorType: 'InternalServerException' }),
           );
           return;
         }
-        answer(res, 200, api(req.method ?? 'GET', url, body as Record<string, unknown>));
+        answerJson(res, 200, api(req.method ?? 'GET', url, body as Record<string, unknown>));
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError(500, 'InternalServerException', String(err));
-        answer(res, e.status, { Message: e.message }, e.type);
+        answerJson(res, e.status, { Message: e.message }, { errorType: e.type });
       }
     });
   });
@@ -383,14 +386,7 @@ export function lambdaInvoker(endpoint: string): (targetArn: string, input: stri
   });
   return async (targetArn, input) => {
     const [, name = targetArn, qualifier] = /:function:([^:]+)(?::([^:]+))?$/.exec(targetArn) ?? [];
-    await client.send(
-      new InvokeCommand({
-        FunctionName: name,
-        ...(qualifier === undefined ? {} : { Qualifier: qualifier }),
-        InvocationType: 'Event',
-        Payload: Buffer.from(input, 'utf8'),
-      }),
-    );
+    await invokeAsync(name, input, { client, ...(qualifier !== undefined && { qualifier }) });
   };
 }
 
@@ -497,15 +493,4 @@ function scheduleOutput(s: Schedule): Record<string, unknown> {
     ...(s.startDate === undefined ? {} : { StartDate: seconds(s.startDate) }),
     ...(s.endDate === undefined ? {} : { EndDate: seconds(s.endDate) }),
   };
-}
-
-function answer(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
-  });
-  res.end(text);
 }

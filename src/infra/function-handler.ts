@@ -1,3 +1,4 @@
+import { invokeAsync } from '../backends/invoke-async.js';
 import {
   type DriveReply,
   type DriverContext,
@@ -43,21 +44,7 @@ function driverContext(context: LambdaContext): DriverContext {
   return {
     remainingMs: () => context.getRemainingTimeInMillis(),
     functionName: context.functionName,
-    async invokeNext(next) {
-      const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-      const client = new LambdaClient({ maxAttempts: 5 });
-      try {
-        await client.send(
-          new InvokeCommand({
-            FunctionName: context.functionName,
-            InvocationType: 'Event',
-            Payload: Buffer.from(JSON.stringify({ drive: next })),
-          }),
-        );
-      } finally {
-        client.destroy();
-      }
-    },
+    invokeNext: (next) => invokeAsync(context.functionName, { drive: next }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { freeLoopbackPort } from '../../src/dev/emulator-child.js';
@@ -98,4 +99,41 @@ export async function readS3Output(
   local.file(`${rel}/.keep`, '');
   for await (const o of store.list('')) local.file(`${rel}/${o.key}`, Buffer.from(await store.get(o.key)));
   return readOutput(join(local.path, rel), read);
+}
+
+/** What a run of the CLI printed, and its exit code. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI with only `env` (and PATH) for its environment. Asynchronously: emulators that
+ * answer from this process (s3rver's proxy, the scheduler) must keep being served while it runs.
+ */
+export function runMrAsync(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [resolve('bin/mr.js'), ...args],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...env,
+        },
+      },
+      (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Writes `texts` as `0.txt`, `1.txt`, ... under `s3://<bucket>/<prefix>`. */
+export async function uploadTexts(bucket: string, prefix: string, texts: readonly string[]): Promise<void> {
+  const store = openStore(`s3://${bucket}/${prefix}`);
+  for (const [i, t] of texts.entries()) await store.put(`${i}.txt`, t);
 }

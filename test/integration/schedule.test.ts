@@ -4,7 +4,6 @@
  * under the path templated by the due time; a firing delivered twice runs once; a firing while the
  * last run still goes is skipped.
  */
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -15,7 +14,13 @@ import {
   startSchedulerEmulator,
 } from '../../src/dev/scheduler-emulator.js';
 import { openStore } from '../../src/store/open-store.js';
-import { type AwsTestEnv, readS3Output, startAwsEmulators } from '../helpers/aws-emulators.js';
+import {
+  type AwsTestEnv,
+  readS3Output,
+  runMrAsync,
+  startAwsEmulators,
+  uploadTexts,
+} from '../helpers/aws-emulators.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
 
@@ -39,25 +44,7 @@ describe('mr schedule', () => {
     await aws?.stop();
   });
 
-  /** Runs the built CLI; asynchronously, as the emulators answer from this process. */
-  const mr = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      execFile(
-        process.execPath,
-        [resolve('bin/mr.js'), ...args],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            ...env,
-          },
-        },
-        (err, stdout, stderr) =>
-          done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+  const mr = (args: string[]) => runMrAsync(args, env);
 
   const work = () => openStore(`s3://${aws.bucket}/`);
 
@@ -95,10 +82,7 @@ describe('mr schedule', () => {
     return JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'));
   }
 
-  async function upload(prefix: string, texts: string[]): Promise<void> {
-    const store = openStore(`s3://${aws.bucket}/${prefix}`);
-    for (const [i, t] of texts.entries()) await store.put(`${i}.txt`, t);
-  }
+  const upload = (prefix: string, texts: string[]) => uploadTexts(aws.bucket, prefix, texts);
 
   it('fires the job into the path of its due time, once for a firing delivered twice', async () => {
     const texts = [wordText(200, 40, 5), wordText(100, 40, 6)];

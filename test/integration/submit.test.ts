@@ -3,11 +3,15 @@
  * loopback), invokes the job's tasks on that same function, and hands over to a fresh invocation
  * near its time limit; the job's state is in S3 (s3rver), where `mr status` reads it.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { type AwsTestEnv, readS3Output, startAwsEmulators } from '../helpers/aws-emulators.js';
+import {
+  type AwsTestEnv,
+  readS3Output,
+  runMrAsync,
+  startAwsEmulators,
+  uploadTexts,
+} from '../helpers/aws-emulators.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
 
@@ -22,26 +26,7 @@ describe('mr submit', () => {
   }, 60_000);
   afterAll(() => aws?.stop());
 
-  /** Runs the built CLI; asynchronously, as the emulators' S3 answers from this process. */
-  const mr = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      execFile(
-        process.execPath,
-        [resolve('bin/mr.js'), ...args],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '',
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            ...aws.env,
-          },
-        },
-        (err, stdout, stderr) =>
-          done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+  const mr = (args: string[]) => runMrAsync(args, aws.env);
 
   /** The job's status and spec in the work store, polled until the job is no longer running. */
   async function finished(jobId: string): Promise<{ status: { state: string }; spec: { runs: number } }> {
@@ -56,10 +41,7 @@ describe('mr submit', () => {
     }
   }
 
-  async function upload(prefix: string, texts: string[]): Promise<void> {
-    const store = openStore(`s3://${aws.bucket}/${prefix}`);
-    for (const [i, t] of texts.entries()) await store.put(`${i}.txt`, t);
-  }
+  const upload = (prefix: string, texts: string[]) => uploadTexts(aws.bucket, prefix, texts);
 
   it('runs the driver in the function: the job id at once, the exact output in S3, its status for mr status', async () => {
     const texts = [wordText(300, 50, 61), wordText(200, 50, 62)];
