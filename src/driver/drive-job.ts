@@ -47,11 +47,6 @@ export interface DriverContext {
   invokeNext(request: DriveRequest): Promise<void>;
 }
 
-/** Whether an event is a submitted driver's. */
-export function isDriveEvent(event: unknown): event is { drive: DriveRequest } {
-  return typeof event === 'object' && event !== null && 'drive' in event;
-}
-
 /**
  * Checks a driver's event as far as the driver needs before it runs; its options are checked by
  * runJob as any run's are.

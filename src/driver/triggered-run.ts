@@ -26,10 +26,6 @@ export interface ScheduledEvent {
 /** What one firing did: ran (or handed over) the job, or skipped it, saying why. */
 export type TriggeredReply = DriveReply | { ok: true; skipped: string };
 
-export function isScheduledEvent(event: unknown): event is ScheduledEvent {
-  return typeof event === 'object' && event !== null && 'scheduled' in event && 'drive' in event;
-}
-
 /** Placeholders an input or output location may hold, written from the time a run was due. */
 const PLACEHOLDERS = /\{(date|time|datetime)\}/g;
 

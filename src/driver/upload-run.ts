@@ -34,10 +34,6 @@ export interface UploadEvent {
   };
 }
 
-export function isUploadEvent(event: unknown): event is UploadEvent {
-  return typeof event === 'object' && event !== null && 'upload' in event;
-}
-
 /**
  * `location` with the object's `{name}` (its file name without extensions: `a.csv.gz` is `a`) and
  * `{key}` (its key after the rule's prefix, without the file's extensions), and `{date}`, `{time}`

@@ -1,13 +1,7 @@
 import { invokeAsync } from '../backends/invoke-async.js';
-import {
-  type DriveReply,
-  type DriverContext,
-  driveJob,
-  isDriveEvent,
-  parseDriveRequest,
-} from '../driver/drive-job.js';
-import { isScheduledEvent, runScheduled, type TriggeredReply } from '../driver/triggered-run.js';
-import { isUploadEvent, runUpload } from '../driver/upload-run.js';
+import type { DriveReply, DriverContext } from '../driver/drive-job.js';
+import type { ScheduledEvent, TriggeredReply } from '../driver/triggered-run.js';
+import type { UploadEvent } from '../driver/upload-run.js';
 import type { LambdaReply } from '../protocol/lambda-protocol.js';
 import { createHandler } from '../runtime/lambda-handler.js';
 import { ShippedBundles } from '../runtime/shipped-bundles.js';
@@ -33,10 +27,16 @@ export async function handler(
   event: unknown,
   context: LambdaContext,
 ): Promise<LambdaReply | DriveReply | TriggeredReply> {
-  if (isScheduledEvent(event)) return runScheduled(event, driverContext(context), bundles);
-  if (isUploadEvent(event)) return runUpload(event, driverContext(context), bundles);
-  if (!isDriveEvent(event)) return runTaskEvent(event);
-  return driveJob(parseDriveRequest(event), driverContext(context), bundles);
+  const e = typeof event === 'object' && event !== null ? event : {};
+  if (!('drive' in e) && !('upload' in e)) return runTaskEvent(event);
+  // The driver is loaded only by the invocations that drive: a task's cold start never evaluates it.
+  const ctx = driverContext(context);
+  if ('scheduled' in e)
+    return (await import('../driver/triggered-run.js')).runScheduled(e as ScheduledEvent, ctx, bundles);
+  if ('upload' in e)
+    return (await import('../driver/upload-run.js')).runUpload(e as UploadEvent, ctx, bundles);
+  const { driveJob, parseDriveRequest } = await import('../driver/drive-job.js');
+  return driveJob(parseDriveRequest(e as { drive: unknown }), ctx, bundles);
 }
 
 /** What a driver in this invocation needs of it: its time left, its name, and a way to start the next. */
