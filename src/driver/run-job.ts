@@ -129,6 +129,9 @@ export interface JobResult {
  * console.log(result.counters.outputRecords);
  * @throws {UsageError} for bad options, a missing input or job file, or an output folder in use.
  * @throws {TaskFailedError} when a task exhausts its attempts; the output then has no `_SUCCESS`.
+ * @throws {JobPausedError} when `options.deadline` came first: the job is resumable where it stopped.
+ * With `options.notify`, each target is sent the run's summary or its error once the run ends (not
+ * when it pauses).
  */
 export async function runJob(job: string | URL | Job | BundledJob, options: RunOptions): Promise<JobResult> {
   const started = Date.now();
@@ -154,10 +157,15 @@ export async function runJob(job: string | URL | Job | BundledJob, options: RunO
 
 /** A job's name before its definition is loaded: the job file's name. */
 function jobLabel(job: string | URL | Job | BundledJob): string {
-  if (isBundledJob(job)) return basename(job.file).replace(/\.[cm]?[jt]s$/, '');
-  if (typeof job === 'object' && !(job instanceof URL)) return job.name;
-  const path = job instanceof URL ? job.pathname : job;
-  return basename(path).replace(/\.[cm]?[jt]s$/, '');
+  const path =
+    typeof job === 'string'
+      ? job
+      : job instanceof URL
+        ? job.pathname
+        : isBundledJob(job)
+          ? job.file
+          : undefined;
+  return path === undefined ? (job as Job).name : basename(path).replace(/\.[cm]?[jt]s$/, '');
 }
 
 /** runJob with its options resolved; `facts` learns the job's name, id and output as they are known. */

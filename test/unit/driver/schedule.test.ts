@@ -3,7 +3,13 @@ import type { Invoker } from '../../../src/backends/invoker.js';
 import { AdaptiveConcurrency } from '../../../src/driver/adaptive-concurrency.js';
 import { CommitLedger } from '../../../src/driver/commit-ledger.js';
 import { runAll, type TaskSpec } from '../../../src/driver/schedule.js';
-import { FanoutError, JobCancelledError, TaskFailedError, ThrottledError } from '../../../src/errors.js';
+import {
+  FanoutError,
+  JobCancelledError,
+  JobPausedError,
+  TaskFailedError,
+  ThrottledError,
+} from '../../../src/errors.js';
 import type { MapResult, Task, TaskResult } from '../../../src/protocol/task-types.js';
 
 const result = (task: Task): MapResult => ({
@@ -137,6 +143,63 @@ describe('runAll', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(invoker.calls.length).toBeLessThanOrEqual(started + 2);
     expect(started).toBeLessThan(20);
+  });
+});
+
+describe('draining a phase', () => {
+  it('starts nothing after the drain, lets the running attempts commit, then pauses', async () => {
+    const drain = new AbortController();
+    const release: (() => void)[] = [];
+    const invoker = fakeInvoker(() => new Promise<void>((r) => release.push(r)));
+    const ledger = new CommitLedger<MapResult>();
+    const run = runAll(specs(10), { invoker, concurrency: 2, maxAttempts: 1, ledger, drain: drain.signal });
+    while (release.length < 2) await new Promise((r) => setTimeout(r, 1));
+    drain.abort();
+    // The two running attempts finish after the drain and still commit.
+    for (const r of release.splice(0)) r();
+    await expect(run).rejects.toBeInstanceOf(JobPausedError);
+    expect(invoker.calls).toHaveLength(2);
+    expect(ledger.size).toBe(2);
+  });
+
+  it('does not retry a failed attempt once draining, and a phase drained at its start runs nothing', async () => {
+    const drain = new AbortController();
+    const invoker = fakeInvoker(async (t) => {
+      drain.abort();
+      if (t.taskId === 't000') throw new FanoutError('flaky', { retryable: true });
+    });
+    const ledger = new CommitLedger<MapResult>();
+    await expect(
+      runAll(specs(3), {
+        invoker,
+        concurrency: 1,
+        maxAttempts: 3,
+        ledger,
+        retryBaseMs: 1,
+        drain: drain.signal,
+      }),
+    ).rejects.toBeInstanceOf(JobPausedError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(invoker.calls.map((c) => `${c.taskId}#${c.attempt}`)).toEqual(['t000#1']);
+    const idle = fakeInvoker(() => {});
+    await expect(
+      runAll(specs(3), {
+        invoker: idle,
+        concurrency: 1,
+        maxAttempts: 1,
+        ledger: new CommitLedger<MapResult>(),
+        drain: drain.signal,
+      }),
+    ).rejects.toBeInstanceOf(JobPausedError);
+    expect(idle.calls).toHaveLength(0);
+    // With nothing left to run, a drained phase simply finishes.
+    await runAll([], {
+      invoker: idle,
+      concurrency: 1,
+      maxAttempts: 1,
+      ledger: new CommitLedger<MapResult>(),
+      drain: drain.signal,
+    });
   });
 });
 
