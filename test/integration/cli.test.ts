@@ -277,6 +277,26 @@ describe('mr run', () => {
       ['run', 'jobs/wordcount.ts', '--notify', 'sns:topic'],
       /notify target "sns:topic": not an SNS topic ARN/,
     ],
+    [
+      ['on-upload', 'jobs/wordcount.ts', '--output', 's3://b/out/{name}/'],
+      /mr on-upload needs --bucket NAME/,
+    ],
+    [
+      ['on-upload', 'jobs/wordcount.ts', '--bucket', 'b', '-i', 's3://b/x/', '--output', 's3://b/o/{name}/'],
+      /mr on-upload reads each new object: it takes no --input/,
+    ],
+    [
+      ['on-upload', 'jobs/wordcount.ts', '--bucket', 'b', '--output', 's3://b/out/'],
+      /each object's run needs its own output: put \{name\} or \{key\} in --output/,
+    ],
+    [
+      ['on-upload', 'jobs/wordcount.ts', '--bucket', 'b', '--prefix', 'in/', '--output', 's3://b/in/{name}/'],
+      /--output s3:\/\/b\/in\/\{name\}\/ is inside the watched s3:\/\/b\/in\/: each output would start a run/,
+    ],
+    [
+      ['deploy', '--notify-topic', 'arn:aws:sqs:us-east-1:123456789012:q'],
+      /invalid SNS topic ARN .* for --notify-topic/,
+    ],
     [['run', 'jobs/missing.ts'], /job file not found: jobs\/missing\.ts/],
     [['run', 'test/fixtures/jobs/not-a-job.ts', '-i', 'jobs/data/wordcount'], /does not export a job/],
     [['run', 'jobs/wordcount.ts', '-i', 'no/such/dir'], /input not found: no\/such\/dir/],
