@@ -92,7 +92,10 @@ export async function statusCommand(jobId: string, flags: JobsFlags): Promise<vo
     p.elapsedMs === undefined
       ? ''
       : `, ${formatDuration(p.elapsedMs)}${p.state === 'running' ? ' so far' : ''}`;
-  const lines = [`job ${p.jobId}${p.name ? ` (${p.name})` : ''}: ${p.state}${when}${took}`];
+  const paused = p.pausedAt
+    ? ` (paused at ${p.pausedAt.replace('T', ' ').slice(0, 19)}, handing over to the next driver)`
+    : '';
+  const lines = [`job ${p.jobId}${p.name ? ` (${p.name})` : ''}: ${p.state}${paused}${when}${took}`];
   if (p.input) lines.push(`input   ${p.input.map(shortPath).join(' ')}`);
   if (p.output) lines.push(`output  ${shortPath(p.output)}`);
   const phase = (name: string, ph: PhaseProgress) =>

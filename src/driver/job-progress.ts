@@ -1,7 +1,7 @@
 import { mergeInputsPrefix, reduceInputsPrefix, taskLogsPrefix } from '../protocol/store-layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { jobExists, jobTiming } from './job-list.js';
-import { JobState } from './job-state.js';
+import { isPaused, JobState } from './job-state.js';
 import type { Phase } from './progress.js';
 
 /** Where one phase of a stage stands, as the store tells it. */
@@ -42,6 +42,8 @@ export interface JobProgress {
   stages: StageProgress[];
   /** A failed or cancelled job's error, as its driver recorded it. */
   error?: string;
+  /** A running job whose driver paused at its deadline, handing over to the next (see RunOptions.deadline). */
+  pausedAt?: string;
 }
 
 /**
@@ -95,6 +97,9 @@ export async function readJobProgress(
     ...(durationMs !== undefined && { elapsedMs: durationMs }),
     stages,
     ...(typeof error === 'string' && { error }),
+    ...(listed === 'running' &&
+      status !== undefined &&
+      isPaused(status) && { pausedAt: (status.details as { pausedAt: string }).pausedAt }),
   };
 }
 

@@ -2,8 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readJobProgress } from '../../src/driver/job-progress.js';
 import { JobPausedError, type ProgressEvent, resumeJob, runJob, TaskFailedError } from '../../src/index.js';
+import { LocalDirStore } from '../../src/store/local-dir-store.js';
 import { readOutput } from '../helpers/read-output.js';
+import { runMr } from '../helpers/run-mr.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
 
@@ -59,6 +62,13 @@ describe('resuming a job', () => {
     };
     expect(status.state).toBe('running');
     expect(typeof status.details?.pausedAt).toBe('string');
+    // mr status says so.
+    const progress = await readJobProgress(new LocalDirStore(work), options.jobId);
+    expect(progress).toMatchObject({ state: 'running', pausedAt: status.details?.pausedAt });
+    const shown = runMr(['status', options.jobId, '--work', work]);
+    expect(shown.stdout.split('\n')[0]).toMatch(
+      /^job nightly-wc\.2026-12-03 \(slow-wordcount\): running \(paused at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, handing over to the next driver\)/,
+    );
     expect(existsSync(join(d.path, 'out', '_SUCCESS'))).toBe(false);
     expect(readFileSync(join(d.path, 'out', '_FANOUT'), 'utf8')).toContain(options.jobId);
     const kept = commits(work, options.jobId, 'map');
