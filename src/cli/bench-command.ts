@@ -5,6 +5,7 @@ import { type BackendName, backendNamed } from '../backends/backends.js';
 import { writeBenchFiles } from '../bench/bench-files.js';
 import { formatBenchTable } from '../bench/bench-table.js';
 import { type BenchEvent, type BenchResult, runBench } from '../bench/run-bench.js';
+import { idTime } from '../driver/run-job.js';
 import { UsageError } from '../errors.js';
 import { isUrl } from '../store/open-store.js';
 import { parseCount, parseCountList, parseSize } from './parse-size.js';
@@ -58,7 +59,7 @@ export async function benchCommand(jobArg: string, flags: BenchFlags): Promise<B
     throw new UsageError(`--backend ${backend} needs --output-dir s3://bucket/prefix/ for the runs' outputs`);
   }
   const reportDir =
-    flags.outputDir ?? join('out', `bench-${basename(jobFile, extname(jobFile))}-${timestamp()}`);
+    flags.outputDir ?? join('out', `bench-${basename(jobFile, extname(jobFile))}-${idTime()}`);
   const cancel = new AbortController();
   const onSignal = () => {
     if (cancel.signal.aborted) process.exit(130);
@@ -111,8 +112,4 @@ function shortPath(location: string): string {
   if (isUrl(location)) return location;
   const rel = relative(process.cwd(), location);
   return rel && !rel.startsWith('..') ? rel : location;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }

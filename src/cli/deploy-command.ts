@@ -6,6 +6,7 @@ import {
   type StackEvent,
 } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SNS_TOPIC_ARN } from '../driver/notify.js';
 import { FanoutError, UsageError } from '../errors.js';
 import { buildTemplate, PARAM, TEMPLATE_DEFAULTS, type TemplateDefaults } from '../infra/fanout-template.js';
 import { buildRuntimeZip, type RuntimeZip } from '../infra/runtime-zip.js';
@@ -84,7 +85,7 @@ export function parseDeployFlags(flags: DeployFlags): DeploySettings {
   if (flags.timeout !== undefined) s.timeoutS = inRange(flags.timeout, '--timeout', 1, 900, ' s');
   if (flags.notifyTopic !== undefined) {
     for (const arn of flags.notifyTopic) {
-      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+      if (!SNS_TOPIC_ARN.test(arn))
         throw new UsageError(`invalid SNS topic ARN ${JSON.stringify(arn)} for --notify-topic`);
     }
     s.notifyTopics = flags.notifyTopic;

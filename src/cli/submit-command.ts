@@ -4,11 +4,11 @@ import { invokeAsync } from '../backends/invoke-async.js';
 import { loadJobFile } from '../backends/open-backend.js';
 import { shipBundle } from '../backends/ship-bundle.js';
 import { DEFAULT_RESERVE_MS, type DriveRequest } from '../driver/drive-job.js';
-import { newJobId } from '../driver/run-job.js';
+import { newJobId, requireRemote } from '../driver/run-job.js';
 import { type ResolvedOptions, resolveOptions } from '../driver/run-options.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { isUrl, openStore } from '../store/open-store.js';
+import { openStore } from '../store/open-store.js';
 import { type RunFlags, runOptionsFrom } from './run-command.js';
 
 /** Flags of `mr submit`: those of `mr run`, and how long before its time limit a driver hands over. */
@@ -55,9 +55,7 @@ export async function shippedDrive(
   }
   if (!flags.input || flags.input.length === 0) throw new UsageError(`${command} needs --input s3://...`);
   if (flags.output === undefined) throw new UsageError(`${command} needs --output s3://...`);
-  const local = [...flags.input, flags.output].find((l) => !isUrl(l));
-  if (local !== undefined)
-    throw new UsageError(`${command} needs s3:// locations for input and output, got ${local}`);
+  requireRemote(command, flags.output, flags.input);
   const reserveMs =
     flags.reserve === undefined ? DEFAULT_RESERVE_MS : parseDuration(flags.reserve, '--reserve');
   const given = { ...runOptionsFrom(flags.input, flags), backend: 'aws' as const };

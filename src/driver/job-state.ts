@@ -204,8 +204,7 @@ export class JobState {
   /** The final status; the heartbeat stops first, and no write of it can land after this one. */
   async finish(state: 'succeeded' | 'failed' | 'cancelled', details: unknown): Promise<void> {
     clearInterval(this.#heartbeat);
-    // Commit records still being written land first: a resumed run finds every task that committed.
-    await Promise.all([...this.#commitLogs.values()].map((log) => log.settled()));
+    await this.#commitsSettled();
     const done = this.#status({ state, details });
     this.#final = true;
     return done;
@@ -218,9 +217,14 @@ export class JobState {
    */
   async pause(): Promise<void> {
     clearInterval(this.#heartbeat);
-    await Promise.all([...this.#commitLogs.values()].map((log) => log.settled()));
+    await this.#commitsSettled();
     await this.#status({ state: 'running', details: { pausedAt: new Date().toISOString() } });
     this.#final = true;
+  }
+
+  /** Commit records still being written land first: a resumed run finds every task that committed. */
+  async #commitsSettled(): Promise<void> {
+    await Promise.all([...this.#commitLogs.values()].map((log) => log.settled()));
   }
 
   #status(s: Pick<JobStatus, 'state' | 'details'>): Promise<void> {

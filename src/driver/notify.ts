@@ -35,7 +35,8 @@ export type JobNotice =
       report?: string;
     };
 
-const SNS_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+/** An SNS topic's ARN, its region captured. */
+export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 /** Hosts a plain-http webhook may name: a local receiver, as `mr dev` and tests use. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const WEBHOOK_ATTEMPTS = 3;
@@ -50,7 +51,7 @@ export function parseNotifyTarget(spec: string): NotifyTarget {
   const bad = (why: string) => new UsageError(`notify target ${JSON.stringify(spec)}: ${why}`);
   if (spec.startsWith('sns:')) {
     const arn = spec.slice(4);
-    const m = SNS_ARN.exec(arn);
+    const m = SNS_TOPIC_ARN.exec(arn);
     if (!m) throw bad('not an SNS topic ARN (sns:arn:aws:sns:<region>:<account>:<topic>)');
     return { kind: 'sns', topicArn: arn, region: m[1] as string };
   }

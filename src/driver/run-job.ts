@@ -139,8 +139,8 @@ export async function runJob(job: string | URL | Job | BundledJob, options: RunO
   if (opts.notify.length === 0) return runResolved(job, opts, started, { name: '' });
   const targets = opts.notify.map(parseNotifyTarget);
   const facts: RunFacts = { name: jobLabel(job) };
+  const emit = safeEmitter(opts.onProgress);
   const warn = (problems: string[]) => {
-    const emit = safeEmitter(opts.onProgress);
     for (const message of problems) emit({ type: 'warning', message });
   };
   let result: JobResult;
@@ -217,7 +217,7 @@ async function runResolved(
     const runs = opts.resume ? ((await state.loadSpec<{ runs?: number }>())?.runs ?? 1) : 0;
     const output = opts.output ?? resolve('out', jobId);
     Object.assign(facts, { name: definition.name, jobId, output });
-    if (backend.remote) requireRemote(backend.name, output, opts.input);
+    if (backend.remote) requireRemote(`--backend ${backend.name}`, output, opts.input);
     const workRoot = local ? resolve(opts.workDir) : opts.workDir;
     const inputs = await listInputs(opts.input, {
       // The run's own folders may sit inside an input folder: never read them as input.
@@ -1037,11 +1037,14 @@ function safeEmitter(listener: ((e: ProgressEvent) => void) | undefined): (e: Pr
   };
 }
 
-/** Remote functions cannot see this machine's files: every location of their run must be remote. */
-function requireRemote(backend: string, output: string, inputs: readonly string[]): void {
+/**
+ * Remote functions cannot see this machine's files: every location of their run must be remote.
+ * `who` asks for it in the message: `--backend aws`, `mr submit`.
+ */
+export function requireRemote(who: string, output: string, inputs: readonly string[]): void {
   const local = [output, ...inputs].find((l) => !isUrl(l));
   if (local !== undefined) {
-    throw new UsageError(`--backend ${backend} needs s3:// locations for input and output, got ${local}`);
+    throw new UsageError(`${who} needs s3:// locations for input and output, got ${local}`);
   }
 }
 
@@ -1050,10 +1053,14 @@ async function useRegion(region: string): Promise<void> {
   (await import('../store/s3-client.js')).useS3Region(region);
 }
 
+/** A time as job ids and run folders write it: UTC to the second, `YYYYMMDDHHMMSS`. */
+export function idTime(at = new Date()): string {
+  return at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
 /** A fresh job id: `<job name>-<UTC time to the second>-<6 hex digits>`. */
 export function newJobId(name: string): string {
-  const time = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${name}-${time}-${randomBytes(3).toString('hex')}`;
+  return `${name}-${idTime()}-${randomBytes(3).toString('hex')}`;
 }
 
 /** The options as job.json keeps them, enough for resumeJob to run the job again. */

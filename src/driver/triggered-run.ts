@@ -5,6 +5,7 @@ import { openStore } from '../store/open-store.js';
 import { createLogger } from '../task/logger.js';
 import { type DriveReply, type DriveRequest, type DriverContext, driveJob } from './drive-job.js';
 import { isAbandoned, JobState } from './job-state.js';
+import { idTime } from './run-job.js';
 
 /**
  * What a schedule made by `mr schedule` sends the runtime function each time it fires: the job to
@@ -71,7 +72,7 @@ export async function runScheduled(
   const at = new Date(time);
   if (Number.isNaN(at.getTime()))
     throw new TypeError(`event.scheduled.time is not a time: ${JSON.stringify(time)}`);
-  const jobId = `${schedule}-${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+  const jobId = `${schedule}-${idTime(at)}`;
   const log = createLogger({ jobId });
   const { drive } = event;
   const work = openStore(drive.options.workDir);

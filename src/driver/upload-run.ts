@@ -4,6 +4,7 @@ import type { ShippedBundles } from '../runtime/shipped-bundles.js';
 import { openStore } from '../store/open-store.js';
 import { createLogger } from '../task/logger.js';
 import { type DriveRequest, type DriverContext, driveJob } from './drive-job.js';
+import { idTime } from './run-job.js';
 import { type TriggeredReply, templated } from './triggered-run.js';
 
 /** What `mr on-upload` keeps in the work store for its rule: the job, and what it watches. */
@@ -69,7 +70,7 @@ export async function runUpload(
     .update(`${u.bucket}\n${u.key}\n${u.sequencer ?? u.etag ?? u.time}`)
     .digest('hex')
     .slice(0, 16);
-  const jobId = `${u.rule}-${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${write.slice(0, 6)}`;
+  const jobId = `${u.rule}-${idTime(at)}-${write.slice(0, 6)}`;
   const log = createLogger({ jobId });
   const fired = await work.putIf(
     triggerFiredKey(u.rule, write),

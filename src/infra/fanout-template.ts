@@ -79,6 +79,19 @@ const ifThen = (condition: ConditionName, then: CfnValue, otherwise: CfnValue): 
 const isEmpty = (name: ParameterName): CfnValue => ({ 'Fn::Equals': [ref(name), ''] });
 const not = (condition: CfnValue): CfnValue => ({ 'Fn::Not': [condition] });
 
+/** A role's trust policy: `service` may assume it, under `condition` when one is given. */
+const trustedBy = (service: string, condition?: CfnValue): CfnValue => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: 'sts:AssumeRole',
+      ...(condition !== undefined && { Condition: condition }),
+    },
+  ],
+});
+
 /** The job bucket's name, whichever way it came to be. */
 const jobBucket = ifThen('CreateBucket', ref('Bucket'), ref(PARAM.bucketName));
 /** An ARN pattern over `${JobBucket}`: Fn::Sub's variable map lets it name the created or the existing bucket. */
@@ -232,12 +245,7 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
       Type: 'AWS::IAM::Role',
       Condition: 'HasCode',
       Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        },
+        AssumeRolePolicyDocument: trustedBy('lambda.amazonaws.com'),
         Policies: [{ PolicyName: 'fanout-runtime', PolicyDocument: runtimePolicy() }],
       },
     },
@@ -247,17 +255,9 @@ function resources(): Record<ResourceName, CfnResource<ConditionName>> {
       Type: 'AWS::IAM::Role',
       Condition: 'HasCode',
       Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'scheduler.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
-            },
-          ],
-        },
+        AssumeRolePolicyDocument: trustedBy('scheduler.amazonaws.com', {
+          StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+        }),
         Policies: [
           {
             PolicyName: 'fanout-scheduler',

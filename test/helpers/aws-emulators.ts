@@ -137,3 +137,27 @@ export async function uploadTexts(bucket: string, prefix: string, texts: readonl
   const store = openStore(`s3://${bucket}/${prefix}`);
   for (const [i, t] of texts.entries()) await store.put(`${i}.txt`, t);
 }
+
+/** A job's state as its status in the work store `work` says, or undefined before it has one. */
+export async function jobStateIn(work: string, jobId: string): Promise<string | undefined> {
+  return openStore(work)
+    .get(`jobs/${jobId}/status.json`)
+    .then((b) => (JSON.parse(Buffer.from(b).toString('utf8')) as { state: string }).state)
+    .catch(() => undefined);
+}
+
+/** Polls a job's state until `done` holds, and returns it; throws, naming the state, after `timeoutMs`. */
+export async function waitForJobState(
+  work: string,
+  jobId: string,
+  done: (state: string | undefined) => boolean,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await jobStateIn(work, jobId);
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state ?? 'not started'}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

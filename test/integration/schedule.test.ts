@@ -16,10 +16,12 @@ import {
 import { openStore } from '../../src/store/open-store.js';
 import {
   type AwsTestEnv,
+  jobStateIn,
   readS3Output,
   runMrAsync,
   startAwsEmulators,
   uploadTexts,
+  waitForJobState,
 } from '../helpers/aws-emulators.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -48,25 +50,9 @@ describe('mr schedule', () => {
 
   const work = () => openStore(`s3://${aws.bucket}/`);
 
-  async function status(jobId: string): Promise<{ state: string } | undefined> {
-    return work()
-      .get(`jobs/${jobId}/status.json`)
-      .then((b) => JSON.parse(Buffer.from(b).toString('utf8')) as { state: string })
-      .catch(() => undefined);
-  }
-
-  async function until(
-    jobId: string,
-    done: (state: string | undefined) => boolean,
-  ): Promise<string | undefined> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const s = (await status(jobId))?.state;
-      if (done(s)) return s;
-      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${s ?? 'not started'}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const status = (jobId: string) => jobStateIn(`s3://${aws.bucket}/`, jobId);
+  const until = (jobId: string, done: (state: string | undefined) => boolean) =>
+    waitForJobState(`s3://${aws.bucket}/`, jobId, done, 60_000);
 
   /** Invokes the function as the schedule would for `time`, and waits for its reply. */
   async function fireDirectly(name: string, time: string): Promise<unknown> {

@@ -11,6 +11,7 @@ import {
   runMrAsync,
   startAwsEmulators,
   uploadTexts,
+  waitForJobState,
 } from '../helpers/aws-emulators.js';
 import { tempDirs } from '../helpers/temp.js';
 import { countWords, wordText } from '../helpers/words.js';
@@ -28,17 +29,14 @@ describe('mr submit', () => {
 
   const mr = (args: string[]) => runMrAsync(args, aws.env);
 
-  /** The job's status and spec in the work store, polled until the job is no longer running. */
+  /** The job's state once it is no longer running, and its spec, from the work store. */
   async function finished(jobId: string): Promise<{ status: { state: string }; spec: { runs: number } }> {
-    const work = openStore(`s3://${aws.bucket}/`);
-    const read = async (key: string) => JSON.parse(Buffer.from(await work.get(key)).toString('utf8'));
-    const until = Date.now() + 90_000;
-    for (;;) {
-      const status = await read(`jobs/${jobId}/status.json`).catch(() => undefined);
-      if (status && status.state !== 'running') return { status, spec: await read(`jobs/${jobId}/job.json`) };
-      if (Date.now() > until) throw new Error(`job ${jobId} still ${status?.state ?? 'not started'}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const work = `s3://${aws.bucket}/`;
+    const state = await waitForJobState(work, jobId, (s) => s !== undefined && s !== 'running', 90_000);
+    const spec = JSON.parse(
+      Buffer.from(await openStore(work).get(`jobs/${jobId}/job.json`)).toString('utf8'),
+    );
+    return { status: { state: state as string }, spec };
   }
 
   const upload = (prefix: string, texts: string[]) => uploadTexts(aws.bucket, prefix, texts);
