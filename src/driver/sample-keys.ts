@@ -12,7 +12,6 @@ import { openStore } from '../store/open-store.js';
 import { createLogger } from '../task/logger.js';
 import { isThenable } from '../task/user-code.js';
 import type { MapInput } from './plan-splits.js';
-import { sampleParquet } from './sample-parquet.js';
 
 /** Records read at each probe: a run of neighbours, so a sample of 10,000 costs 100 ranged reads. */
 const RECORDS_PER_PROBE = 100;
@@ -60,6 +59,8 @@ export async function sampleKeys(
   };
   const splits = mapInputs.flatMap((mi) => mi.splits);
   if (input.format === 'parquet') {
+    // Loaded only here: the Parquet reader is most of what the driver would otherwise import.
+    const { sampleParquet } = await import('./sample-parquet.js');
     const sampled = await sampleParquet(splits, input.columns, count);
     const keys: unknown[] = [];
     for (const { split, records } of sampled)

@@ -10,7 +10,6 @@ import { checkKey, checkValue } from '../task/emit-checks.js';
 import { combinerOf, isThenable, userCodeError } from '../task/user-code.js';
 import { mapContext } from './input-file.js';
 import { type HolderContext, type MapHolder, writeEntries } from './map-holder.js';
-import { atParquetRow, readParquetSplit } from './parquet-split.js';
 import { readFirstLine } from './read-first-line.js';
 import { readLines } from './read-lines.js';
 import { atLine } from './record-position.js';
@@ -189,6 +188,9 @@ export class UserMapHolder implements MapHolder {
     columns: readonly string[] | undefined,
     between: () => void | Promise<void>,
   ): Promise<void> {
+    // Loaded with the first Parquet split: the Parquet reader and its codecs are about half of what a
+    // worker imports, and a job over text never needs them.
+    const { atParquetRow, readParquetSplit } = await import('./parquet-split.js');
     const stage = this.#stage;
     const ctx = mapContext(this.#ctx, split);
     const emit = this.#emit;
