@@ -6,6 +6,7 @@ import { deserializeError, WorkerCrashedError } from '../errors.js';
 import type { Task, TaskResult } from '../protocol/task-types.js';
 import {
   WORKER_MARK,
+  type WorkerBundle,
   type WorkerData,
   type WorkerReply,
   type WorkerRequest,
@@ -55,6 +56,81 @@ function startWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
  * nothing further.
  */
 const YOUNG_GENERATION_MB = 64;
+
+/** What a worker is started with, its bundle aside. */
+function workerOptions(data: WorkerData, workerMemoryMb: number) {
+  return {
+    workerData: data,
+    resourceLimits: {
+      maxOldGenerationSizeMb: workerMemoryMb,
+      maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+    },
+  };
+}
+
+const DEFAULT_WORKER_MEMORY_MB = 4096;
+
+/** A worker started before its pool, and what drops it from `ahead` should it die unadopted. */
+interface AheadWorker {
+  worker: Worker;
+  memoryMb: number;
+  drop: () => void;
+}
+
+/** Workers started by startWorkersAhead that no pool has taken yet. */
+const ahead: AheadWorker[] = [];
+
+/** Workers startWorkersAhead started: their thread ids, and what stops those no pool took. */
+export interface WorkersAhead {
+  readonly threadIds: readonly number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` worker threads before the job's bundle exists, so that their start-up (Node's own
+ * and the task code's modules: about 70 ms each here, more while the driver competes for the
+ * cores) overlaps the driver's loading, bundling and planning instead of following it. The next
+ * pools with the same heap limit take them and send each its bundle. Until then they keep no
+ * process alive.
+ */
+export function startWorkersAhead(count: number, workerMemoryMb = DEFAULT_WORKER_MEMORY_MB): WorkersAhead {
+  const started: Worker[] = [];
+  for (let i = 0; i < count; i++) {
+    const worker = startWorker(workerOptions({ mark: WORKER_MARK }, workerMemoryMb));
+    worker.unref();
+    const entry: AheadWorker = {
+      worker,
+      memoryMb: workerMemoryMb,
+      drop: () => {
+        const at = ahead.indexOf(entry);
+        if (at >= 0) ahead.splice(at, 1);
+      },
+    };
+    // One that fails to start is dropped here; a pool would only have replaced it.
+    worker.on('error', entry.drop).on('exit', entry.drop);
+    ahead.push(entry);
+    started.push(worker);
+  }
+  return {
+    threadIds: started.map((w) => w.threadId),
+    async stop() {
+      const idle = ahead.filter((a) => started.includes(a.worker));
+      for (const a of idle) a.drop();
+      await Promise.all(idle.map((a) => a.worker.terminate()));
+    },
+  };
+}
+
+/** A worker started ahead with this heap limit, now the caller's, sent `bundlePath`; else undefined. */
+function takeAhead(bundlePath: string, workerMemoryMb: number): Worker | undefined {
+  const at = ahead.findIndex((a) => a.memoryMb === workerMemoryMb);
+  if (at < 0) return undefined;
+  const [{ worker, drop }] = ahead.splice(at, 1) as [AheadWorker];
+  worker.off('error', drop).off('exit', drop);
+  worker.ref();
+  worker.postMessage({ jobBundle: bundlePath } satisfies WorkerBundle);
+  return worker;
+}
 
 /** Workers that die before serving a single task, in a row, before the pool gives up. */
 const MAX_STARTUP_FAILURES = 3;
@@ -127,13 +203,10 @@ export class LocalWorkerPool implements Invoker {
   }
 
   #spawn(): Slot {
-    const worker = startWorker({
-      workerData: { mark: WORKER_MARK, jobBundle: this.#options.bundlePath } satisfies WorkerData,
-      resourceLimits: {
-        maxOldGenerationSizeMb: this.#options.workerMemoryMb ?? 4096,
-        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-      },
-    });
+    const { bundlePath, workerMemoryMb = DEFAULT_WORKER_MEMORY_MB } = this.#options;
+    const worker =
+      takeAhead(bundlePath, workerMemoryMb) ??
+      startWorker(workerOptions({ mark: WORKER_MARK, jobBundle: bundlePath }, workerMemoryMb));
     const slot: Slot = { worker, ready: false };
     worker.on('message', (reply: WorkerReply) => {
       if (reply === 'ready') {

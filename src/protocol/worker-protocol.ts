@@ -9,11 +9,16 @@ import type { Task, TaskResult } from './task-types.js';
 /** Marks a worker started by the local pool, so importing the worker module anywhere else does nothing. */
 export const WORKER_MARK = 'fanout.local-worker';
 
-/** What the pool hands each worker: the job bundle to import once. */
+/**
+ * What the pool hands each worker: the job bundle to import once. A worker started ahead of its pool
+ * (startWorkersAhead) has none, and is sent it as its first message, a WorkerBundle.
+ */
 export interface WorkerData {
   mark: typeof WORKER_MARK;
-  jobBundle: string;
+  jobBundle?: string;
 }
+
+export type WorkerBundle = { jobBundle: string };
 
 export type WorkerRequest = { id: number; task: Task };
 export type WorkerReply =

@@ -1,9 +1,11 @@
+import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors.js';
 import { isJob } from '../job/define-job.js';
 import {
   WORKER_MARK,
+  type WorkerBundle,
   type WorkerData,
   type WorkerReply,
   type WorkerRequest,
@@ -20,10 +22,12 @@ async function serve(data: WorkerData): Promise<void> {
   // This thread only runs tasks, one at a time: nothing waits on its event loop while a file call
   // blocks it, and a 4 KiB map task makes a dozen of them.
   useBlockingLocalIo();
-  const mod = (await import(pathToFileURL(data.jobBundle).href)) as { default?: unknown };
+  // A worker started ahead of its pool has loaded the task code by now, and waits for its bundle.
+  const bundle = data.jobBundle ?? ((await once(port, 'message'))[0] as WorkerBundle).jobBundle;
+  const mod = (await import(pathToFileURL(bundle).href)) as { default?: unknown };
   const job = mod.default;
   if (!isJob(job) && !isStream(job)) {
-    throw new Error(`${data.jobBundle} does not export a job made by defineJob or defineStream`);
+    throw new Error(`${bundle} does not export a job made by defineJob or defineStream`);
   }
   let running = 0;
   // The pool hears of the fault first, then sees the thread exit (or stops it at the task timeout).
@@ -57,6 +61,6 @@ async function serve(data: WorkerData): Promise<void> {
 }
 
 const data = workerData as Partial<WorkerData> | null;
-if (!isMainThread && data?.mark === WORKER_MARK && typeof data.jobBundle === 'string') {
+if (!isMainThread && data?.mark === WORKER_MARK) {
   await serve(data as WorkerData);
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleJob } from '../../../src/backends/bundle-job.js';
-import { LocalWorkerPool } from '../../../src/backends/local-pool.js';
+import { LocalWorkerPool, startWorkersAhead } from '../../../src/backends/local-pool.js';
 import { WorkerCrashedError } from '../../../src/errors.js';
 import type { MapResult, MapTask } from '../../../src/protocol/task-types.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -112,5 +112,45 @@ describe('LocalWorkerPool', () => {
     await pool.close();
     expect(await hang).toBeInstanceOf(Error);
     expect(((await held) as Error).message).toMatch(/closed/);
+  });
+
+  describe('workers started ahead', () => {
+    /** The thread that ran an attempt, which the probe's `whoami` line names in its error. */
+    const threadOf = async (pool: LocalWorkerPool): Promise<number> => {
+      const err = (await pool.invoke(task('whoami')).catch((e: unknown) => e)) as Error;
+      return Number(/thread (\d+)/.exec(err.message)?.[1]);
+    };
+
+    it('are taken by the next pool, which sends them its bundle and runs attempts on them', async () => {
+      const ahead = startWorkersAhead(2);
+      const pool = new LocalWorkerPool({ bundlePath, size: 2 });
+      try {
+        const threads = await Promise.all([threadOf(pool), threadOf(pool), threadOf(pool)]);
+        expect(new Set(threads)).toEqual(new Set(ahead.threadIds));
+        const log: string[] = [];
+        expect((await run(pool, task('counted'), log)).metrics.inputRecords).toBe(1);
+      } finally {
+        await ahead.stop();
+        await pool.close();
+      }
+    });
+
+    it('are not taken by a pool of another heap limit, and stop when told', async () => {
+      const ahead = startWorkersAhead(1, 512);
+      const pool = new LocalWorkerPool({ bundlePath, size: 1 });
+      try {
+        expect(ahead.threadIds).not.toContain(await threadOf(pool));
+        await ahead.stop();
+        // Stopped, so no later pool takes it either.
+        const other = new LocalWorkerPool({ bundlePath, size: 1, workerMemoryMb: 512 });
+        try {
+          expect(ahead.threadIds).not.toContain(await threadOf(other));
+        } finally {
+          await other.close();
+        }
+      } finally {
+        await pool.close();
+      }
+    });
   });
 });
