@@ -27,22 +27,23 @@ export function recordParser(input: InputSpec, header?: string): RecordParser {
       const delimiter = input.delimiter ?? ',';
       const names = input.header ? parseCsvLine(header ?? '', delimiter) : undefined;
       const positions = input.columns ? columnPositions(input.columns, names) : undefined;
+      // With columns, only theirs are cut out of each line (see parseCsvLine's `keep`).
+      const limit = positions ? Math.max(...positions) + 1 : Number.POSITIVE_INFINITY;
+      const keep = positions && Array.from({ length: limit }, (_, i) => positions.includes(i));
       if (!names) {
         if (!positions) return (line) => (line === '' ? undefined : parseCsvLine(line, delimiter));
-        const limit = Math.max(...positions) + 1;
         return (line) => {
           if (line === '') return undefined;
-          const fields = parseCsvLine(line, delimiter, limit);
-          const row: string[] = new Array(limit);
-          for (const p of positions) row[p] = fields[p] ?? '';
+          // The row is the fields' own array: columns past the line's end read as ''.
+          const row = parseCsvLine(line, delimiter, limit, keep);
+          for (const p of positions) row[p] ??= '';
           return row;
         };
       }
       const picked = positions ?? names.map((_, i) => i);
-      const limit = positions ? Math.max(...positions) + 1 : Number.POSITIVE_INFINITY;
       return (line) => {
         if (line === '') return undefined;
-        const fields = parseCsvLine(line, delimiter, limit);
+        const fields = parseCsvLine(line, delimiter, limit, keep);
         const row: Record<string, string> = {};
         for (const p of picked) row[names[p] as string] = fields[p] ?? '';
         return row;

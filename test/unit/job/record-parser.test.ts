@@ -47,6 +47,28 @@ describe('parseCsvLine with a limit', () => {
   });
 });
 
+describe('parseCsvLine keeping some fields', () => {
+  const keep = [true, false, false, true];
+  it.each([
+    ['a,b,c,d,e', ['a', undefined, undefined, 'd']],
+    // Quoted fields skipped or kept, a doubled quote inside one, a delimiter inside another.
+    ['"a,1",b,"say ""hi""",d', ['a,1', undefined, undefined, 'd']],
+    ['a,"b,2",c,"d ""q"""', ['a', undefined, undefined, 'd "q"']],
+    // A line of fewer fields leaves the positions it lacks empty.
+    ['a,b', ['a', undefined, undefined, undefined]],
+  ])('%j gives %j', (line, fields) => {
+    const got = parseCsvLine(line, ',', 4, keep);
+    expect(got.length).toBe(4);
+    expect([0, 1, 2, 3].map((i) => got[i])).toEqual(fields);
+    // Skipped fields are never cut out of the line: the positions hold nothing at all.
+    expect(1 in got || 2 in got).toBe(false);
+  });
+
+  it('still refuses an unclosed quote in a field it skips', () => {
+    expect(() => parseCsvLine('a,"open,c,d', ',', 4, keep)).toThrow('unclosed quote in field 2');
+  });
+});
+
 describe('recordParser', () => {
   it('passes text lines through, including empty ones', () => {
     const p = recordParser({ format: 'text' });
