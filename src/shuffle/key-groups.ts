@@ -1,3 +1,4 @@
+import { builtinOf } from '../job/builtins.js';
 import { jsonText } from './json-text.js';
 import { sortedByKey } from './key-sort.js';
 import { ownString } from './own-string.js';
@@ -107,6 +108,8 @@ abstract class GroupsBase<E> {
  */
 class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   readonly #combine: CombineFn;
+  /** The combine is the built-in `sum`, folded here without a call or an array per value. */
+  readonly #sums: boolean;
   readonly #pair: unknown[] = [undefined, undefined];
   /** String keys, the common case, live in a faster table than the Map other primitives use. */
   readonly #strings: StringTable<unknown>;
@@ -114,6 +117,7 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   constructor(combine: CombineFn, expectedKeys: number) {
     super();
     this.#combine = combine;
+    this.#sums = builtinOf(combine) === 'sum';
     this.#strings = new StringTable<unknown>(expectedKeys);
   }
 
@@ -136,6 +140,8 @@ class CombiningGroups extends GroupsBase<unknown> implements KeyGroups {
   }
 
   #fold(key: unknown, acc: unknown, value: unknown): unknown {
+    // What `sum` returns for [acc, value], whatever their types: its loop adds them to 0 in turn.
+    if (this.#sums) return 0 + (acc as number) + (value as number);
     const pair = this.#pair;
     pair[0] = acc;
     pair[1] = value;
