@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip } from 'node:zlib';
 import {
@@ -84,7 +85,15 @@ async function cutShort(store: ObjectStore, split: Split, pos: number): Promise<
  * A final line without a newline counts; the empty string after a final newline does not.
  */
 export async function* readLines(store: ObjectStore, split: Split): AsyncGenerator<string[]> {
-  for await (const run of lineRuns(store, split)) yield splitLines(run.toString('utf8'));
+  for await (const run of lineRuns(store, split)) yield splitLines(textOf(run));
+}
+
+/**
+ * A run's text. ASCII, the common case, is decoded as Latin-1, which gives the same string: checking
+ * and copying (simdutf, then a plain copy) took 16 ms for 32 MiB of CSV here, V8's UTF-8 decoder 28.
+ */
+function textOf(run: Buffer): string {
+  return isAscii(run) ? run.toString('latin1') : run.toString('utf8');
 }
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { sum } from '../../../src/index.js';
-import { createKeyGroups } from '../../../src/shuffle/key-groups.js';
+import { type CombineFn, createKeyGroups } from '../../../src/shuffle/key-groups.js';
 
 /** Each key's folded value, as the groups hold it. */
-function folded(values: [unknown, unknown][], combine: Parameters<typeof createKeyGroups>[0]) {
+function folded(values: [unknown, unknown][], combine: CombineFn) {
   const g = createKeyGroups(combine);
   for (const [k, v] of values) g.add(k, v);
   return new Map([...g.entries()].map(([k, vs]) => [k, vs[0]]));
@@ -29,7 +29,7 @@ describe('key groups with the built-in sum', () => {
     ];
     // The same fold through a combine that is not the built-in: sum's own code, called per value.
     const called = folded(values, (k, vs) => sum(k, vs as number[]));
-    const inline = folded(values, sum);
+    const inline = folded(values, sum as CombineFn);
     expect(inline).toEqual(called);
     // sum adds to 0, so two negative zeros fold to +0, and a string joins on: as the call gives.
     expect(Object.is(inline.get('neg-zero'), 0)).toBe(true);
