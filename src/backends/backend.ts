@@ -41,3 +41,12 @@ export interface BackendProvider {
   readonly remote: boolean;
   open(o: BackendOpenOptions): Promise<OpenedInvoker>;
 }
+
+/** The names `--backend` accepts. */
+export type BackendName = 'local' | 'aws' | 'sim';
+
+/**
+ * Where tasks run unless told otherwise. Kept in this module, which imports no backend, so the CLI
+ * can read it before it loads any.
+ */
+export const DEFAULT_BACKEND: BackendName = 'local';

@@ -9,11 +9,7 @@ export const BACKENDS: ReadonlyMap<string, BackendProvider> = new Map(
   [localBackend, awsBackend, simBackend].map((b) => [b.name, b]),
 );
 
-/** The names `--backend` accepts. */
-export type BackendName = 'local' | 'aws' | 'sim';
-
-/** Where tasks run unless told otherwise. */
-export const DEFAULT_BACKEND: BackendName = 'local';
+export { type BackendName, DEFAULT_BACKEND } from './backend.js';
 
 /** The runtime function `mr deploy` makes, which remote backends invoke. */
 export const DEFAULT_FUNCTION_NAME = 'fanout-runtime';

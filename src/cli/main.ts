@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_BACKEND } from '../backends/backend.js';
 import { FanoutError, JobCancelledError, TaskFailedError, UsageError } from '../errors.js';
 import type { BenchFlags } from './bench-command.js';
 import type { DeployFlags, DestroyFlags } from './deploy-command.js';
@@ -65,10 +66,9 @@ function runFlags(command: Command): Command {
  */
 async function localWorkersAhead(flags: RunFlags): Promise<() => Promise<void>> {
   const cores = availableParallelism();
-  // As resolveOptions defaults them: the local backend (DEFAULT_BACKEND, not imported here: its
-  // module loads every backend's), a worker per core.
+  // As resolveOptions defaults them: the default backend, a worker per core.
   const count = flags.concurrency === undefined ? cores : Number(flags.concurrency);
-  const local = (flags.backend ?? 'local') === 'local';
+  const local = (flags.backend ?? DEFAULT_BACKEND) === 'local';
   if (!local || !Number.isInteger(count) || count < 1 || count > 2 * cores) return async () => {};
   const ahead = (await import('../backends/local-pool.js')).startWorkersAhead(count);
   return () => ahead.stop();
